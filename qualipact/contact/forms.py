@@ -1,0 +1,53 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from qualipact.contact.models import Inquiry
+
+_PHONE = re.compile(r"^\+?[0-9 ()./\-]{6,32}$")
+
+
+class InquiryForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What is this about?", choices=Inquiry.Kind.choices, initial=Inquiry.Kind.GENERAL
+    )
+    name = forms.CharField(label="Your name", max_length=200)
+    email = forms.EmailField(
+        label="Email address", max_length=254, help_text="We reply to this address only."
+    )
+    phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
+    postal_address = forms.CharField(
+        label="Postal address (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    subject_line = forms.CharField(label="Subject", max_length=200)
+    message = forms.CharField(
+        label="Message", max_length=10000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    # Honeypot: hidden from people, filled in by bots.
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not _PHONE.match(phone):
+            raise ValidationError(
+                "Enter a phone number using digits, spaces and + ( ) - . / only.", code="phone"
+            )
+        return phone
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"].strip()
+        if len(message) < 10:
+            raise ValidationError("Please write at least 10 characters.", code="too_short")
+        return message
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))

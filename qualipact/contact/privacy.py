@@ -1,0 +1,28 @@
+"""Personal data collected by the contact form."""
+
+from datetime import timedelta
+
+from qualipact.contact.models import Inquiry
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
+
+personal_data(
+    Inquiry,
+    purposes=["customer_support", "data_subject_rights"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.PROVIDED,
+    # Kept two years after the last activity on the inquiry, then deleted.
+    retention=Retention(after="updated_at", period=timedelta(days=730)),
+    fields={
+        "name": PersonalField(Category.IDENTITY, encrypted=True),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(
+            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+        ),
+        "phone": PersonalField(Category.CONTACT, encrypted=True),
+        "postal_address": PersonalField(Category.CONTACT, encrypted=True),
+        "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "message": PersonalField(Category.COMMUNICATION, encrypted=True),
+    },
+    non_personal=["id", "subject", "kind", "status", "created_at", "updated_at"],
+)

@@ -1,0 +1,52 @@
+from django.db import transaction
+
+from qualipact.contact.models import Inquiry
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.services import subject_for_email
+
+# The purpose each kind of inquiry is handled for.
+PURPOSE_BY_KIND = {
+    Inquiry.Kind.GENERAL: "customer_support",
+    Inquiry.Kind.PRIVACY: "data_subject_rights",
+    Inquiry.Kind.COMPLAINT: "data_subject_rights",
+}
+
+
+@transaction.atomic
+def inquiry_submit(
+    *,
+    kind: str,
+    name: str,
+    email: str,
+    subject_line: str,
+    message: str,
+    phone: str = "",
+    postal_address: str = "",
+) -> Inquiry:
+    """Store an inquiry, encrypted, for the subject known by this email (or a new one)."""
+    if kind not in Inquiry.Kind.values:
+        raise ApplicationError("Unknown inquiry kind", {"kind": "invalid"})
+    required = {"name": name, "email": email, "subject_line": subject_line, "message": message}
+    if missing := sorted(field for field, value in required.items() if not value.strip()):
+        raise ApplicationError("Required fields are empty", {"fields": missing})
+    subject = subject_for_email(email=email, actor=Actor.system("contact_form"))
+    inquiry = Inquiry(
+        subject=subject,
+        kind=kind,
+        name=name,
+        email=email,
+        phone=phone or None,
+        postal_address=postal_address or None,
+        subject_line=subject_line,
+        message=message,
+    )
+    inquiry.save()
+    audit_log(
+        code=EventCode.INQUIRY_SUBMITTED,
+        actor=Actor.subject(subject.pk),
+        subject_id=subject.pk,
+        purpose=PURPOSE_BY_KIND[Inquiry.Kind(kind)],
+        data={"inquiry_id": str(inquiry.pk), "kind": kind},
+    )
+    return inquiry

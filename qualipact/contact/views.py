@@ -1,0 +1,56 @@
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from qualipact.contact.forms import InquiryForm
+from qualipact.contact.models import Inquiry
+from qualipact.contact.services import inquiry_submit
+from qualipact.web.ratelimit import rate_limit_exceeded
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def inquiry(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        kind = request.GET.get("kind")
+        initial = {"kind": kind} if kind in Inquiry.Kind.values else {}
+        return render(request, "contact/inquiry.html", {"form": InquiryForm(initial=initial)})
+
+    if rate_limit_exceeded(
+        "contact",
+        request,
+        limit=settings.CONTACT_RATE_LIMIT,
+        window=settings.CONTACT_RATE_WINDOW_SECONDS,
+    ):
+        logger.warning("contact form rate limit reached")
+        return render(request, "contact/rate_limited.html", status=429)
+
+    form = InquiryForm(request.POST)
+    if not form.is_valid():
+        return render(request, "contact/inquiry.html", {"form": form}, status=400)
+    if form.is_bot:
+        # Pretend success so the bot moves on; store nothing.
+        logger.info("contact form honeypot filled; submission discarded")
+        return redirect("contact:thanks")
+    data = form.cleaned_data
+    inquiry_submit(
+        kind=data["kind"],
+        name=data["name"],
+        email=data["email"],
+        phone=data["phone"],
+        postal_address=data["postal_address"],
+        subject_line=data["subject_line"],
+        message=data["message"],
+    )
+    return redirect("contact:thanks")
+
+
+@require_safe
+def thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "contact/thanks.html")

@@ -1,0 +1,34 @@
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from qualipact.privacy import vault
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+
+
+class Command(BaseCommand):
+    help = (
+        "Rewrap every subject data key under the first key of VAULT_MASTER_KEYS. "
+        "Deletes nothing; older master keys can be removed from the setting afterwards."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args: object, **options: object) -> None:
+        batch_size = int(options["batch_size"])  # type: ignore[call-overload]
+        total = vault.keys_to_rotate()
+        done = 0
+        with tqdm(total=total, unit="key", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+            for count in vault.keys_rotate(batch_size=batch_size):
+                done += count
+                bar.update(count)
+        current_id = next(iter(settings.VAULT_MASTER_KEYS))
+        audit_log(
+            code=EventCode.VAULT_KEYS_ROTATED,
+            actor=Actor.system("vault_rotate"),
+            data={"keys": done, "master_key_id": current_id},
+        )
+        self.stdout.write(f"rewrapped {done} keys under master key {current_id}")

@@ -1,0 +1,20 @@
+"""Personal data held by the privacy core itself."""
+
+from datetime import timedelta
+
+from qualipact.privacy.models import SubjectIdentifier
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
+
+personal_data(
+    SubjectIdentifier,
+    purposes=["service_delivery", "data_subject_rights"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.DERIVED,
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    portable=False,
+    fields={
+        "value_index": PersonalField(Category.IDENTIFIER),
+    },
+    non_personal=["id", "subject", "kind", "created_at", "updated_at"],
+)

@@ -1,0 +1,290 @@
+"""The personal-data registry: each app declares its personal data once, in its `privacy.py`.
+
+Access exports, erasure, retention, consent checks and the record of processing are
+all derived from these declarations. A declaration that names a missing field, an
+unknown purpose or an inconsistent setting stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+
+from qualipact.privacy.purposes import PURPOSES, LegalBasis
+
+
+class Category(StrEnum):
+    IDENTITY = "identity"  # name, username
+    CONTACT = "contact"  # email, phone, postal address
+    ACCOUNT = "account"  # credentials, preferences
+    COMMUNICATION = "communication"  # what a person wrote to us
+    EMPLOYMENT = "employment"  # résumé, work history
+    TECHNICAL = "technical"  # IP address, device, browser
+    LOCATION = "location"
+    IDENTIFIER = "identifier"  # pseudonymous lookup keys (blind indexes)
+
+
+class Source(StrEnum):
+    PROVIDED = "provided"  # the person gave it to us
+    AUTOMATIC = "automatic"  # collected while they used the service
+    THIRD_PARTY = "third_party"  # received from another party (e.g. social login)
+    DERIVED = "derived"  # computed by us from other data
+
+
+class Erasure(StrEnum):
+    DELETE_ROW = "delete_row"
+    NULL = "null"
+    ANONYMISE = "anonymise"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Keep data for `period` after the moment stored in the model field `after`, then act."""
+
+    after: str
+    period: timedelta
+    then: Erasure = Erasure.DELETE_ROW
+
+    def describe(self) -> str:
+        action = {
+            Erasure.DELETE_ROW: "deleted",
+            Erasure.NULL: "cleared",
+            Erasure.ANONYMISE: "anonymised",
+        }[self.then]
+        return f"{self.period.days} days after {self.after.replace('_', ' ')}, then {action}"
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    """One field's declaration. Unset attributes take the model declaration's defaults."""
+
+    category: Category
+    purposes: tuple[str, ...] | None = None
+    legal_basis: LegalBasis | None = None
+    source: Source | None = None
+    encrypted: bool = False
+    blind_index: bool = False
+    portable: bool | None = None
+    erasure: Erasure | None = None
+    # For Erasure.ANONYMISE: the replacement value, or a function of the old value.
+    anonymise_to: Any = None
+    retention: Retention | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedField:
+    """A field's declaration with every default filled in."""
+
+    name: str
+    category: Category
+    purposes: tuple[str, ...]
+    legal_basis: LegalBasis
+    source: Source
+    encrypted: bool
+    blind_index: bool
+    portable: bool
+    erasure: Erasure
+    anonymise_to: Any
+    retention: Retention
+
+    def anonymised(self, value: Any) -> Any:
+        if callable(self.anonymise_to):
+            return self.anonymise_to(value)
+        return self.anonymise_to
+
+
+@dataclass
+class ModelDeclaration:
+    model: type[models.Model]
+    fields: dict[str, ResolvedField]
+    non_personal: frozenset[str]
+    subject_field: str = "subject"
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.label)
+
+    @property
+    def deletes_row(self) -> bool:
+        return any(f.erasure is Erasure.DELETE_ROW for f in self.fields.values())
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._declarations: dict[str, ModelDeclaration] = {}
+        self._errors: list[str] = []
+
+    def declare(
+        self,
+        model: type[models.Model],
+        *,
+        purposes: Iterable[str],
+        source: Source,
+        retention: Retention,
+        fields: dict[str, PersonalField],
+        non_personal: Iterable[str],
+        legal_basis: LegalBasis | None = None,
+        erasure: Erasure = Erasure.DELETE_ROW,
+        portable: bool = True,
+        subject_field: str = "subject",
+    ) -> None:
+        label = model._meta.label
+        if label in self._declarations:
+            self._errors.append(f"{label}: declared twice")
+            return
+        default_purposes = tuple(purposes)
+        resolved: dict[str, ResolvedField] = {}
+        for name, spec in fields.items():
+            field_purposes = spec.purposes if spec.purposes is not None else default_purposes
+            basis = spec.legal_basis or legal_basis
+            if basis is None and field_purposes and field_purposes[0] in PURPOSES:
+                basis = PURPOSES[field_purposes[0]].legal_basis
+            resolved[name] = ResolvedField(
+                name=name,
+                category=spec.category,
+                purposes=field_purposes,
+                legal_basis=basis or LegalBasis.CONTRACT,
+                source=spec.source or source,
+                encrypted=spec.encrypted,
+                blind_index=spec.blind_index,
+                portable=spec.portable if spec.portable is not None else portable,
+                erasure=spec.erasure or erasure,
+                anonymise_to=spec.anonymise_to,
+                retention=spec.retention or retention,
+            )
+        self._declarations[label] = ModelDeclaration(
+            model=model,
+            fields=resolved,
+            non_personal=frozenset(non_personal),
+            subject_field=subject_field,
+        )
+
+    def declarations(self) -> list[ModelDeclaration]:
+        return list(self._declarations.values())
+
+    def get(self, model: type[models.Model]) -> ModelDeclaration | None:
+        return self._declarations.get(model._meta.label)
+
+    def field(self, model: type[models.Model], name: str) -> ResolvedField:
+        declaration = self.get(model)
+        if declaration is None or name not in declaration.fields:
+            raise KeyError(f"{model._meta.label}.{name} is not declared as personal data")
+        return declaration.fields[name]
+
+    # -- validation -----------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Check every declaration against the real models; raise with all problems at once."""
+        problems = list(self._errors)
+        for declaration in self._declarations.values():
+            problems.extend(_declaration_problems(declaration))
+        if problems:
+            raise ImproperlyConfigured(
+                "Personal-data registry is invalid:\n  - " + "\n  - ".join(problems)
+            )
+
+    def conformance_problems(self) -> list[str]:
+        """Fields of models linked to DataSubject that are neither declared nor non-personal."""
+        from qualipact.privacy.models import DataSubject
+
+        problems = []
+        for model in apps.get_models():
+            if model is DataSubject or not _links_to_subject(model, DataSubject):
+                continue
+            declaration = self.get(model)
+            if declaration is None:
+                problems.append(f"{model._meta.label} links to DataSubject but is not declared")
+                continue
+            covered = set(declaration.fields) | declaration.non_personal
+            for model_field in model._meta.concrete_fields:
+                if model_field.name not in covered:
+                    problems.append(
+                        f"{model._meta.label}.{model_field.name} is neither declared "
+                        "nor marked non-personal"
+                    )
+        return problems
+
+
+def _links_to_subject(model: type[models.Model], subject_model: type[models.Model]) -> bool:
+    return any(
+        f.is_relation and f.many_to_one and f.related_model is subject_model
+        for f in model._meta.concrete_fields
+    )
+
+
+def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
+    from qualipact.privacy.fields import BlindIndexField, EncryptedTextField
+    from qualipact.privacy.models import DataSubject
+
+    model = declaration.model
+    label = declaration.label
+    problems: list[str] = []
+
+    def model_field(name: str) -> models.Field | None:
+        try:
+            found = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        return found if isinstance(found, models.Field) else None
+
+    subject = model_field(declaration.subject_field)
+    if subject is None or subject.related_model is not DataSubject:
+        problems.append(
+            f"{label}: needs a foreign key '{declaration.subject_field}' to DataSubject"
+        )
+    for name in declaration.non_personal:
+        if model_field(name) is None:
+            problems.append(f"{label}: non-personal field '{name}' does not exist")
+    for name, spec in declaration.fields.items():
+        where = f"{label}.{name}"
+        found = model_field(name)
+        if found is None:
+            problems.append(f"{where}: declared but the model has no such field")
+            continue
+        if name in declaration.non_personal:
+            problems.append(f"{where}: declared both personal and non-personal")
+        if not spec.purposes:
+            problems.append(f"{where}: names no purpose")
+        for code in spec.purposes:
+            if code not in PURPOSES:
+                problems.append(f"{where}: unknown purpose '{code}'")
+        bases = {PURPOSES[c].legal_basis for c in spec.purposes if c in PURPOSES}
+        if bases and spec.legal_basis not in bases:
+            problems.append(
+                f"{where}: legal basis '{spec.legal_basis}' is not the basis of any of its purposes"
+            )
+        if spec.encrypted != isinstance(found, EncryptedTextField):
+            problems.append(f"{where}: encrypted={spec.encrypted} but the field type disagrees")
+        if spec.blind_index != isinstance(found, BlindIndexField):
+            problems.append(f"{where}: blind_index={spec.blind_index} but the field type disagrees")
+        for action, what in ((spec.erasure, "erasure"), (spec.retention.then, "retention")):
+            if action is Erasure.NULL and not found.null:
+                problems.append(f"{where}: {what} clears the field but it is not nullable")
+            if action is Erasure.ANONYMISE and spec.encrypted:
+                problems.append(
+                    f"{where}: {what} cannot anonymise an encrypted field; use null or delete_row"
+                )
+        anchor = model_field(spec.retention.after)
+        if not isinstance(anchor, models.DateField):
+            problems.append(
+                f"{where}: retention counts from '{spec.retention.after}', "
+                "which is not a date field of the model"
+            )
+        if spec.retention.period <= timedelta(0):
+            problems.append(f"{where}: retention period must be positive")
+    return problems
+
+
+registry = Registry()
+
+
+def personal_data(model: type[models.Model], **kwargs: Any) -> None:
+    """Declare a model's personal data; see docs/architecture.md for a worked example."""
+    registry.declare(model, **kwargs)

@@ -1,0 +1,104 @@
+"""Reads across the registry: everything stored about one person, decrypted and described."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from qualipact.privacy import vault
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.fields import encrypted_context
+from qualipact.privacy.models import DataSubject, SubjectIdentifier
+from qualipact.privacy.registry import ResolvedField, registry
+
+
+@dataclass(frozen=True)
+class CollectedField:
+    name: str
+    value: Any
+    spec: ResolvedField
+
+    def as_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        return {
+            "field": self.name,
+            "value": value,
+            "category": str(self.spec.category),
+            "purposes": list(self.spec.purposes),
+            "legal_basis": str(self.spec.legal_basis),
+            "source": str(self.spec.source),
+            "retention": self.spec.retention.describe(),
+            "portable": self.spec.portable,
+        }
+
+
+@dataclass(frozen=True)
+class CollectedRecord:
+    model: str
+    pk: str
+    fields: list[CollectedField]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "id": self.pk, "fields": [f.as_dict() for f in self.fields]}
+
+
+@dataclass
+class SubjectData:
+    subject_id: uuid.UUID
+    records: list[CollectedRecord] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject_id": str(self.subject_id),
+            "records": [record.as_dict() for record in self.records],
+        }
+
+
+def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> SubjectData:
+    """Every declared row and field of the person, decrypted, with what the registry says of it.
+
+    One query per declared model and at most one key fetch. When `actor` is given the
+    read is audited (staff reads and exports are).
+    """
+    collected = SubjectData(subject_id=subject.pk)
+    key: bytes | None = None
+    for declaration in registry.declarations():
+        specs = list(declaration.fields.values())
+        rows = declaration.model._base_manager.filter(
+            **{declaration.subject_field: subject}
+        ).values_list("pk", *(spec.name for spec in specs))
+        for pk, *values in rows:
+            fields = []
+            for spec, value in zip(specs, values, strict=True):
+                if spec.encrypted and value is not None:
+                    if key is None:
+                        key = vault.data_key(subject.pk)
+                    value = vault.decrypt_with_key(
+                        key,
+                        subject_id=subject.pk,
+                        context=encrypted_context(declaration.model, spec.name),
+                        ciphertext=value,
+                    )
+                fields.append(CollectedField(spec.name, value, spec))
+            collected.records.append(CollectedRecord(declaration.label, str(pk), fields))
+    if actor is not None:
+        audit_log(
+            code=EventCode.SUBJECT_DATA_COLLECTED,
+            actor=actor,
+            subject_id=subject.pk,
+            data={"records": len(collected.records)},
+        )
+    return collected
+
+
+def subject_find_by_email(email: str) -> DataSubject | None:
+    identifier = (
+        SubjectIdentifier.objects.select_related("subject")
+        .filter(kind=SubjectIdentifier.Kind.EMAIL, value_index=vault.blind_index("email", email))
+        .first()
+    )
+    return identifier.subject if identifier else None

@@ -1,0 +1,141 @@
+"""Writes on data subjects: creation, identifiers, restriction, erasure and key shredding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from qualipact.privacy import vault
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.models import DataSubject, SubjectIdentifier
+from qualipact.privacy.registry import Erasure, registry
+from qualipact.privacy.selectors import subject_find_by_email
+
+
+@transaction.atomic
+def subject_create(*, actor: Actor) -> DataSubject:
+    subject = DataSubject.objects.create()
+    audit_log(code=EventCode.SUBJECT_CREATED, actor=actor, subject_id=subject.pk)
+    return subject
+
+
+def subject_for_email(*, email: str, actor: Actor) -> DataSubject:
+    """The subject known by this email (blind-index lookup), created if nobody is."""
+    existing = subject_find_by_email(email)
+    if existing is not None:
+        return existing
+    index = vault.blind_index("email", email)
+    try:
+        with transaction.atomic():
+            subject = subject_create(actor=actor)
+            SubjectIdentifier.objects.create(
+                subject=subject, kind=SubjectIdentifier.Kind.EMAIL, value_index=index
+            )
+            return subject
+    except IntegrityError:
+        # A concurrent request registered the same address first.
+        return SubjectIdentifier.objects.get(
+            kind=SubjectIdentifier.Kind.EMAIL, value_index=index
+        ).subject
+
+
+@transaction.atomic
+def subject_restrict(*, subject: DataSubject, actor: Actor, reason: str) -> DataSubject:
+    if subject.restricted_at is None:
+        subject.restricted_at = timezone.now()
+        subject.save(update_fields=["restricted_at", "updated_at"])
+    audit_log(
+        code=EventCode.SUBJECT_RESTRICTED,
+        actor=actor,
+        subject_id=subject.pk,
+        data={"reason": reason},
+    )
+    return subject
+
+
+@transaction.atomic
+def subject_restriction_lift(*, subject: DataSubject, actor: Actor, reason: str) -> DataSubject:
+    subject.restricted_at = None
+    subject.save(update_fields=["restricted_at", "updated_at"])
+    audit_log(
+        code=EventCode.SUBJECT_RESTRICTION_LIFTED,
+        actor=actor,
+        subject_id=subject.pk,
+        data={"reason": reason},
+    )
+    return subject
+
+
+@dataclass
+class ErasureReceipt:
+    subject_id: str
+    # Per model label: {"action": delete_row | update, "rows": n, "fields": [...]}.
+    models: dict[str, dict] = field(default_factory=dict)
+    key_destroyed: bool = False
+
+    @property
+    def rows_affected(self) -> int:
+        return sum(entry["rows"] for entry in self.models.values())
+
+
+def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
+    """Apply every declared erasure action to the subject's data, then shred their key.
+
+    Idempotent: a second run finds nothing left and completes a shred that a crash
+    interrupted.
+    """
+    receipt = ErasureReceipt(subject_id=str(subject.pk))
+    with transaction.atomic():
+        for declaration in registry.declarations():
+            rows = declaration.model._base_manager.filter(**{declaration.subject_field: subject})
+            if declaration.deletes_row:
+                _, per_model = rows.delete()
+                count = per_model.get(declaration.label, 0)
+                receipt.models[declaration.label] = {"action": "delete_row", "rows": count}
+                continue
+            changed = _erase_fields(rows, declaration)
+            receipt.models[declaration.label] = changed
+        subject.erased_at = subject.erased_at or timezone.now()
+        subject.save(update_fields=["erased_at", "updated_at"])
+        audit_log(
+            code=EventCode.SUBJECT_ERASED,
+            actor=actor,
+            subject_id=subject.pk,
+            data={"models": receipt.models},
+        )
+    receipt.key_destroyed = subject_shred(subject=subject, actor=actor)
+    return receipt
+
+
+def _erase_fields(rows, declaration) -> dict:  # type: ignore[no-untyped-def]
+    constant: dict[str, object] = {}
+    computed = []
+    for spec in declaration.fields.values():
+        if spec.erasure is Erasure.NULL:
+            constant[spec.name] = None
+        elif callable(spec.anonymise_to):
+            computed.append(spec)
+        else:
+            constant[spec.name] = spec.anonymise_to
+    count = rows.update(**constant) if constant else rows.count()
+    if computed:
+        names = [spec.name for spec in computed]
+        for row in rows.only("pk", *names):
+            for spec in computed:
+                setattr(row, spec.name, spec.anonymised(getattr(row, spec.name)))
+            row.save(update_fields=names)
+    return {"action": "update", "rows": count, "fields": sorted(declaration.fields)}
+
+
+def subject_shred(*, subject: DataSubject, actor: Actor) -> bool:
+    """Destroy the subject's data key; their ciphertext anywhere becomes unreadable."""
+    destroyed = vault.key_destroy(subject.pk)
+    audit_log(
+        code=EventCode.SUBJECT_KEY_SHREDDED,
+        actor=actor,
+        subject_id=subject.pk,
+        data={"key_existed": destroyed},
+    )
+    return destroyed

@@ -1,0 +1,220 @@
+"""Qualipact settings: one module, driven by the environment.
+
+See docs/configuration.md for every variable.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from qualipact import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(config.env_str("QUALIPACT_VAR_DIR", str(BASE_DIR / "var")))
+
+ENVIRONMENT = config.env_str("QUALIPACT_ENV", "development")
+if ENVIRONMENT not in ("development", "production"):
+    raise ImproperlyConfigured("QUALIPACT_ENV must be 'development' or 'production'")
+PRODUCTION = ENVIRONMENT == "production"
+
+_secrets = config.load_secrets(production=PRODUCTION, local_file=VAR_DIR / "secrets.json")
+SECRET_KEY = _secrets["SECRET_KEY"]
+VAULT_MASTER_KEYS = config.parse_master_keys(_secrets["VAULT_MASTER_KEYS"])
+BLIND_INDEX_KEY = config.decode_key("BLIND_INDEX_KEY", _secrets["BLIND_INDEX_KEY"])
+AUDIT_KEY = config.decode_key("AUDIT_KEY", _secrets["AUDIT_KEY"])
+# Unwrapped data keys stay in memory this long at most; shredding invalidates them at once.
+VAULT_KEY_CACHE_SECONDS = config.env_int("VAULT_KEY_CACHE_SECONDS", 60)
+
+DEBUG = config.env_bool("DEBUG", False)
+ALLOWED_HOSTS = config.env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "csp",
+    "django_celery_beat",
+    "qualipact.privacy",
+    "qualipact.web",
+    "qualipact.notices",
+    "qualipact.contact",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "qualipact.web.middleware.PermissionsPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "qualipact.web.middleware.CrossOriginProtectionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "qualipact.urls"
+WSGI_APPLICATION = "qualipact.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "qualipact.web.context_processors.site",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str, *, alias: str) -> dict[str, Any]:
+    try:
+        parsed = dj_database_url.parse(url, conn_max_age=0 if "sqlite" in url else 60)
+        db: dict[str, Any] = dict(parsed)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{alias} database URL is not valid: {exc}") from None
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server and the worker read while one writes; secure_delete
+        # overwrites freed pages so deleted rows do not linger in the file.
+        db["OPTIONS"] = {
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA secure_delete=ON; PRAGMA busy_timeout=5000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+        }
+        name = Path(db["NAME"])
+        db["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
+    return db
+
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": _database(
+        config.env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'qualipact.sqlite3'}"),
+        alias="DATABASE_URL",
+    ),
+    "keys": _database(
+        config.env_str("KEYS_DATABASE_URL", f"sqlite:///{VAR_DIR / 'keys.sqlite3'}"),
+        alias="KEYS_DATABASE_URL",
+    ),
+}
+DATABASE_ROUTERS = ["qualipact.privacy.routers.KeyStoreRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = config.env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # Shared between the web server and the worker on one host, no server needed.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+CELERY_BROKER_URL = config.env_str(
+    "CELERY_BROKER_URL", REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# Sessions exist only after sign-in: exactly one strictly necessary cookie.
+SESSION_COOKIE_NAME = "__Host-qp_session"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 24 * 3600
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves hashed, compressed files from `collectstatic`; the embedded
+    # default serves the app directories directly, so nothing needs collecting.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Security headers. HSTS only where TLS terminates in front of us (production).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = config.env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    },
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=(), browsing-topics=()"
+)
+
+# Contact form flood control: at most this many submissions per client per window.
+CONTACT_RATE_LIMIT = config.env_int("CONTACT_RATE_LIMIT", 5)
+CONTACT_RATE_WINDOW_SECONDS = config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600)
+
+GPC_LAST_UPDATE = "2026-11-24"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "utc": {
+            "()": "qualipact.web.logformat.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "utc"}},
+    "root": {"handlers": ["console"], "level": config.env_str("LOG_LEVEL", "INFO")},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
+}
