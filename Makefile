@@ -1,0 +1,30 @@
+# Two commands: `make run` sets up and runs the site, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test install lint bench
+
+# Re-installs only when pyproject.toml changes, so a second `make run` starts fast.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py run_site --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy qualipact/privacy
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/spine.py

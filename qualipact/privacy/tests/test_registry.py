@@ -1,0 +1,165 @@
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+
+from qualipact.contact.models import Inquiry
+from qualipact.privacy import registry as registry_module
+from qualipact.privacy.models import SubjectIdentifier
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import (
+    Category,
+    Erasure,
+    PersonalField,
+    Registry,
+    Retention,
+    Source,
+    registry,
+)
+
+RETENTION = Retention(after="created_at", period=timedelta(days=30))
+INQUIRY_NON_PERSONAL = ["id", "subject", "kind", "status", "created_at", "updated_at"]
+
+
+def declare_inquiry(target: Registry, **overrides) -> None:
+    fields = {
+        "name": PersonalField(Category.IDENTITY, encrypted=True),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True),
+        "phone": PersonalField(Category.CONTACT, encrypted=True),
+        "postal_address": PersonalField(Category.CONTACT, encrypted=True),
+        "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "message": PersonalField(Category.COMMUNICATION, encrypted=True),
+    }
+    fields.update(overrides.pop("fields", {}))
+    kwargs = {
+        "purposes": ["customer_support"],
+        "source": Source.PROVIDED,
+        "retention": RETENTION,
+        "fields": fields,
+        "non_personal": INQUIRY_NON_PERSONAL,
+    }
+    kwargs.update(overrides)
+    target.declare(Inquiry, **kwargs)
+
+
+def problems_of(target: Registry) -> str:
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        target.validate()
+    return str(excinfo.value)
+
+
+def test_it_accepts_a_correct_declaration():
+    fresh = Registry()
+    declare_inquiry(fresh)
+    fresh.validate()
+
+
+def test_it_names_a_declared_field_that_does_not_exist():
+    fresh = Registry()
+    declare_inquiry(fresh, fields={"nickname": PersonalField(Category.IDENTITY)})
+    assert "contact.Inquiry.nickname: declared but the model has no such field" in problems_of(
+        fresh
+    )
+
+
+def test_it_names_an_unknown_purpose():
+    fresh = Registry()
+    declare_inquiry(fresh, purposes=["customer_support", "reselling"])
+    assert "unknown purpose 'reselling'" in problems_of(fresh)
+
+
+def test_it_refuses_a_legal_basis_that_no_purpose_has():
+    fresh = Registry()
+    declare_inquiry(fresh, legal_basis=LegalBasis.CONSENT)
+    assert "legal basis 'consent' is not the basis of any of its purposes" in problems_of(fresh)
+
+
+def test_it_refuses_an_encryption_flag_that_the_field_type_contradicts():
+    fresh = Registry()
+    declare_inquiry(fresh, fields={"message": PersonalField(Category.COMMUNICATION)})
+    assert "contact.Inquiry.message: encrypted=False but the field type disagrees" in problems_of(
+        fresh
+    )
+
+
+def test_it_refuses_to_null_a_field_that_is_not_nullable():
+    fresh = Registry()
+    declare_inquiry(
+        fresh,
+        fields={"name": PersonalField(Category.IDENTITY, encrypted=True, erasure=Erasure.NULL)},
+    )
+    assert "erasure clears the field but it is not nullable" in problems_of(fresh)
+
+
+def test_it_refuses_a_retention_anchor_that_is_not_a_date():
+    fresh = Registry()
+    declare_inquiry(fresh, retention=Retention(after="kind", period=timedelta(days=1)))
+    assert "retention counts from 'kind', which is not a date field" in problems_of(fresh)
+
+
+def test_it_requires_a_subject_foreign_key():
+    from qualipact.notices.models import PolicyVersion
+
+    fresh = Registry()
+    fresh.declare(
+        PolicyVersion,
+        purposes=["legal_compliance"],
+        source=Source.PROVIDED,
+        retention=Retention(after="published_at", period=timedelta(days=1)),
+        fields={"text": PersonalField(Category.COMMUNICATION)},
+        non_personal=[],
+    )
+    assert "needs a foreign key 'subject' to DataSubject" in problems_of(fresh)
+
+
+def test_it_fails_start_up_when_a_declaration_is_bad(monkeypatch):
+    fresh = Registry()
+    declare_inquiry(fresh, purposes=["reselling"])
+    monkeypatch.setattr(registry_module, "registry", fresh)
+    with pytest.raises(ImproperlyConfigured, match="unknown purpose 'reselling'"):
+        apps.get_app_config("privacy").ready()
+
+
+def test_it_fills_field_defaults_from_the_model_declaration():
+    spec = registry.field(Inquiry, "email_index")
+    assert spec.source is Source.DERIVED
+    assert spec.portable is False
+    assert registry.field(Inquiry, "message").purposes == (
+        "customer_support",
+        "data_subject_rights",
+    )
+    assert registry.field(Inquiry, "message").retention.describe() == (
+        "730 days after updated at, then deleted"
+    )
+
+
+# The conformance test: every model linked to DataSubject has each field declared
+# or explicitly marked non-personal.
+def test_every_field_of_every_model_linked_to_a_subject_is_declared():
+    assert registry.conformance_problems() == []
+
+
+def test_conformance_catches_an_undeclared_field(monkeypatch):
+    fresh = Registry()
+    declare_inquiry(fresh, non_personal=["id", "subject", "kind", "created_at", "updated_at"])
+    fresh.declare(
+        SubjectIdentifier,
+        purposes=["service_delivery"],
+        source=Source.DERIVED,
+        retention=RETENTION,
+        fields={"value_index": PersonalField(Category.IDENTIFIER)},
+        non_personal=["id", "subject", "kind", "created_at", "updated_at"],
+    )
+    assert fresh.conformance_problems() == [
+        "contact.Inquiry.status is neither declared nor marked non-personal"
+    ]
+
+
+def test_conformance_catches_an_undeclared_model():
+    fresh = Registry()
+    declare_inquiry(fresh)
+    assert "privacy.SubjectIdentifier links to DataSubject but is not declared" in (
+        fresh.conformance_problems()
+    )
