@@ -37,8 +37,9 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "qualipact", "beat", "--loglevel", "INFO",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
         }  # fmt: skip
+        self.stdout.write(f"Qualipact is starting on http://{address}/ (Ctrl-C stops it)")
+        self.stdout.flush()
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(f"Qualipact is running on http://{address}/ (Ctrl-C stops it)")
 
         stopping = False
 

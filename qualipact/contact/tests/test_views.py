@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+
+from conftest import PERSONAS
+from qualipact.contact.models import Inquiry
+from qualipact.privacy.audit import EventCode
+from qualipact.privacy.models import AuditEvent, DataSubject
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+URL = reverse("contact:inquiry")
+
+
+def form_data(**changes) -> dict:
+    data = {"kind": "general", "website": "", **PERSONAS["alice"]}
+    data.update(changes)
+    return data
+
+
+def test_it_shows_the_form_without_setting_a_cookie(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.cookies == {}
+    assert 'name="message"' in response.text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_it_preselects_the_dpo_kind_from_the_link(client):
+    response = client.get(URL, {"kind": "privacy"})
+    assert '<option value="privacy" selected>' in response.text
+
+
+def test_it_stores_a_valid_inquiry_encrypted_and_confirms(client):
+    response = client.post(URL, form_data(kind="complaint"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contact:thanks")
+    assert response.cookies == {}
+    inquiry = Inquiry.objects.get()
+    assert inquiry.kind == "complaint"
+    assert inquiry.message == PERSONAS["alice"]["message"]
+    assert inquiry.postal_address == PERSONAS["alice"]["postal_address"]
+    raw = Inquiry.objects.values_list("name", flat=True).get()
+    assert PERSONAS["alice"]["name"].encode() not in raw
+    event = AuditEvent.objects.get(code=EventCode.INQUIRY_SUBMITTED)
+    assert event.subject_id == inquiry.subject_id
+    assert event.purpose == "data_subject_rights"
+    thanks = client.get(response["Location"])
+    assert "Thank you, we have your message" in thanks.text
+
+
+def test_it_reuses_the_person_known_by_the_same_email(client):
+    client.post(URL, form_data())
+    client.post(URL, form_data(email="ALICE.Marchetti@example.org", subject_line="Again"))
+    assert Inquiry.objects.count() == 2
+    assert DataSubject.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"email": "not-an-address"}, "email", "Enter a valid email address."),
+        ({"name": ""}, "name", "This field is required."),
+        ({"message": "short"}, "message", "Please write at least 10 characters."),
+        ({"phone": "call me maybe"}, "phone", "Enter a phone number using digits"),
+        ({"kind": "sales"}, "kind", "Select a valid choice."),
+    ],
+)
+def test_it_rerenders_bad_input_with_field_errors_and_stores_nothing(
+    client, changes, field, message
+):
+    response = client.post(URL, form_data(**changes))
+    assert response.status_code == 400
+    assert message in response.text
+    assert field in response.context["form"].errors
+    # What the person typed in the other fields is kept for them.
+    assert PERSONAS["alice"]["subject_line"] in response.text
+    assert Inquiry.objects.count() == 0
+    assert DataSubject.objects.count() == 0
+
+
+def test_it_discards_a_submission_that_fills_the_honeypot(client):
+    response = client.post(URL, form_data(website="http://spam.example"))
+    assert response.status_code == 302  # the bot is told it worked
+    assert Inquiry.objects.count() == 0
+    assert DataSubject.objects.count() == 0
+
+
+def test_it_rate_limits_a_flood_from_one_client(client, settings):
+    settings.CONTACT_RATE_LIMIT = 3
+    statuses = [
+        client.post(URL, form_data(email=f"flood{i}@example.com")).status_code for i in range(5)
+    ]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert Inquiry.objects.count() == 3
+    # Another client is not affected.
+    other = client.post(URL, form_data(), REMOTE_ADDR="198.51.100.7")
+    assert other.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_ORIGIN": "https://attacker.example"},
+        {"HTTP_ORIGIN": "null"},
+    ],
+)
+def test_it_refuses_a_cross_site_post_without_needing_a_cookie(client, headers):
+    response = client.post(URL, form_data(), **headers)
+    assert response.status_code == 403
+    assert Inquiry.objects.count() == 0
+
+
+def test_it_accepts_a_same_origin_browser_post(client):
+    response = client.post(
+        URL,
+        form_data(),
+        HTTP_SEC_FETCH_SITE="same-origin",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code == 302
+    assert Inquiry.objects.count() == 1
+
+
+def test_it_accepts_an_origin_that_matches_the_host_when_fetch_metadata_is_missing(client):
+    response = client.post(URL, form_data(), HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 302

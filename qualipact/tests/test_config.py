@@ -1,0 +1,98 @@
+import base64
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from qualipact import config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def no_secret_env(monkeypatch):
+    for name in config.SECRET_NAMES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+
+
+def key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def test_it_generates_missing_secrets_once_into_a_private_file(tmp_path, no_secret_env):
+    path = tmp_path / "var" / "secrets.json"
+    first = config.load_secrets(production=False, local_file=path)
+    assert set(first) == set(config.SECRET_NAMES)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert config.load_secrets(production=False, local_file=path) == first
+    assert json.loads(path.read_text()) == first
+
+
+def test_it_refuses_to_start_in_production_without_secrets(tmp_path, no_secret_env):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY, VAULT_MASTER_KEYS"):
+        config.load_secrets(production=True, local_file=tmp_path / "secrets.json")
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_it_reads_secrets_from_files(tmp_path, no_secret_env, monkeypatch):
+    values = {
+        "SECRET_KEY": "s" * 50,
+        "VAULT_MASTER_KEYS": f"k1:{key()}",
+        "BLIND_INDEX_KEY": key(),
+        "AUDIT_KEY": key(),
+    }
+    for name, value in values.items():
+        (tmp_path / name).write_text(value + "\n")
+        monkeypatch.setenv(f"{name}_FILE", str(tmp_path / name))
+    assert config.load_secrets(production=True, local_file=tmp_path / "unused") == values
+
+
+def test_it_names_an_unreadable_secret_file(tmp_path, no_secret_env, monkeypatch):
+    monkeypatch.setenv("AUDIT_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_KEY_FILE points to"):
+        config.load_secrets(production=True, local_file=tmp_path / "unused")
+
+
+def test_it_parses_several_master_keys_with_the_first_current():
+    first, second = key(), key()
+    keys = config.parse_master_keys(f"new:{first}, old:{second}")
+    assert list(keys) == ["new", "old"]
+    assert keys["new"] == base64.b64decode(first)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "at least one key"),
+        ("nokey", "id:base64key"),
+        ("a:bm90IDMyIGJ5dGVz", "32 bytes"),
+        ("a:%%%", "base64"),
+    ],
+)
+def test_it_rejects_bad_master_keys_clearly(value, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        config.parse_master_keys(value)
+
+
+def test_production_start_up_fails_with_a_clear_message_when_secrets_are_missing(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if not any(k.startswith(n) for n in config.SECRET_NAMES)
+    }
+    env.update(QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path), ALLOWED_HOSTS="x")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Production mode needs these secrets" in result.stderr
+    assert not (tmp_path / "secrets.json").exists()

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+
+PAGES = ["web:home", "notices:policy", "contact:inquiry", "contact:thanks"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_serves_every_page_without_cookies_and_with_security_headers(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert response.cookies == {}
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "geolocation=()" in response["Permissions-Policy"]
+    assert "browsing-topics=()" in response["Permissions-Policy"]
+    # No HSTS outside production (it would pin plain-HTTP development hosts).
+    assert "Strict-Transport-Security" not in response
+
+
+def test_it_refers_only_to_its_own_assets(client):
+    for name in PAGES:
+        html = client.get(reverse(name)).text
+        assert "http://" not in html.replace('action="/', "")
+        assert "https://" not in html
+        assert "//" not in html.split("<body>")[0].replace("<!doctype html>", "")
+
+
+def test_it_publishes_gpc_json(client):
+    response = client.get("/.well-known/gpc.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert body["gpc"] is True
+    assert len(body["lastUpdate"]) == 10 and body["lastUpdate"][4] == "-"
+
+
+def test_it_sends_hsts_for_at_least_a_year_in_production(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get("/", secure=True)
+    assert "max-age=31536000" in response["Strict-Transport-Security"]
+
+
+def test_it_allows_inline_code_only_with_the_requests_nonce(rf):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    def view(request):
+        return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+    request = rf.get("/")
+    response = CSPMiddleware(view)(request)
+    nonce = str(request.csp_nonce)
+    assert f"script-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
