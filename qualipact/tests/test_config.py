@@ -85,7 +85,7 @@ def test_production_start_up_fails_with_a_clear_message_when_secrets_are_missing
         k: v for k, v in os.environ.items() if not any(k.startswith(n) for n in config.SECRET_NAMES)
     }
     env.update(QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path), ALLOWED_HOSTS="x")
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,

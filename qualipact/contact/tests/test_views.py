@@ -125,3 +125,15 @@ def test_it_accepts_a_same_origin_browser_post(client):
 def test_it_accepts_an_origin_that_matches_the_host_when_fetch_metadata_is_missing(client):
     response = client.post(URL, form_data(), HTTP_ORIGIN="http://testserver")
     assert response.status_code == 302
+
+
+def test_it_logs_no_personal_data_on_any_path(client, caplog, settings):
+    settings.CONTACT_RATE_LIMIT = 2
+    caplog.set_level("DEBUG")
+    client.post(URL, form_data())  # stored
+    client.post(URL, form_data(website="x"))  # honeypot
+    client.post(URL, form_data())  # rate limited
+    client.post(URL, form_data(email="bad"))  # invalid (still rate limited)
+    assert "rate limit" in caplog.text  # the log did record what happened
+    for value in PERSONAS["alice"].values():
+        assert value not in caplog.text
