@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.core.cache import cache
 
@@ -48,3 +50,17 @@ def alice_inquiry():
 @pytest.fixture
 def bob_inquiry():
     return submit_persona("bob", kind="privacy")
+
+
+@pytest.fixture
+def published_policy():
+    """Policy v1 as its data migration publishes it, for transactional tests.
+
+    Transactional tests flush every table when they end, data-migration rows included,
+    so one that runs after another finds no policy. Re-running the migration's
+    idempotent step restores it.
+    """
+    from django.apps import apps
+
+    migration = importlib.import_module("qualipact.notices.migrations.0002_publish_policy_v1")
+    migration.publish_v1(apps, None)
