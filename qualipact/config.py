@@ -9,16 +9,19 @@ mode 0600; in production a missing secret stops start-up.
 import base64
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+MASTER_KEY_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 SECRET_NAMES = ("SECRET_KEY", "VAULT_MASTER_KEYS", "BLIND_INDEX_KEY", "AUDIT_KEY")
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset or empty means the default."""
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -33,14 +36,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -129,6 +135,10 @@ def parse_master_keys(value: str) -> dict[str, bytes]:
         key_id, sep, encoded = item.partition(":")
         if not sep or not key_id:
             raise ImproperlyConfigured("VAULT_MASTER_KEYS entries must look like 'id:base64key'")
+        if not MASTER_KEY_ID.match(key_id):
+            raise ImproperlyConfigured(
+                f"VAULT_MASTER_KEYS key id {key_id!r} must be 1-32 of A-Z a-z 0-9 _ . -"
+            )
         if key_id in keys:
             raise ImproperlyConfigured(f"VAULT_MASTER_KEYS names key id {key_id!r} twice")
         keys[key_id] = decode_key(f"VAULT_MASTER_KEYS[{key_id}]", encoded)

@@ -26,13 +26,12 @@ VAULT_MASTER_KEYS = config.parse_master_keys(_secrets["VAULT_MASTER_KEYS"])
 BLIND_INDEX_KEY = config.decode_key("BLIND_INDEX_KEY", _secrets["BLIND_INDEX_KEY"])
 AUDIT_KEY = config.decode_key("AUDIT_KEY", _secrets["AUDIT_KEY"])
 # Unwrapped data keys stay in memory this long at most; shredding invalidates them at once.
-VAULT_KEY_CACHE_SECONDS = config.env_int("VAULT_KEY_CACHE_SECONDS", 60)
+VAULT_KEY_CACHE_SECONDS = config.env_int("VAULT_KEY_CACHE_SECONDS", 60, minimum=0)
 
 DEBUG = config.env_bool("DEBUG", False)
 ALLOWED_HOSTS = config.env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
-SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -114,6 +113,9 @@ DATABASE_ROUTERS = ["qualipact.privacy.routers.KeyStoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = config.env_str("REDIS_URL", "")
+if PRODUCTION and not REDIS_URL:
+    # The shred epoch and rate limits must be shared by every host.
+    raise ImproperlyConfigured("Production mode needs REDIS_URL (cache and Celery broker)")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -124,6 +126,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
@@ -198,8 +201,10 @@ PERMISSIONS_POLICY = (
 )
 
 # Contact form flood control: at most this many submissions per client per window.
-CONTACT_RATE_LIMIT = config.env_int("CONTACT_RATE_LIMIT", 5)
-CONTACT_RATE_WINDOW_SECONDS = config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600)
+CONTACT_RATE_LIMIT = config.env_int("CONTACT_RATE_LIMIT", 5, minimum=1)
+CONTACT_RATE_WINDOW_SECONDS = config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600, minimum=1)
+# How many reverse proxies in front of us append to X-Forwarded-For (0: none, use the peer).
+TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 GPC_LAST_UPDATE = "2026-11-24"
 

@@ -214,7 +214,7 @@ class Registry:
 
 def _links_to_subject(model: type[models.Model], subject_model: type[models.Model]) -> bool:
     return any(
-        f.is_relation and f.many_to_one and f.related_model is subject_model
+        f.is_relation and (f.many_to_one or f.one_to_one) and f.related_model is subject_model
         for f in model._meta.concrete_fields
     )
 
@@ -264,12 +264,25 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             problems.append(f"{where}: encrypted={spec.encrypted} but the field type disagrees")
         if spec.blind_index != isinstance(found, BlindIndexField):
             problems.append(f"{where}: blind_index={spec.blind_index} but the field type disagrees")
+        if (
+            isinstance(found, EncryptedTextField)
+            and found.subject_field != declaration.subject_field
+        ):
+            problems.append(
+                f"{where}: encrypted under '{found.subject_field}' but the declaration's "
+                f"subject is '{declaration.subject_field}'"
+            )
+        if spec.erasure is Erasure.ANONYMISE and spec.anonymise_to is None and not found.null:
+            problems.append(
+                f"{where}: anonymising to None needs a nullable field; set anonymise_to"
+            )
         for action, what in ((spec.erasure, "erasure"), (spec.retention.then, "retention")):
             if action is Erasure.NULL and not found.null:
                 problems.append(f"{where}: {what} clears the field but it is not nullable")
-            if action is Erasure.ANONYMISE and spec.encrypted:
+            if action is Erasure.ANONYMISE and (spec.encrypted or spec.blind_index):
                 problems.append(
-                    f"{where}: {what} cannot anonymise an encrypted field; use null or delete_row"
+                    f"{where}: {what} cannot anonymise an encrypted or blind-indexed field; "
+                    "use null or delete_row"
                 )
         anchor = model_field(spec.retention.after)
         if not isinstance(anchor, models.DateField):

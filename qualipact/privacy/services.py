@@ -21,11 +21,18 @@ def subject_create(*, actor: Actor) -> DataSubject:
     return subject
 
 
+@transaction.atomic
 def subject_for_email(*, email: str, actor: Actor) -> DataSubject:
-    """The subject known by this email (blind-index lookup), created if nobody is."""
+    """The subject known by this email (blind-index lookup), created if nobody is.
+
+    The subject row is locked, so an erasure running at the same moment finishes
+    first and nothing new is ever attached to an erased person.
+    """
     existing = subject_find_by_email(email)
     if existing is not None:
-        return existing
+        locked = DataSubject.objects.select_for_update().get(pk=existing.pk)
+        if locked.erased_at is None:
+            return locked
     index = vault.blind_index("email", email)
     try:
         with transaction.atomic():
@@ -83,11 +90,19 @@ class ErasureReceipt:
 def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
     """Apply every declared erasure action to the subject's data, then shred their key.
 
-    Idempotent: a second run finds nothing left and completes a shred that a crash
-    interrupted.
+    The key is destroyed once the row changes have committed (at once when called
+    outside a transaction; at the caller's commit otherwise, and never if it rolls
+    back), and `receipt.key_destroyed` is set then. Idempotent: a second run finds
+    nothing left and completes a shred that a crash interrupted.
     """
     receipt = ErasureReceipt(subject_id=str(subject.pk))
+
+    def shred() -> None:
+        receipt.key_destroyed = subject_shred(subject=subject, actor=actor)
+
     with transaction.atomic():
+        # Lock the person first: a concurrent submission waits, then sees the erasure.
+        subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
         for declaration in registry.declarations():
             rows = declaration.model._base_manager.filter(**{declaration.subject_field: subject})
             if declaration.deletes_row:
@@ -105,7 +120,7 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
             subject_id=subject.pk,
             data={"models": receipt.models},
         )
-    receipt.key_destroyed = subject_shred(subject=subject, actor=actor)
+        transaction.on_commit(shred)
     return receipt
 
 
@@ -129,6 +144,7 @@ def _erase_fields(rows, declaration) -> dict:  # type: ignore[no-untyped-def]
     return {"action": "update", "rows": count, "fields": sorted(declaration.fields)}
 
 
+@transaction.atomic
 def subject_shred(*, subject: DataSubject, actor: Actor) -> bool:
     """Destroy the subject's data key; their ciphertext anywhere becomes unreadable."""
     destroyed = vault.key_destroy(subject.pk)

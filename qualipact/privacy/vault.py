@@ -45,7 +45,7 @@ class Sealed(bytes):
 class _CachedKey:
     key: bytes
     expires_at: float
-    epoch: str | None
+    epoch: str
 
 
 _cache: dict[uuid.UUID, _CachedKey] = {}
@@ -88,8 +88,14 @@ def _unwrap(row: SubjectKey) -> bytes:
         raise VaultError(f"Data key of subject {row.subject_id} failed authentication") from None
 
 
-def _shred_epoch() -> str | None:
-    return cache.get(EPOCH_CACHE_KEY)
+def _shred_epoch() -> str:
+    epoch = cache.get(EPOCH_CACHE_KEY)
+    if epoch is None:
+        # Evicted or never set: start a new epoch, so keys cached under a lost one
+        # are never taken for current.
+        cache.add(EPOCH_CACHE_KEY, uuid.uuid4().hex, None)
+        epoch = cache.get(EPOCH_CACHE_KEY)
+    return str(epoch)
 
 
 def _cached(subject_id: uuid.UUID) -> bytes | None:
@@ -103,7 +109,7 @@ def _cached(subject_id: uuid.UUID) -> bytes | None:
     return entry.key
 
 
-def _remember(subject_id: uuid.UUID, key: bytes, epoch: str | None) -> None:
+def _remember(subject_id: uuid.UUID, key: bytes, epoch: str) -> None:
     ttl = settings.VAULT_KEY_CACHE_SECONDS
     if ttl <= 0:
         return

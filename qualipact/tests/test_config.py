@@ -96,3 +96,36 @@ def test_production_start_up_fails_with_a_clear_message_when_secrets_are_missing
     assert result.returncode != 0
     assert "Production mode needs these secrets" in result.stderr
     assert not (tmp_path / "secrets.json").exists()
+
+
+@pytest.mark.parametrize("key_id", ["has space", "x" * 33, "semi;colon"])
+def test_it_rejects_master_key_ids_that_cannot_be_stored_or_audited(key_id):
+    with pytest.raises(ImproperlyConfigured, match="must be 1-32 of"):
+        config.parse_master_keys(f"{key_id}:{key()}")
+
+
+def test_it_rejects_a_number_below_its_minimum(monkeypatch):
+    monkeypatch.setenv("CONTACT_RATE_WINDOW_SECONDS", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1, got 0"):
+        config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600, minimum=1)
+
+
+def test_production_needs_redis(tmp_path):
+    secrets = {
+        "SECRET_KEY": "s" * 50,
+        "VAULT_MASTER_KEYS": f"k1:{key()}",
+        "BLIND_INDEX_KEY": key(),
+        "AUDIT_KEY": key(),
+    }
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(secrets, QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Production mode needs REDIS_URL" in result.stderr

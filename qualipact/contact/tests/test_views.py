@@ -137,3 +137,13 @@ def test_it_logs_no_personal_data_on_any_path(client, caplog, settings):
     assert "rate limit" in caplog.text  # the log did record what happened
     for value in PERSONAS["alice"].values():
         assert value not in caplog.text
+
+
+def test_it_counts_the_client_behind_trusted_proxies_not_the_proxy(client, settings):
+    settings.CONTACT_RATE_LIMIT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    first = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR="203.0.113.1")
+    second = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR="203.0.113.2")
+    # A forged left-most entry does not give the first client a new budget.
+    forged = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.1")
+    assert [first.status_code, second.status_code, forged.status_code] == [302, 302, 429]

@@ -163,3 +163,34 @@ def test_conformance_catches_an_undeclared_model():
     assert "privacy.SubjectIdentifier links to DataSubject but is not declared" in (
         fresh.conformance_problems()
     )
+
+
+def test_it_refuses_to_anonymise_an_encrypted_or_blind_indexed_field():
+    fresh = Registry()
+    declare_inquiry(
+        fresh,
+        fields={
+            "message": PersonalField(
+                Category.COMMUNICATION, encrypted=True, erasure=Erasure.ANONYMISE
+            ),
+            "email_index": PersonalField(
+                Category.IDENTIFIER, blind_index=True, erasure=Erasure.ANONYMISE
+            ),
+        },
+    )
+    problems = problems_of(fresh)
+    assert "Inquiry.message: erasure cannot anonymise an encrypted or blind-indexed" in problems
+    assert "Inquiry.email_index: erasure cannot anonymise" in problems
+
+
+def test_it_refuses_anonymising_to_nothing_on_a_required_field():
+    fresh = Registry()
+    fresh.declare(
+        SubjectIdentifier,
+        purposes=["service_delivery"],
+        source=Source.DERIVED,
+        retention=RETENTION,
+        fields={"value_index": PersonalField(Category.IDENTIFIER, erasure=Erasure.ANONYMISE)},
+        non_personal=["id", "subject", "kind", "created_at", "updated_at"],
+    )
+    assert "anonymising to None needs a nullable field" in problems_of(fresh)

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from conftest import PERSONAS
 from qualipact.contact.models import Inquiry
@@ -20,6 +21,17 @@ from qualipact.privacy.selectors import subject_collect
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+def erase(django_capture_on_commit_callbacks):
+    """Erase as a caller outside any transaction would: the shred runs on commit."""
+
+    def run(subject):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.subject_erase(subject=subject, actor=SYSTEM)
+
+    return run
 
 
 def fields_by_model(data) -> dict:
@@ -70,9 +82,9 @@ def test_it_audits_a_collection_made_for_someone(alice_inquiry):
     assert (event.actor_kind, event.actor_id) == ("staff", "7")
 
 
-def test_it_erases_every_declared_row_and_shreds_the_key(alice_inquiry, bob_inquiry):
+def test_it_erases_every_declared_row_and_shreds_the_key(alice_inquiry, bob_inquiry, erase):
     loaded = Inquiry.objects.get(pk=alice_inquiry.pk)
-    receipt = services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+    receipt = erase(alice_inquiry.subject)
     assert receipt.models["contact.Inquiry"] == {"action": "delete_row", "rows": 1}
     assert receipt.models["privacy.SubjectIdentifier"] == {"action": "delete_row", "rows": 1}
     assert receipt.key_destroyed
@@ -88,29 +100,31 @@ def test_it_erases_every_declared_row_and_shreds_the_key(alice_inquiry, bob_inqu
     assert audit_verify().ok
 
 
-def test_it_erases_idempotently(alice_inquiry):
-    services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
-    again = services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+def test_it_erases_idempotently(alice_inquiry, erase):
+    erase(alice_inquiry.subject)
+    again = erase(alice_inquiry.subject)
     assert again.rows_affected == 0
     assert again.key_destroyed is False
     assert subject_collect(alice_inquiry.subject).records == []
 
 
-def test_a_rerun_completes_an_erasure_interrupted_before_the_shred(alice_inquiry, monkeypatch):
+def test_a_rerun_completes_an_erasure_interrupted_before_the_shred(
+    alice_inquiry, monkeypatch, erase
+):
     def crash(subject_id):
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(vault, "key_destroy", crash)
     with pytest.raises(RuntimeError):
-        services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+        erase(alice_inquiry.subject)
     assert SubjectKey.objects.using("keys").filter(subject_id=alice_inquiry.subject_id).exists()
     monkeypatch.undo()
-    receipt = services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+    receipt = erase(alice_inquiry.subject)
     assert receipt.key_destroyed
     assert not SubjectKey.objects.using("keys").filter(subject_id=alice_inquiry.subject_id).exists()
 
 
-def test_it_applies_null_and_anonymise_actions(alice_inquiry, monkeypatch):
+def test_it_applies_null_and_anonymise_actions(alice_inquiry, monkeypatch, erase):
     fresh = Registry()
     retention = Retention(after="created_at", period=timedelta(days=30))
     fresh.declare(
@@ -141,9 +155,30 @@ def test_it_applies_null_and_anonymise_actions(alice_inquiry, monkeypatch):
         non_personal=["id", "subject", "kind", "created_at", "updated_at"],
     )
     monkeypatch.setattr(services, "registry", fresh)
-    receipt = services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+    receipt = erase(alice_inquiry.subject)
     assert receipt.models["contact.Inquiry"]["action"] == "update"
     row = Inquiry.objects.values("phone", "postal_address", "email_index").get()
     assert row == {"phone": None, "postal_address": None, "email_index": None}
     identifier = SubjectIdentifier.objects.get(subject=alice_inquiry.subject)
     assert identifier.value_index.startswith("anonymised-")
+
+
+def test_it_keeps_the_key_when_the_callers_transaction_rolls_back(alice_inquiry):
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        services.subject_erase(subject=alice_inquiry.subject, actor=SYSTEM)
+        raise Abort
+    # Rows and key are both still there: the shred never ran for an erasure undone.
+    assert SubjectKey.objects.using("keys").filter(subject_id=alice_inquiry.subject_id).exists()
+    assert Inquiry.objects.get(pk=alice_inquiry.pk).message == PERSONAS["alice"]["message"]
+
+
+def test_a_person_writing_again_after_erasure_becomes_a_new_subject(alice_inquiry, erase):
+    from conftest import submit_persona
+
+    erase(alice_inquiry.subject)
+    again = submit_persona("alice")
+    assert again.subject_id != alice_inquiry.subject_id
+    assert Inquiry.objects.get().name == PERSONAS["alice"]["name"]

@@ -130,3 +130,14 @@ def test_it_blind_indexes_emails_case_and_space_insensitively():
 def test_it_finds_an_inquiry_by_email_through_the_blind_index(alice_inquiry):
     index = vault.blind_index("email", "ALICE.MARCHETTI@example.org")
     assert Inquiry.objects.get(email_index=index).pk == alice_inquiry.pk
+
+
+def test_it_never_serves_a_cached_key_when_the_shred_epoch_was_evicted():
+    subject = DataSubject.objects.create()
+    ciphertext = vault.encrypt(subject.pk, "t.c", "secret")
+    vault.decrypt(subject.pk, "t.c", ciphertext)  # cached under the current epoch
+    SubjectKey.objects.using("keys").filter(subject_id=subject.pk).delete()
+    ShredRecord.objects.using("keys").create(subject_id=subject.pk)
+    cache.delete(vault.EPOCH_CACHE_KEY)  # the shared cache lost the epoch
+    with pytest.raises(SubjectShredded):
+        vault.decrypt(subject.pk, "t.c", ciphertext)
