@@ -116,6 +116,7 @@ REDIS_URL = config.env_str("REDIS_URL", "")
 if PRODUCTION and not REDIS_URL:
     # The shred epoch and rate limits must be shared by every host.
     raise ImproperlyConfigured("Production mode needs REDIS_URL (cache and Celery broker)")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
