@@ -182,3 +182,15 @@ def test_a_person_writing_again_after_erasure_becomes_a_new_subject(alice_inquir
     again = submit_persona("alice")
     assert again.subject_id != alice_inquiry.subject_id
     assert Inquiry.objects.get().name == PERSONAS["alice"]["name"]
+
+
+def test_it_collects_with_one_query_per_declared_model_and_one_key_read(
+    alice_inquiry, django_assert_num_queries
+):
+    from conftest import submit_persona
+
+    submit_persona("alice", kind="privacy")  # a second inquiry costs no extra query
+    vault.key_cache_clear()
+    with django_assert_num_queries(1, using="keys"), django_assert_num_queries(2):
+        data = subject_collect(alice_inquiry.subject)
+    assert len(data.records) == 3
