@@ -110,7 +110,7 @@ def test_it_rejects_a_number_below_its_minimum(monkeypatch):
         config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600, minimum=1)
 
 
-def test_production_needs_redis(tmp_path):
+def run_production(tmp_path, code: str, **extra: str) -> subprocess.CompletedProcess:
     secrets = {
         "SECRET_KEY": "s" * 50,
         "VAULT_MASTER_KEYS": f"k1:{key()}",
@@ -118,14 +118,29 @@ def test_production_needs_redis(tmp_path):
         "AUDIT_KEY": key(),
     }
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(secrets, QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
+    env.update(secrets, QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path), **extra)
+    env["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_production_needs_redis(tmp_path):
+    result = run_production(tmp_path, "pass")
     assert result.returncode != 0
     assert "Production mode needs REDIS_URL" in result.stderr
+
+
+def test_production_sends_hsts_for_a_year_and_secure_cookies(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.DEBUG)"
+    )
+    result = run_production(tmp_path, code, REDIS_URL="redis://127.0.0.1:6379/15")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "True", "True", "False"]

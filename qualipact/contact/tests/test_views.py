@@ -147,3 +147,17 @@ def test_it_counts_the_client_behind_trusted_proxies_not_the_proxy(client, setti
     # A forged left-most entry does not give the first client a new budget.
     forged = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.1")
     assert [first.status_code, second.status_code, forged.status_code] == [302, 302, 429]
+
+
+def test_a_failed_audit_write_undoes_the_whole_submission(client, monkeypatch):
+    from qualipact.contact import services
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "audit_log", broken_audit)
+    with pytest.raises(RuntimeError):
+        services.inquiry_submit(kind="general", **{k: v for k, v in PERSONAS["alice"].items()})
+    # Same transaction: no inquiry and no person without their audit event.
+    assert Inquiry.objects.count() == 0
+    assert DataSubject.objects.count() == 0
