@@ -31,6 +31,7 @@ class SubjectIdentifier(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", "Email address"
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="identifiers")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value_index = models.CharField(max_length=64)
