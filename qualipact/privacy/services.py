@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.models import DataSubject, SubjectIdentifier
-from qualipact.privacy.registry import Erasure, registry
+from qualipact.privacy.registry import Erasure, ModelDeclaration, registry
 from qualipact.privacy.selectors import subject_find_by_email
 
 
@@ -79,7 +81,7 @@ def subject_restriction_lift(*, subject: DataSubject, actor: Actor, reason: str)
 class ErasureReceipt:
     subject_id: str
     # Per model label: {"action": delete_row | update, "rows": n, "fields": [...]}.
-    models: dict[str, dict] = field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
     key_destroyed: bool = False
 
     @property
@@ -124,7 +126,8 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
     return receipt
 
 
-def _erase_fields(rows, declaration) -> dict:  # type: ignore[no-untyped-def]
+def _erase_fields(rows: QuerySet[Any], declaration: ModelDeclaration) -> dict[str, Any]:
+    """Null or anonymise the declared fields of rows that erasure keeps."""
     constant: dict[str, object] = {}
     computed = []
     for spec in declaration.fields.values():
