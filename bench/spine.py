@@ -468,12 +468,9 @@ def warm_up(samples: Samples) -> None:
 
 
 def normalised(records: list[Record]) -> list[Record]:
-    """Records with primary keys as strings (the raw driver returns them as stored)."""
+    """Records with UUID primary keys as text (the raw driver returns them as stored)."""
 
-    def pk_text(model: str, pk: Any) -> str:
-        return str(uuid.UUID(str(pk))) if model == INQUIRY_LABEL else str(pk)
-
-    return sorted((model, pk_text(model, pk), fields) for model, pk, fields in records)
+    return sorted((model, str(uuid.UUID(str(pk))), fields) for model, pk, fields in records)
 
 
 def verify_same_values(subject_ids: Sequence[uuid.UUID]) -> int:
