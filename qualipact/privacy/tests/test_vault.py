@@ -141,3 +141,26 @@ def test_it_never_serves_a_cached_key_when_the_shred_epoch_was_evicted():
     cache.delete(vault.EPOCH_CACHE_KEY)  # the shared cache lost the epoch
     with pytest.raises(SubjectShredded):
         vault.decrypt(subject.pk, "t.c", ciphertext)
+
+
+def test_it_reads_the_key_database_every_time_when_the_cache_is_off(
+    settings, django_assert_num_queries
+):
+    settings.VAULT_KEY_CACHE_SECONDS = 0
+    subject = DataSubject.objects.create()
+    ciphertext = vault.encrypt(subject.pk, "t.c", "secret")
+    for _ in range(2):
+        with django_assert_num_queries(1, using="keys"):
+            assert vault.decrypt(subject.pk, "t.c", ciphertext) == "secret"
+
+
+def test_both_databases_are_separate_and_sqlite_runs_in_wal_mode():
+    main, keys = connections["default"], connections["keys"]
+    assert main.settings_dict["NAME"] != keys.settings_dict["NAME"]
+    for connection in (main, keys):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                assert cursor.fetchone()[0] == "wal"
+                cursor.execute("PRAGMA secure_delete")
+                assert cursor.fetchone()[0] == 1
