@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "qualipact.web",
     "qualipact.notices",
     "qualipact.contact",
+    "qualipact.consent",
+    "qualipact.comms",
+    "qualipact.analytics",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "qualipact.web.middleware.CrossOriginProtectionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qualipact.consent.middleware.BrowserSignalMiddleware",
+    "qualipact.analytics.middleware.PageViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,0 +1,2 @@
+def register() -> None:
+    """Replaced by the ledger-backed rules."""
