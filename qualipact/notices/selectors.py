@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from qualipact.notices.models import PolicyVersion
+from qualipact.privacy.errors import ApplicationError
 
 _SECTION = re.compile(r"^\d+\.\s+\S")
 _BULLET = re.compile(r"^\s*[•\-\*]\s+")
@@ -60,3 +61,11 @@ def policy_blocks(text: str) -> list[Block]:
     if bullets:
         blocks.append(Block("ul", items=tuple(bullets)))
     return blocks
+
+
+def policy_current_version() -> int:
+    """The number of the policy version in force; every consent record stores it."""
+    version = PolicyVersion.objects.order_by("-version").values_list("version", flat=True).first()
+    if version is None:
+        raise ApplicationError("No privacy policy has been published")
+    return version

@@ -42,6 +42,12 @@ class EventCode(IntEnum):
     VAULT_KEYS_ROTATED = 200
     # 3xx: contact and inquiries
     INQUIRY_SUBMITTED = 300
+    # 4xx: consent and objections
+    CONSENT_GRANTED = 400
+    CONSENT_WITHDRAWN = 401
+    OBJECTION_RECORDED = 402
+    OBJECTION_WITHDRAWN = 403
+    CONSENT_WORDING_PUBLISHED = 404
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Category(StrEnum):
     TECHNICAL = "technical"  # IP address, device, browser
     LOCATION = "location"
     IDENTIFIER = "identifier"  # pseudonymous lookup keys (blind indexes)
+    CONSENT = "consent"  # consent given or withdrawn, objections
 
 
 class Source(StrEnum):

@@ -152,9 +152,8 @@ def test_conformance_catches_an_undeclared_field(monkeypatch):
         fields={"value_index": PersonalField(Category.IDENTIFIER)},
         non_personal=["id", "subject", "kind", "created_at", "updated_at"],
     )
-    assert fresh.conformance_problems() == [
-        "contact.Inquiry.status is neither declared nor marked non-personal"
-    ]
+    about_inquiry = [p for p in fresh.conformance_problems() if p.startswith("contact.Inquiry")]
+    assert about_inquiry == ["contact.Inquiry.status is neither declared nor marked non-personal"]
 
 
 def test_conformance_catches_an_undeclared_model():

@@ -1,0 +1,101 @@
+import uuid
+
+from django.db import models
+
+from qualipact.privacy.models import DataSubject
+
+
+class Channel(models.TextChoices):
+    WEB_FORM = "web_form", "Web form"
+    PREFERENCE_CENTRE = "preference_centre", "Preference centre"
+    EMAIL_LINK = "email_link", "Link in an email"
+    API = "api", "API"
+    PARENT = "parent", "Parent or guardian"
+    BROWSER_SIGNAL = "browser_signal", "Browser signal (GPC / DNT)"
+
+
+class ConsentWording(models.Model):
+    """The exact words shown when consent is asked, stored once and referenced by hash.
+
+    A wording published as a material change (`requires_renewal`) makes every grant
+    given under an older wording of that purpose stop counting until renewed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    purpose = models.CharField(max_length=64)
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    policy_version = models.PositiveIntegerField()
+    requires_renewal = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["purpose", "-id"]
+        indexes = [models.Index(fields=["purpose", "-id"], name="wording_purpose_latest")]
+
+    def __str__(self) -> str:
+        return f"Wording {self.sha256[:12]} for {self.purpose} (policy v{self.policy_version})"
+
+
+class ConsentEvent(models.Model):
+    """The append-only ledger: every grant, withdrawal and objection, as it happened."""
+
+    class Action(models.TextChoices):
+        GRANT = "grant", "Consent given"
+        WITHDRAW = "withdraw", "Consent withdrawn"
+        OBJECT = "object", "Objection recorded"
+        OBJECTION_WITHDRAWN = "objection_withdrawn", "Objection withdrawn"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=64)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    channel = models.CharField(max_length=24, choices=Channel.choices)
+    policy_version = models.PositiveIntegerField()
+    wording = models.ForeignKey(
+        ConsentWording, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        indexes = [models.Index(fields=["subject", "occurred_at"], name="consent_event_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.purpose} for {self.subject_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("The consent ledger is append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ConsentState(models.Model):
+    """The current state per person and purpose, derived from the ledger in the same
+    transaction as each event, so that checks and audiences are one indexed lookup."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=64)
+    granted = models.BooleanField(default=False)
+    objected = models.BooleanField(default=False)
+    wording = models.ForeignKey(
+        ConsentWording, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["purpose"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "purpose"], name="consent_state_unique")
+        ]
+        indexes = [
+            models.Index(fields=["purpose", "granted", "wording"], name="consent_state_audience"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.subject_id}: granted={self.granted}"

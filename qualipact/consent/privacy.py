@@ -1,0 +1,42 @@
+"""Personal data held by the consent ledger: what each person chose, and when."""
+
+from datetime import timedelta
+
+from qualipact.consent.models import ConsentEvent, ConsentState
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
+
+# Proof of consent (Art 7(1)) is kept while it can be asked for: three years after the event.
+RETENTION = Retention(after="created_at", period=timedelta(days=3 * 365))
+
+personal_data(
+    ConsentEvent,
+    purposes=["legal_compliance"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.PROVIDED,
+    retention=RETENTION,
+    fields={
+        "purpose": PersonalField(Category.CONSENT),
+        "action": PersonalField(Category.CONSENT),
+        "channel": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "policy_version": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "wording": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "occurred_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "subject", "created_at", "updated_at"],
+)
+
+personal_data(
+    ConsentState,
+    purposes=["legal_compliance"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.DERIVED,
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    fields={
+        "purpose": PersonalField(Category.CONSENT),
+        "granted": PersonalField(Category.CONSENT),
+        "objected": PersonalField(Category.CONSENT),
+        "wording": PersonalField(Category.CONSENT),
+    },
+    non_personal=["id", "subject", "created_at", "updated_at"],
+)

@@ -1,0 +1,179 @@
+"""Writes of consent: each grant, withdrawal and objection is a ledger event plus the
+current state, in one transaction with its audit event."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+from django.utils import timezone
+
+from qualipact.consent.models import Channel, ConsentEvent, ConsentState, ConsentWording
+from qualipact.consent.selectors import consent_wording_current
+from qualipact.notices.selectors import policy_current_version
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import LegalBasis, purpose_get
+
+
+def _purpose_with_basis(code: str, basis: LegalBasis, action: str) -> None:
+    try:
+        purpose = purpose_get(code)
+    except KeyError:
+        raise ApplicationError(f"Unknown purpose '{code}'", {"purpose": "unknown"}) from None
+    if purpose.legal_basis is not basis:
+        raise ApplicationError(
+            f"Cannot {action} for '{code}': its legal basis is {purpose.legal_basis}",
+            {"purpose": code, "legal_basis": str(purpose.legal_basis)},
+        )
+
+
+def _record(
+    *,
+    subject: DataSubject,
+    purpose: str,
+    action: ConsentEvent.Action,
+    channel: str,
+    wording: ConsentWording | None,
+    actor: Actor,
+    code: EventCode,
+    **state: object,
+) -> ConsentEvent:
+    if channel not in Channel.values:
+        raise ApplicationError(f"Unknown consent channel '{channel}'", {"channel": "unknown"})
+    event = ConsentEvent(
+        subject=subject,
+        purpose=purpose,
+        action=action,
+        channel=channel,
+        policy_version=policy_current_version(),
+        wording=wording,
+        occurred_at=timezone.now(),
+    )
+    event.save()
+    current, _ = ConsentState.objects.select_for_update().get_or_create(
+        subject=subject, purpose=purpose
+    )
+    for name, value in state.items():
+        setattr(current, name, value)
+    current.save()
+    audit_log(
+        code=code,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=purpose,
+        data={"event_id": str(event.pk), "channel": channel},
+    )
+    return event
+
+
+@transaction.atomic
+def consent_grant(
+    *,
+    subject: DataSubject,
+    purpose: str,
+    channel: str,
+    actor: Actor,
+    wording: ConsentWording | None = None,
+) -> ConsentEvent:
+    """Record consent to a consent-based purpose under the wording the person was shown."""
+    _purpose_with_basis(purpose, LegalBasis.CONSENT, "give consent")
+    wording = wording or consent_wording_current(purpose)
+    if wording.purpose != purpose:
+        raise ApplicationError("The wording shown belongs to another purpose")
+    return _record(
+        subject=subject,
+        purpose=purpose,
+        action=ConsentEvent.Action.GRANT,
+        channel=channel,
+        wording=wording,
+        actor=actor,
+        code=EventCode.CONSENT_GRANTED,
+        granted=True,
+        wording_id=wording.pk,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, subject: DataSubject, purpose: str, channel: str, actor: Actor
+) -> ConsentEvent:
+    """Withdraw consent: from this moment on, processing for the purpose is refused."""
+    _purpose_with_basis(purpose, LegalBasis.CONSENT, "withdraw consent")
+    return _record(
+        subject=subject,
+        purpose=purpose,
+        action=ConsentEvent.Action.WITHDRAW,
+        channel=channel,
+        wording=None,
+        actor=actor,
+        code=EventCode.CONSENT_WITHDRAWN,
+        granted=False,
+    )
+
+
+@transaction.atomic
+def objection_record(
+    *, subject: DataSubject, purpose: str, channel: str, actor: Actor
+) -> ConsentEvent:
+    """Art 21: stop a legitimate-interest purpose for this person."""
+    _purpose_with_basis(purpose, LegalBasis.LEGITIMATE_INTEREST, "object")
+    return _record(
+        subject=subject,
+        purpose=purpose,
+        action=ConsentEvent.Action.OBJECT,
+        channel=channel,
+        wording=None,
+        actor=actor,
+        code=EventCode.OBJECTION_RECORDED,
+        objected=True,
+    )
+
+
+@transaction.atomic
+def objection_withdraw(
+    *, subject: DataSubject, purpose: str, channel: str, actor: Actor
+) -> ConsentEvent:
+    _purpose_with_basis(purpose, LegalBasis.LEGITIMATE_INTEREST, "withdraw an objection")
+    return _record(
+        subject=subject,
+        purpose=purpose,
+        action=ConsentEvent.Action.OBJECTION_WITHDRAWN,
+        channel=channel,
+        wording=None,
+        actor=actor,
+        code=EventCode.OBJECTION_WITHDRAWN,
+        objected=False,
+    )
+
+
+@transaction.atomic
+def consent_wording_publish(
+    *, purpose: str, text: str, policy_version: int, material: bool, actor: Actor
+) -> ConsentWording:
+    """Publish new words for a consent purpose.
+
+    A material change (`material=True`) means consent given under older words no
+    longer counts: silence is never consent (Recital 32), so those people must renew.
+    """
+    _purpose_with_basis(purpose, LegalBasis.CONSENT, "publish consent wording")
+    digest = hashlib.sha256(f"{purpose}\n{text}".encode()).hexdigest()
+    wording, created = ConsentWording.objects.get_or_create(
+        sha256=digest,
+        defaults={
+            "purpose": purpose,
+            "text": text,
+            "policy_version": policy_version,
+            "requires_renewal": material,
+        },
+    )
+    if not created:
+        raise ApplicationError("This wording is already published", {"wording": digest[:12]})
+    audit_log(
+        code=EventCode.CONSENT_WORDING_PUBLISHED,
+        actor=actor,
+        purpose=purpose,
+        data={"wording": digest[:16], "material": material, "policy_version": policy_version},
+    )
+    return wording
