@@ -1,7 +1,11 @@
 from django.urls import include, path
 
+from qualipact.api import api
+
 urlpatterns = [
     path("", include("qualipact.web.urls")),
     path("", include("qualipact.notices.urls")),
     path("", include("qualipact.contact.urls")),
+    path("", include("qualipact.consent.urls")),
+    path("api/", api.urls),
 ]

@@ -99,3 +99,23 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} for {self.subject_id}: granted={self.granted}"
+
+
+class PreferenceToken(models.Model):
+    """A capability that opens one person's preference centre from a link in an email.
+
+    Only the SHA-256 of the token is stored; the token itself lives in the link.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Preference link of {self.subject_id} until {self.expires_at:%Y-%m-%d}"

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from qualipact.consent.models import ConsentEvent, ConsentState
+from qualipact.consent.models import ConsentEvent, ConsentState, PreferenceToken
 from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
@@ -39,4 +39,15 @@ personal_data(
         "wording": PersonalField(Category.CONSENT),
     },
     non_personal=["id", "subject", "created_at", "updated_at"],
+)
+
+personal_data(
+    PreferenceToken,
+    purposes=["service_delivery"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.DERIVED,
+    retention=Retention(after="expires_at", period=timedelta(days=1)),
+    portable=False,
+    fields={"token_hash": PersonalField(Category.IDENTIFIER)},
+    non_personal=["id", "subject", "expires_at", "created_at", "updated_at"],
 )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording
+from django.utils import timezone
+
+from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording, PreferenceToken
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis, Purpose
@@ -89,3 +92,24 @@ def consent_history(subject: DataSubject) -> list[ConsentEvent]:
         .select_related("wording")
         .order_by("occurred_at")
     )
+
+
+def preference_subject(token: str) -> DataSubject:
+    """The person a preference link belongs to; a clear error for a bad or expired link."""
+    link = (
+        PreferenceToken.objects.select_related("subject")
+        .filter(token_hash=token_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if link is None or link.subject.erased_at is not None:
+        raise InvalidLink("This link is invalid or has expired.", {"link": "invalid"})
+    return link.subject
+
+
+class InvalidLink(ApplicationError):
+    code = "invalid_link"
+    status = 401
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -4,12 +4,20 @@ current state, in one transaction with its audit event."""
 from __future__ import annotations
 
 import hashlib
+import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from qualipact.consent.models import Channel, ConsentEvent, ConsentState, ConsentWording
-from qualipact.consent.selectors import consent_wording_current
+from qualipact.consent.models import (
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    ConsentWording,
+    PreferenceToken,
+)
+from qualipact.consent.selectors import consent_wording_current, token_hash
 from qualipact.notices.selectors import policy_current_version
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
@@ -177,3 +185,48 @@ def consent_wording_publish(
         data={"wording": digest[:16], "material": material, "policy_version": policy_version},
     )
     return wording
+
+
+PREFERENCE_LINK_DAYS = 90
+
+
+@transaction.atomic
+def preference_link_issue(*, subject: DataSubject, days: int = PREFERENCE_LINK_DAYS) -> str:
+    """A new secret token for the person's preference centre; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    PreferenceToken.objects.create(
+        subject=subject,
+        token_hash=token_hash(token),
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return token
+
+
+@transaction.atomic
+def preference_change(
+    *,
+    subject: DataSubject,
+    purpose: str,
+    action: str,
+    channel: str,
+    actor: Actor,
+    wording_sha256: str = "",
+) -> ConsentEvent:
+    """One choice from the preference centre (page or API), by action name."""
+    if action == "grant":
+        wording = None
+        if wording_sha256:
+            wording = ConsentWording.objects.filter(sha256=wording_sha256).first()
+            if wording is None:
+                raise ApplicationError("Unknown consent wording", {"wording": "unknown"})
+        return consent_grant(
+            subject=subject, purpose=purpose, channel=channel, actor=actor, wording=wording
+        )
+    changes = {
+        "withdraw": consent_withdraw,
+        "object": objection_record,
+        "withdraw_objection": objection_withdraw,
+    }
+    if action not in changes:
+        raise ApplicationError(f"Unknown action '{action}'", {"action": "unknown"})
+    return changes[action](subject=subject, purpose=purpose, channel=channel, actor=actor)

@@ -8,6 +8,7 @@ class ApplicationError(Exception):
     """A domain rule refused the operation; `extra` carries machine-readable detail."""
 
     code = "application_error"
+    status = 400
 
     def __init__(self, message: str, extra: dict | None = None) -> None:
         super().__init__(message)

@@ -1,0 +1,110 @@
+"""Preference centre API for a person without an account: the token from their email
+link goes in `Authorization: Bearer <token>`, never in the URL."""
+
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import HttpBearer
+
+from qualipact.consent import selectors
+from qualipact.consent.models import Channel
+from qualipact.consent.services import preference_change
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.models import DataSubject
+
+
+class PreferenceLinkAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> DataSubject:
+        # An invalid link raises InvalidLink: the API answers 401 with code invalid_link.
+        return selectors.preference_subject(token)
+
+
+router = Router(auth=PreferenceLinkAuth(), tags=["preferences"])
+
+
+class WordingOut(Schema):
+    sha256: str
+    text: str
+
+
+class PurposeOut(Schema):
+    purpose: str
+    label: str
+    legal_basis: str
+    basis_in_plain_words: str
+    choice: Literal["consent", "objection", "none"]
+    active: bool
+    granted: bool
+    objected: bool
+    needs_renewal: bool
+    wording: WordingOut | None
+
+
+class EventOut(Schema):
+    occurred_at: str
+    purpose: str
+    action: str
+    channel: str
+    policy_version: int
+
+
+class PreferencesOut(Schema):
+    purposes: list[PurposeOut]
+    history: list[EventOut]
+
+
+class ChangeIn(Schema):
+    purpose: str
+    action: Literal["grant", "withdraw", "object", "withdraw_objection"]
+    wording_sha256: str = ""
+
+
+def _overview(subject: DataSubject) -> PreferencesOut:
+    purposes = [
+        PurposeOut(
+            purpose=c.purpose.code,
+            label=c.purpose.label,
+            legal_basis=str(c.purpose.legal_basis),
+            basis_in_plain_words=c.basis_in_plain_words,
+            choice="consent" if c.is_consent else "objection" if c.can_object else "none",
+            active=c.active,
+            granted=c.granted,
+            objected=c.objected,
+            needs_renewal=c.needs_renewal,
+            wording=WordingOut(sha256=c.wording.sha256, text=c.wording.text)
+            if c.is_consent and c.wording
+            else None,
+        )
+        for c in selectors.consent_overview(subject)
+    ]
+    history = [
+        EventOut(
+            occurred_at=e.occurred_at.isoformat(),
+            purpose=e.purpose,
+            action=e.action,
+            channel=e.channel,
+            policy_version=e.policy_version,
+        )
+        for e in selectors.consent_history(subject)
+    ]
+    return PreferencesOut(purposes=purposes, history=history)
+
+
+@router.get("", response=PreferencesOut, summary="Every purpose, its basis and my choices")
+def preferences_get(request: HttpRequest) -> PreferencesOut:
+    return _overview(request.auth)  # type: ignore[attr-defined]
+
+
+@router.post("", response=PreferencesOut, summary="Give or withdraw consent, or object")
+def preferences_change(request: HttpRequest, change: ChangeIn) -> PreferencesOut:
+    subject: DataSubject = request.auth  # type: ignore[attr-defined]
+    preference_change(
+        subject=subject,
+        purpose=change.purpose,
+        action=change.action,
+        wording_sha256=change.wording_sha256,
+        channel=Channel.API,
+        actor=Actor.subject(subject.pk),
+    )
+    return _overview(subject)

@@ -1,0 +1,45 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from qualipact.consent import selectors
+from qualipact.consent.models import Channel
+from qualipact.consent.services import preference_change
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.errors import ApplicationError
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The preference centre for a person without an account, opened from an email link."""
+    try:
+        subject = selectors.preference_subject(token)
+    except selectors.InvalidLink as error:
+        return render(request, "consent/invalid_link.html", {"error": error}, status=404)
+    problem = None
+    if request.method == "POST":
+        try:
+            preference_change(
+                subject=subject,
+                purpose=request.POST.get("purpose", ""),
+                action=request.POST.get("action", ""),
+                wording_sha256=request.POST.get("wording", ""),
+                channel=Channel.PREFERENCE_CENTRE,
+                actor=Actor.subject(subject.pk),
+            )
+        except ApplicationError as error:
+            problem = error.message
+        else:
+            return redirect(request.path)
+    return render(
+        request,
+        "consent/preferences.html",
+        {
+            "choices": selectors.consent_overview(subject),
+            "history": selectors.consent_history(subject),
+            "problem": problem,
+        },
+        status=400 if problem else 200,
+    )
