@@ -23,9 +23,20 @@ from qualipact.privacy.purposes import LegalBasis, Purpose, purpose_get
 
 M = TypeVar("M", bound=models.Model)
 
-# A rule's set form: Q over DataSubject matching the refused subjects, True for
-# "refuse everyone", or None for "refuse nobody".
-Exclusion = Q | bool | None
+@dataclass(frozen=True)
+class Only:
+    """A rule's set form when few are allowed: only subjects matching `q` may be processed.
+
+    Written positively (for example "has a current grant") so the database can start
+    from the allowed few through an index instead of testing every subject.
+    """
+
+    q: Q
+
+
+# A rule's set form: Q over DataSubject matching the refused subjects, Only(q) for
+# "allowed only if q", True for "refuse everyone", or None for "refuse nobody".
+Exclusion = Q | Only | bool | None
 
 
 class Rule(Protocol):
@@ -110,13 +121,16 @@ def allowed_subjects_q(purpose: str) -> Q | None:
     """Q over DataSubject for those who may be processed; None when nobody may."""
     resolved = purpose_get(purpose)
     refused = Q()
+    required = Q()
     for rule in _rules.values():
         exclusion = rule.exclusion(resolved)
         if exclusion is True:
             return None
-        if isinstance(exclusion, Q):
+        if isinstance(exclusion, Only):
+            required &= exclusion.q
+        elif isinstance(exclusion, Q):
             refused |= exclusion
-    return ~refused if refused else Q()
+    return required & ~refused if refused else required
 
 
 def subjects_for_purpose(

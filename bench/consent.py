@@ -1,0 +1,236 @@
+"""Benchmark of purpose enforcement on the consent ledger: a newsletter audience and one check.
+
+Run from the repository root:
+
+    .venv/bin/python bench/consent.py                    # 1,000,000 subjects
+    .venv/bin/python bench/consent.py --subjects 100000
+    .venv/bin/python bench/consent.py --keep             # reuse the data set of a former run
+
+The data lives in var/bench-consent-<N>/ (SQLite), never in the developer's var/.
+DATABASE_URL / KEYS_DATABASE_URL are honoured; such a database must be empty unless
+--keep is given. People and their consent states are bulk-inserted (consent states
+hold no encrypted data, so this is the same rows the services write, only faster),
+with a mix: about 35% granted marketing under the current wording, 5% granted under
+an older wording that a material change retired, 10% withdrew, 2% restricted, 1%
+erased, the rest never answered.
+
+Measured, in the same process:
+- the audience of a newsletter: every subject `subjects_for_purpose(...)` allows for
+  "marketing", fetched as ids, against one hand-written SQL statement that applies
+  the same rules (current grant under a wording at or above the renewal floor, not
+  restricted, not erased);
+- one `may_process(subject, "marketing")` for random people (median and p95).
+Targets: audience within 2x of raw SQL and under 2 s on SQLite; may_process under 0.5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import django
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SUBJECTS = 1_000_000
+BATCH = 20_000
+AUDIENCE_RUNS = 5
+CHECKS = 2_000
+PURPOSE = "marketing"
+AUDIENCE_TARGET_RATIO = 2.0
+AUDIENCE_TARGET_SECONDS = 2.0
+CHECK_TARGET_MS = 0.5
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subjects", type=int, default=DEFAULT_SUBJECTS)
+    parser.add_argument("--keep", action="store_true", help="reuse an existing data set")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    if args.subjects < 1:
+        parser.error("--subjects must be positive")
+    return args
+
+
+def configure(subjects: int, *, keep: bool) -> Path:
+    var_dir = REPO / "var" / f"bench-consent-{subjects}"
+    if not keep:
+        for path in var_dir.glob("*"):
+            if path.name != "secrets.json":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    os.environ["QUALIPACT_VAR_DIR"] = str(var_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
+    os.environ["DEBUG"] = "0"
+    sys.path.insert(0, str(REPO))
+    django.setup()
+    for alias in ("default", "keys"):
+        call_command("migrate", database=alias, verbosity=0)
+    return var_dir
+
+
+def progress(iterable: Any, **kwargs: Any) -> Any:
+    return tqdm(iterable, file=sys.stderr, disable=not sys.stderr.isatty(), **kwargs)
+
+
+def ensure_data(subjects: int, *, keep: bool, seed: int) -> str:
+    from qualipact.privacy.models import DataSubject
+
+    existing = DataSubject.objects.count()
+    if existing and not keep:
+        sys.exit(f"The database already holds {existing} subjects: use --keep or empty it.")
+    if existing >= subjects:
+        return f"reused {existing:,} subjects (--keep)"
+    started = time.perf_counter()
+    create(subjects - existing, seed=seed)
+    return f"created {subjects - existing:,} subjects in {time.perf_counter() - started:.1f} s"
+
+
+def create(count: int, *, seed: int) -> None:
+    """Subjects and their marketing consent states, in the mix the module docstring gives."""
+    from qualipact.consent.models import ConsentState, ConsentWording
+    from qualipact.consent.selectors import consent_wording_current
+    from qualipact.privacy.models import DataSubject
+
+    old = consent_wording_current(PURPOSE)
+    current = ConsentWording.objects.create(
+        purpose=PURPOSE,
+        text=f"Newsletter wording after a material change ({uuid.uuid4().hex[:8]}).",
+        sha256=uuid.uuid4().hex * 2,
+        policy_version=2,
+        requires_renewal=True,
+    )
+    rng = random.Random(seed)
+    now = timezone.now()
+    for start in progress(range(0, count, BATCH), unit="batch", desc="creating"):
+        subjects, states = [], []
+        for _ in range(min(BATCH, count - start)):
+            draw = rng.random()
+            subject = DataSubject(
+                id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                restricted_at=now if 0.50 <= draw < 0.52 else None,
+                erased_at=now if 0.52 <= draw < 0.53 else None,
+            )
+            subjects.append(subject)
+            if draw < 0.35:
+                states.append(
+                    ConsentState(subject=subject, purpose=PURPOSE, granted=True, wording=current)
+                )
+            elif draw < 0.40:
+                states.append(
+                    ConsentState(subject=subject, purpose=PURPOSE, granted=True, wording=old)
+                )
+            elif draw < 0.50:
+                states.append(ConsentState(subject=subject, purpose=PURPOSE, granted=False))
+            elif draw < 0.53:
+                states.append(
+                    ConsentState(subject=subject, purpose=PURPOSE, granted=True, wording=current)
+                )
+        with transaction.atomic():
+            DataSubject.objects.bulk_create(subjects)
+            ConsentState.objects.bulk_create(states)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def library_audience() -> list[Any]:
+    from qualipact.privacy.enforcement import subjects_for_purpose
+    from qualipact.privacy.models import DataSubject
+
+    # A send needs no particular order: drop the model's default ordering.
+    allowed = subjects_for_purpose(DataSubject.objects.order_by(), PURPOSE)
+    return list(allowed.values_list("pk", flat=True))
+
+
+def raw_audience() -> list[Any]:
+    from qualipact.consent.selectors import renewal_floor
+
+    floor = renewal_floor(PURPOSE)
+    sql = (
+        "SELECT s.id FROM privacy_datasubject s "
+        "WHERE s.erased_at IS NULL AND s.restricted_at IS NULL AND s.id IN ("
+        " SELECT c.subject_id FROM consent_consentstate c"
+        " WHERE c.purpose = %s AND c.granted AND c.wording_id >= %s)"
+    )
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, [PURPOSE, floor])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def median_p95(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), statistics.quantiles(values, n=20)[-1]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    configure(args.subjects, keep=args.keep)
+    print(f"data: {ensure_data(args.subjects, keep=args.keep, seed=args.seed)}")
+
+    from qualipact.privacy.enforcement import may_process
+    from qualipact.privacy.models import DataSubject
+
+    library_audience(), raw_audience()  # warm up: compile, page cache
+    lib_times, raw_times, sizes = [], [], set()
+    for _ in range(AUDIENCE_RUNS):
+        seconds, lib = timed(library_audience)
+        lib_times.append(seconds)
+        seconds, raw = timed(raw_audience)
+        raw_times.append(seconds)
+        sizes.add((len(lib), len(raw)))
+    (lib_count, _), *_ = sizes
+    lib_ids = {str(uuid.UUID(str(v))) for v in library_audience()}
+    raw_ids = {str(uuid.UUID(str(v))) for v in raw_audience()}
+    assert lib_ids == raw_ids, "the library and the raw SQL audiences differ"
+
+    ids = list(DataSubject.objects.values_list("pk", flat=True)[:200_000])
+    sample = random.Random(args.seed).sample(ids, min(CHECKS, len(ids)))
+    people = DataSubject.objects.in_bulk(sample)
+    check_ms = []
+    for subject_id in sample:
+        seconds, _ = timed(lambda s=people[subject_id]: may_process(s, PURPOSE))
+        check_ms.append(seconds * 1000)
+
+    engine = connections["default"].display_name
+    print(
+        f"\nsubjects {args.subjects:,} | audience {lib_count:,} people | database {engine} | "
+        f"Python {platform.python_version()} | Django {django.get_version()}\n"
+    )
+    lib_median, raw_median = statistics.median(lib_times), statistics.median(raw_times)
+    print("operation | library median | library max | raw SQL median | raw SQL max | ratio")
+    print("----------|----------------|-------------|----------------|-------------|------")
+    print(
+        f"newsletter audience ({AUDIENCE_RUNS} runs) | {lib_median:.3f} s | {max(lib_times):.3f} s"
+        f" | {raw_median:.3f} s | {max(raw_times):.3f} s | {lib_median / raw_median:.2f}x"
+    )
+    check_median, check_p95 = median_p95(check_ms)
+    print(f"may_process, {len(check_ms)} people | {check_median:.3f} ms | p95 {check_p95:.3f} ms")
+    verdicts = [
+        ("audience within 2x of raw SQL", lib_median / raw_median <= AUDIENCE_TARGET_RATIO),
+        ("audience under 2 s", lib_median <= AUDIENCE_TARGET_SECONDS),
+        ("may_process median under 0.5 ms", check_median <= CHECK_TARGET_MS),
+    ]
+    for label, ok in verdicts:
+        print(f"  {label}: {'meets the target' if ok else 'MISSES the target'}")
+
+
+if __name__ == "__main__":
+    main()
