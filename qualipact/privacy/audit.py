@@ -48,6 +48,11 @@ class EventCode(IntEnum):
     OBJECTION_RECORDED = 402
     OBJECTION_WITHDRAWN = 403
     CONSENT_WORDING_PUBLISHED = 404
+    # 5xx: communications
+    EMAIL_QUEUED = 500
+    EMAIL_SENT = 501
+    EMAIL_FAILED = 502
+    EMAIL_LEASE_EXPIRED = 503
 
 
 @dataclass(frozen=True)
