@@ -16,9 +16,9 @@ erased, the rest never answered.
 
 Measured, in the same process:
 - the audience of a newsletter: every subject `subjects_for_purpose(...)` allows for
-  "marketing", fetched as ids, against one hand-written SQL statement that applies
-  the same rules (current grant under a wording at or above the renewal floor, not
-  restricted, not erased);
+  "marketing", fetched as ids (the ORM turns each into a UUID object) and counted,
+  against one hand-written SQL join that applies the same rules (current grant under
+  a wording at or above the renewal floor, not restricted, not erased);
 - one `may_process(subject, "marketing")` for random people (median and p95).
 Targets: audience within 2x of raw SQL and under 2 s on SQLite; may_process under 0.5 ms.
 """
@@ -50,7 +50,6 @@ BATCH = 20_000
 AUDIENCE_RUNS = 5
 CHECKS = 2_000
 PURPOSE = "marketing"
-AUDIENCE_TARGET_RATIO = 2.0
 AUDIENCE_TARGET_SECONDS = 2.0
 CHECK_TARGET_MS = 0.5
 
@@ -146,28 +145,44 @@ def create(count: int, *, seed: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def library_audience() -> list[Any]:
+def library_queryset() -> Any:
     from qualipact.privacy.enforcement import subjects_for_purpose
     from qualipact.privacy.models import DataSubject
 
     # A send needs no particular order: drop the model's default ordering.
-    allowed = subjects_for_purpose(DataSubject.objects.order_by(), PURPOSE)
-    return list(allowed.values_list("pk", flat=True))
+    return subjects_for_purpose(DataSubject.objects.order_by(), PURPOSE)
+
+
+def library_audience() -> list[Any]:
+    return list(library_queryset().values_list("pk", flat=True))
+
+
+def library_count() -> int:
+    return int(library_queryset().count())
+
+
+RAW_AUDIENCE = (
+    "SELECT {what} FROM consent_consentstate c"
+    " JOIN privacy_datasubject s ON s.id = c.subject_id"
+    " WHERE c.purpose = %s AND c.granted AND c.wording_id >= %s"
+    " AND s.erased_at IS NULL AND s.restricted_at IS NULL"
+)
+
+
+def raw_rows(what: str) -> list[Any]:
+    from qualipact.consent.selectors import renewal_floor
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute(RAW_AUDIENCE.format(what=what), [PURPOSE, renewal_floor(PURPOSE)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def raw_audience() -> list[Any]:
-    from qualipact.consent.selectors import renewal_floor
+    return raw_rows("c.subject_id")
 
-    floor = renewal_floor(PURPOSE)
-    sql = (
-        "SELECT s.id FROM privacy_datasubject s "
-        "WHERE s.erased_at IS NULL AND s.restricted_at IS NULL AND s.id IN ("
-        " SELECT c.subject_id FROM consent_consentstate c"
-        " WHERE c.purpose = %s AND c.granted AND c.wording_id >= %s)"
-    )
-    with connections["default"].cursor() as cursor:
-        cursor.execute(sql, [PURPOSE, floor])
-        return [row[0] for row in cursor.fetchall()]
+
+def raw_count() -> int:
+    return int(raw_rows("count(*)")[0])
 
 
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
@@ -189,17 +204,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     from qualipact.privacy.models import DataSubject
 
     library_audience(), raw_audience()  # warm up: compile, page cache
-    lib_times, raw_times, sizes = [], [], set()
-    for _ in range(AUDIENCE_RUNS):
-        seconds, lib = timed(library_audience)
-        lib_times.append(seconds)
-        seconds, raw = timed(raw_audience)
-        raw_times.append(seconds)
-        sizes.add((len(lib), len(raw)))
-    (lib_count, _), *_ = sizes
+    rows = {}
+    for label, library, raw in (
+        ("audience ids", library_audience, raw_audience),
+        ("audience count", library_count, raw_count),
+    ):
+        lib_times, raw_times = [], []
+        for _ in range(AUDIENCE_RUNS):
+            lib_times.append(timed(library)[0])
+            raw_times.append(timed(raw)[0])
+        rows[label] = (lib_times, raw_times)
     lib_ids = {str(uuid.UUID(str(v))) for v in library_audience()}
     raw_ids = {str(uuid.UUID(str(v))) for v in raw_audience()}
     assert lib_ids == raw_ids, "the library and the raw SQL audiences differ"
+    assert library_count() == raw_count() == len(lib_ids)
+    lib_count = len(lib_ids)
 
     ids = list(DataSubject.objects.values_list("pk", flat=True)[:200_000])
     sample = random.Random(args.seed).sample(ids, min(CHECKS, len(ids)))
@@ -214,20 +233,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"\nsubjects {args.subjects:,} | audience {lib_count:,} people | database {engine} | "
         f"Python {platform.python_version()} | Django {django.get_version()}\n"
     )
-    lib_median, raw_median = statistics.median(lib_times), statistics.median(raw_times)
     print("operation | library median | library max | raw SQL median | raw SQL max | ratio")
     print("----------|----------------|-------------|----------------|-------------|------")
-    print(
-        f"newsletter audience ({AUDIENCE_RUNS} runs) | {lib_median:.3f} s | {max(lib_times):.3f} s"
-        f" | {raw_median:.3f} s | {max(raw_times):.3f} s | {lib_median / raw_median:.2f}x"
-    )
+    verdicts = []
+    for label, (lib_times, raw_times) in rows.items():
+        lib_median, raw_median = statistics.median(lib_times), statistics.median(raw_times)
+        print(
+            f"{label} ({AUDIENCE_RUNS} runs) | {lib_median:.3f} s | {max(lib_times):.3f} s"
+            f" | {raw_median:.3f} s | {max(raw_times):.3f} s | {lib_median / raw_median:.2f}x"
+        )
+        verdicts.append((f"{label} within 2x of raw SQL", lib_median / raw_median <= 2.0))
+        verdicts.append((f"{label} under 2 s", lib_median <= AUDIENCE_TARGET_SECONDS))
     check_median, check_p95 = median_p95(check_ms)
     print(f"may_process, {len(check_ms)} people | {check_median:.3f} ms | p95 {check_p95:.3f} ms")
-    verdicts = [
-        ("audience within 2x of raw SQL", lib_median / raw_median <= AUDIENCE_TARGET_RATIO),
-        ("audience under 2 s", lib_median <= AUDIENCE_TARGET_SECONDS),
-        ("may_process median under 0.5 ms", check_median <= CHECK_TARGET_MS),
-    ]
+    verdicts.append(("may_process median under 0.5 ms", check_median <= CHECK_TARGET_MS))
     for label, ok in verdicts:
         print(f"  {label}: {'meets the target' if ok else 'MISSES the target'}")
 

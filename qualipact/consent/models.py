@@ -78,7 +78,9 @@ class ConsentState(models.Model):
     transaction as each event, so that checks and audiences are one indexed lookup."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.CASCADE, related_name="consent_states"
+    )
     purpose = models.CharField(max_length=64)
     granted = models.BooleanField(default=False)
     objected = models.BooleanField(default=False)

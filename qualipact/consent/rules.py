@@ -35,12 +35,13 @@ class ConsentLedgerRule:
     def exclusion(self, purpose: Purpose) -> Exclusion:
         if purpose.legal_basis is not LegalBasis.CONSENT:
             return None
-        grants = ConsentState.objects.filter(purpose=purpose.code, granted=True)
+        grant = Q(consent_states__purpose=purpose.code, consent_states__granted=True)
         floor = renewal_floor(purpose.code)
         if floor is not None:
-            grants = grants.filter(wording_id__gte=floor)
-        # Start from the grants (an index range) rather than testing every subject.
-        return Only(Q(pk__in=grants.values("subject_id")))
+            grant &= Q(consent_states__wording_id__gte=floor)
+        # A join the database can start from the grants (an index range) rather than
+        # testing every subject; (subject, purpose) is unique, so no row repeats.
+        return Only(grant)
 
 
 def _consent_state(subject_id: object, purpose: str) -> tuple[bool, int | None, int | None] | None:
