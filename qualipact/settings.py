@@ -229,4 +229,8 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
+    "analytics-salt-rotation": {
+        "task": "qualipact.analytics.tasks.salt_rotation",
+        "schedule": 3600.0,
+    },
 }

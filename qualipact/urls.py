@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("qualipact.notices.urls")),
     path("", include("qualipact.contact.urls")),
     path("", include("qualipact.consent.urls")),
+    path("", include("qualipact.analytics.urls")),
     path("api/", api.urls),
 ]

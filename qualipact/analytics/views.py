@@ -1,0 +1,34 @@
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from qualipact.analytics import charts, selectors, services
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+
+
+@never_cache
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    # Staff only. Staff MFA is enforced when accounts (allauth) arrive.
+    if not (request.user.is_authenticated and request.user.is_staff):
+        raise PermissionDenied
+    try:
+        days = int(request.GET.get("days", DEFAULT_PERIOD))
+    except ValueError:
+        days = DEFAULT_PERIOD
+    if days not in PERIODS:
+        days = DEFAULT_PERIOD
+    summary = selectors.dashboard_summary(until=services.utc_today(), days=days)
+    context = {
+        "summary": summary,
+        "days": days,
+        "periods": PERIODS,
+        "k": selectors.K_ANONYMITY,
+        "daily_chart": charts.line_chart([(d.day, d.visitors) for d in summary.days]),
+        "pages_chart": charts.bar_chart([(p.label, p.views) for p in summary.pages]),
+    }
+    return render(request, "analytics/dashboard.html", context)
