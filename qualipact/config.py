@@ -89,19 +89,7 @@ def _load_local_secrets(path: Path) -> dict[str, str]:
 
 def load_secrets(*, production: bool, local_file: Path) -> dict[str, str]:
     """Return every secret, from NAME, NAME_FILE or (embedded default) the local file."""
-    found: dict[str, str] = {}
-    for name in SECRET_NAMES:
-        if os.environ.get(name):
-            found[name] = os.environ[name]
-            continue
-        file_name = os.environ.get(f"{name}_FILE")
-        if file_name:
-            try:
-                found[name] = Path(file_name).read_text().strip()
-            except OSError as exc:
-                raise ImproperlyConfigured(
-                    f"{name}_FILE points to {file_name!r}, which cannot be read: {exc.strerror}"
-                ) from None
+    found = {name: value for name in SECRET_NAMES if (value := env_secret(name))}
     missing = [name for name in SECRET_NAMES if name not in found]
     if missing and production:
         raise ImproperlyConfigured(
@@ -112,6 +100,21 @@ def load_secrets(*, production: bool, local_file: Path) -> dict[str, str]:
         for name in missing:
             found[name] = local[name]
     return found
+
+
+def env_secret(name: str) -> str:
+    """A secret from NAME, else from the file named by NAME_FILE; empty when neither."""
+    if os.environ.get(name):
+        return os.environ[name]
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE points to {file_name!r}, which cannot be read: {exc.strerror}"
+            ) from None
+    return ""
 
 
 def decode_key(name: str, value: str) -> bytes:

@@ -206,6 +206,18 @@ PERMISSIONS_POLICY = (
     "interest-cohort=(), browsing-topics=()"
 )
 
+# Outgoing email: the comms outbox sends through Django's SMTP backend.
+EMAIL_HOST = config.env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = config.env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = config.env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = config.env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = config.env_bool("EMAIL_USE_TLS", False)
+# Must stay well below the outbox's 300 s lease, so a live worker never loses its claim.
+EMAIL_TIMEOUT = config.env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = config.env_str("DEFAULT_FROM_EMAIL", "Qualipact <noreply@qualipact.localhost>")
+# Absolute links in emails (unsubscribe, preference centre) start with this.
+SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+
 # Contact form flood control: at most this many submissions per client per window.
 CONTACT_RATE_LIMIT = config.env_int("CONTACT_RATE_LIMIT", 5, minimum=1)
 CONTACT_RATE_WINDOW_SECONDS = config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600, minimum=1)
@@ -229,6 +241,7 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
+    "comms-outbox-reconcile": {"task": "qualipact.comms.tasks.outbox_reconcile", "schedule": 60.0},
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",
         "schedule": 3600.0,

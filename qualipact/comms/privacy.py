@@ -1,0 +1,42 @@
+"""Personal data held by the email outbox."""
+
+from datetime import timedelta
+
+from qualipact.comms.models import OutboundEmail
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
+
+personal_data(
+    OutboundEmail,
+    # Service notifications (security notices, request updates) on legitimate interest.
+    # Rows of kind "marketing" are processed on consent instead, which the services
+    # check when the email is queued and again just before it is sent; the registry
+    # holds one legal basis per field, so the declaration names the service basis.
+    purposes=["service_notifications", "marketing"],
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    source=Source.DERIVED,
+    # Kept 90 days after it was queued (delivery questions, complaints), then deleted.
+    retention=Retention(after="created_at", period=timedelta(days=90)),
+    fields={
+        "to": PersonalField(Category.CONTACT, encrypted=True, source=Source.PROVIDED),
+        "to_index": PersonalField(Category.IDENTIFIER, blind_index=True, portable=False),
+        "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "body": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "headers": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "message_id": PersonalField(Category.IDENTIFIER),
+    },
+    non_personal=[
+        "id",
+        "subject",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claim_token",
+        "lease_expires_at",
+        "sent_at",
+        "last_error_code",
+        "created_at",
+        "updated_at",
+    ],
+)
