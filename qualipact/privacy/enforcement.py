@@ -23,6 +23,7 @@ from qualipact.privacy.purposes import LegalBasis, Purpose, purpose_get
 
 M = TypeVar("M", bound=models.Model)
 
+
 @dataclass(frozen=True)
 class Only:
     """A rule's set form when few are allowed: only subjects matching `q` may be processed.
