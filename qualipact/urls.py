@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("qualipact.contact.urls")),
     path("", include("qualipact.consent.urls")),
     path("", include("qualipact.analytics.urls")),
+    path("", include("qualipact.comms.urls")),
     path("api/", api.urls),
 ]

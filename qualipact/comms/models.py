@@ -86,3 +86,50 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"OutboundEmail {self.pk} ({self.kind}, {self.status})"
+
+
+class NewsletterSignup(models.Model):
+    """A newsletter sign-up and its double opt-in: consent counts only once confirmed.
+
+    `wording` is what the person was shown on the sign-up form; confirming grants
+    consent under exactly those words.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.CASCADE, related_name="newsletter_signups"
+    )
+    email = EncryptedTextField()
+    email_index = BlindIndexField(source="email", scope="email", db_index=True)
+    wording = models.ForeignKey(
+        "consent.ConsentWording", on_delete=models.PROTECT, related_name="+"
+    )
+    confirmation_hash = models.CharField(max_length=64, unique=True)
+    confirm_by = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Newsletter sign-up {self.pk} ({'confirmed' if self.confirmed_at else 'pending'})"
+
+
+class Newsletter(models.Model):
+    """One issue of the newsletter, written by marketing staff. Holds no personal data."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject_line = models.CharField(max_length=200)
+    body = models.TextField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Newsletter {self.subject_line!r}"

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from qualipact.comms.models import OutboundEmail
+from qualipact.comms.models import NewsletterSignup, OutboundEmail
 from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
@@ -39,4 +39,25 @@ personal_data(
         "created_at",
         "updated_at",
     ],
+)
+
+personal_data(
+    NewsletterSignup,
+    purposes=["marketing"],
+    source=Source.PROVIDED,
+    # Kept a year after its last change (sign-up or confirmation), then deleted; the
+    # consent itself lives in the consent ledger.
+    retention=Retention(after="updated_at", period=timedelta(days=365)),
+    fields={
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(
+            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+        ),
+        "wording": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "confirmation_hash": PersonalField(
+            Category.IDENTIFIER, source=Source.DERIVED, portable=False
+        ),
+        "confirmed_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "subject", "confirm_by", "created_at", "updated_at"],
 )

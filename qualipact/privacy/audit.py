@@ -53,6 +53,9 @@ class EventCode(IntEnum):
     EMAIL_SENT = 501
     EMAIL_FAILED = 502
     EMAIL_LEASE_EXPIRED = 503
+    NEWSLETTER_SIGNUP = 510
+    NEWSLETTER_CONFIRMED = 511
+    NEWSLETTER_SENT = 512
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,13 @@ class CrossOriginProtectionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in SAFE_METHODS:
-            self.check(request)
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> None:
+        if request.method not in SAFE_METHODS and not getattr(view, "cross_origin_allowed", False):
+            self.check(request)
 
     @staticmethod
     def check(request: HttpRequest) -> None:
@@ -51,3 +55,10 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+def cross_origin_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let another site POST to this view: for endpoints made to be called from elsewhere
+    (RFC 8058 one-click unsubscribe), whose only authority is a secret in the URL."""
+    view.cross_origin_allowed = True  # type: ignore[attr-defined]
+    return view
