@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "qualipact.consent",
     "qualipact.comms",
     "qualipact.analytics",
+    "qualipact.offers",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,7 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
     "comms-outbox-reconcile": {"task": "qualipact.comms.tasks.outbox_reconcile", "schedule": 60.0},
+    "offers-sweep": {"task": "qualipact.offers.tasks.offers_sweep", "schedule": 3600.0},
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",
         "schedule": 3600.0,

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("qualipact.consent.urls")),
     path("", include("qualipact.analytics.urls")),
     path("", include("qualipact.comms.urls")),
+    path("", include("qualipact.offers.urls")),
     path("api/", api.urls),
 ]

@@ -26,6 +26,7 @@ class Command(BaseCommand):
         call_command("migrate", database="keys", interactive=False, verbosity=0)
         if not options["no_demo"]:
             call_command("demo_data", if_empty=True)
+            call_command("offers_demo_catalogue", if_empty=True)
 
         python = sys.executable
         address = f"{options['host']}:{options['port']}"

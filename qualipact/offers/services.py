@@ -1,0 +1,284 @@
+"""Writes of the offers app.
+
+Every write of personal data asks purpose enforcement first (`purpose_require`, which
+raises `ProcessingRefused` without a current consent) and writes its audit event in the
+same transaction. Audit events carry ids, counts and codes: never a topic, an offer a
+person looked at, a country or a position.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from qualipact.consent.models import ConsentState
+from qualipact.offers.location import country_of_address, position_coarsened
+from qualipact.offers.models import BrowsingEvent, LocationFix, Offer, Topic, TopicPreference
+from qualipact.offers.privacy import (
+    BROWSING_RETENTION,
+    LOCATION_RETENTION,
+    TOPIC_PREFERENCE_RETENTION,
+)
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.enforcement import purpose_require
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+
+PERSONALISED_OFFERS = "personalised_offers"
+LOCATION_FEATURES = "location_features"
+# At most this many stated interests per person (the catalogue has a handful of topics).
+MAX_TOPICS = 20
+
+
+def _locked_and_allowed(subject: DataSubject, purpose: str) -> DataSubject:
+    """The person's row, locked, once enforcement allows the purpose on its current state.
+
+    Locking first, like `subject_for_email`: an erasure running now finishes before
+    this, is then seen (erased), and nothing new is attached to the person.
+    """
+    subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
+    purpose_require(subject, purpose)
+    return subject
+
+
+# -- The catalogue (no personal data) -------------------------------------------------
+
+
+def regions_normalise(regions: Iterable[str] | str) -> str:
+    """Country codes as stored: upper case, unique, sorted, comma-separated."""
+    codes = regions.split(",") if isinstance(regions, str) else list(regions)
+    return ",".join(sorted({code.strip().upper() for code in codes if code.strip()}))
+
+
+@transaction.atomic
+def offer_create(
+    *,
+    slug: str,
+    title: str,
+    kind: str,
+    summary: str,
+    topics: Iterable[str] = (),
+    regions: Iterable[str] | str = "",
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    venue_name: str = "",
+    venue_latitude: Any = None,
+    venue_longitude: Any = None,
+    published: bool = True,
+) -> Offer:
+    """Add an offer to the catalogue; topics are slugs, created when new."""
+    offer = Offer(
+        slug=slug,
+        title=title,
+        kind=kind,
+        summary=summary,
+        regions=regions_normalise(regions),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        venue_name=venue_name,
+        venue_latitude=venue_latitude,
+        venue_longitude=venue_longitude,
+        published=published,
+    )
+    try:
+        offer.full_clean()
+    except ValidationError as error:
+        raise ApplicationError("The offer is not valid", error.message_dict) from None
+    offer.save()
+    offer.topics.set([topic_get_or_create(slug=topic) for topic in topics])
+    return offer
+
+
+def topic_get_or_create(*, slug: str, name: str = "") -> Topic:
+    topic, _ = Topic.objects.get_or_create(
+        slug=slug, defaults={"name": name or slug.replace("-", " ").capitalize()}
+    )
+    return topic
+
+
+# -- Stated interests ---------------------------------------------------------------
+
+
+@transaction.atomic
+def topic_preferences_set(
+    *, subject: DataSubject, topics: Iterable[str], actor: Actor
+) -> list[TopicPreference]:
+    """Replace the person's stated interests with these topic slugs."""
+    subject = _locked_and_allowed(subject, PERSONALISED_OFFERS)
+    wanted = {slug for slug in topics if slug}
+    if len(wanted) > MAX_TOPICS:
+        raise ApplicationError("Too many topics", {"topics": "too_many"})
+    found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=wanted)}
+    if unknown := wanted - set(found):
+        raise ApplicationError("Unknown topic", {"topics": "unknown", "count": len(unknown)})
+    current = {p.topic_id: p for p in TopicPreference.objects.filter(subject=subject)}
+    keep = {topic.pk for topic in found.values()}
+    removed = [p.pk for topic_id, p in current.items() if topic_id not in keep]
+    TopicPreference.objects.filter(pk__in=removed).delete()
+    TopicPreference.objects.bulk_create(
+        [
+            TopicPreference(subject=subject, topic=topic)
+            for topic in found.values()
+            if topic.pk not in current
+        ]
+    )
+    audit_log(
+        code=EventCode.TOPIC_PREFERENCES_SET,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=PERSONALISED_OFFERS,
+        data={
+            "count": len(keep),
+            "added": len(keep - set(current)),
+            "removed": len(removed),
+        },
+    )
+    return list(TopicPreference.objects.filter(subject=subject).select_related("topic"))
+
+
+# -- Browsing history ---------------------------------------------------------------
+
+
+@transaction.atomic
+def offer_view_record(*, subject: DataSubject, offer: Offer, actor: Actor) -> BrowsingEvent:
+    """Remember that the person looked at an offer; refused without consent."""
+    subject = _locked_and_allowed(subject, PERSONALISED_OFFERS)
+    if not offer.published:
+        raise ApplicationError("The offer is not published", {"offer": "unpublished"})
+    event = BrowsingEvent.objects.create(subject=subject, offer=offer, viewed_at=timezone.now())
+    audit_log(
+        code=EventCode.OFFER_VIEW_RECORDED,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=PERSONALISED_OFFERS,
+        data={"event_id": str(event.pk)},
+    )
+    return event
+
+
+# -- Location -----------------------------------------------------------------------
+
+
+def _location_store(
+    *, subject: DataSubject, method: str, actor: Actor, **values: str | None
+) -> LocationFix:
+    fix, created = LocationFix.objects.select_for_update().get_or_create(
+        subject=subject,
+        method=method,
+        defaults={**values, "recorded_at": timezone.now()},
+    )
+    if not created:
+        for name, value in values.items():
+            setattr(fix, name, value)
+        fix.recorded_at = timezone.now()
+        fix.save()
+    audit_log(
+        code=EventCode.LOCATION_RECORDED,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=LOCATION_FEATURES,
+        data={"fix_id": str(fix.pk), "method": method, "replaced": not created},
+    )
+    return fix
+
+
+@transaction.atomic
+def location_record_from_ip(*, subject: DataSubject, address: str, actor: Actor) -> LocationFix:
+    """Keep the country of the person's connection, never the address itself."""
+    subject = _locked_and_allowed(subject, LOCATION_FEATURES)
+    country = country_of_address(address)
+    if not country:
+        raise ApplicationError(
+            "Your country could not be told from your connection", {"country": "unknown"}
+        )
+    return _location_store(
+        subject=subject,
+        method=LocationFix.Method.IP_COUNTRY,
+        actor=actor,
+        country=country,
+        position=None,
+    )
+
+
+@transaction.atomic
+def location_record_from_browser(
+    *, subject: DataSubject, latitude: object, longitude: object, actor: Actor
+) -> LocationFix:
+    """Keep the person's position rounded to about 1 km; the exact one is never stored."""
+    subject = _locked_and_allowed(subject, LOCATION_FEATURES)
+    position = position_coarsened(latitude, longitude)
+    return _location_store(
+        subject=subject,
+        method=LocationFix.Method.BROWSER,
+        actor=actor,
+        country=None,
+        position=position.as_text(),
+    )
+
+
+@transaction.atomic
+def location_forget(*, subject: DataSubject, actor: Actor) -> int:
+    """Delete every location we hold of the person. Always allowed: it only removes data."""
+    deleted, _ = LocationFix.objects.filter(subject=subject).delete()
+    audit_log(
+        code=EventCode.LOCATION_FORGOTTEN,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=LOCATION_FEATURES,
+        data={"deleted": deleted},
+    )
+    return deleted
+
+
+# -- Retention and withdrawal --------------------------------------------------------
+
+
+def _without_current_grant(model: type[Any], purpose: str) -> Any:
+    """Rows of people who hold no current grant for the purpose (they withdrew).
+
+    A restricted person keeps their grant, so their rows are kept: Art 18 means
+    "store, do nothing else", not "delete".
+    """
+    granted = ConsentState.objects.filter(
+        subject=OuterRef("subject"), purpose=purpose, granted=True
+    )
+    return model.objects.filter(~Exists(granted))
+
+
+@transaction.atomic
+def offers_personal_data_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete what has passed its retention, and the data of people who withdrew consent.
+
+    Deletes TopicPreference rows not changed for 730 days, BrowsingEvent rows older than
+    90 days, LocationFix rows older than 30 days, and every row of these three models
+    whose person no longer holds a consent grant for its purpose.
+    """
+    now = now or timezone.now()
+    swept = {
+        "topic_preferences_expired": TopicPreference.objects.filter(
+            updated_at__lt=now - TOPIC_PREFERENCE_RETENTION.period
+        ),
+        "browsing_events_expired": BrowsingEvent.objects.filter(
+            viewed_at__lt=now - BROWSING_RETENTION.period
+        ),
+        "location_fixes_expired": LocationFix.objects.filter(
+            recorded_at__lt=now - LOCATION_RETENTION.period
+        ),
+        "topic_preferences_withdrawn": _without_current_grant(TopicPreference, PERSONALISED_OFFERS),
+        "browsing_events_withdrawn": _without_current_grant(BrowsingEvent, PERSONALISED_OFFERS),
+        "location_fixes_withdrawn": _without_current_grant(LocationFix, LOCATION_FEATURES),
+    }
+    counts = {name: queryset.delete()[0] for name, queryset in swept.items()}
+    if any(counts.values()):
+        audit_log(
+            code=EventCode.OFFERS_PERSONAL_DATA_SWEPT,
+            actor=Actor.system("offers_sweep"),
+            data=counts,
+        )
+    return counts
