@@ -1,4 +1,7 @@
 import importlib
+import importlib.util
+import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -64,3 +67,50 @@ def published_policy():
 
     migration = importlib.import_module("qualipact.notices.migrations.0002_publish_policy_v1")
     migration.publish_v1(apps, None)
+
+
+# -- the system Chromium, for browser tests ---------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium calls Google at start-up; the network here is closed,
+    # and a stray browser request would muddy the "requests" assertions anyway.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Headless Chromium says "HeadlessChrome", which the statistics rightly take for a bot;
+# a test browser that must be counted presents itself as the desktop Chrome a person uses.
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+STORAGE_PROBE = """async () => ({
+    local: Object.keys(window.localStorage),
+    session: Object.keys(window.sessionStorage),
+    indexedDB: (await indexedDB.databases()).map((db) => db.name),
+    caches: await caches.keys(),
+})"""
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture
+def chromium_path():
+    """The system Chromium; skip without it locally, but fail in CI where it must run."""
+    path = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    problem = None
+    if importlib.util.find_spec("playwright") is None:
+        problem = "the playwright package is not installed (pip install -e '.[dev]')"
+    elif not (path.is_file() and os.access(path, os.X_OK)):
+        problem = f"no system Chromium at {path} (apt-get install chromium, or set CHROMIUM_PATH)"
+    if problem is None:
+        return str(path)
+    if _ci():
+        pytest.fail(f"{problem}; in CI the browser test must run, not skip", pytrace=False)
+    pytest.skip(problem)

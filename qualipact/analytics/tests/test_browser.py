@@ -5,60 +5,14 @@ from the requests alone, with no cookie, no storage, no script and no request to
 else. Chromium is the system one (`apt-get install chromium`), never a downloaded one.
 """
 
-import importlib.util
-import os
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, STORAGE_PROBE
 from qualipact.analytics.models import DailySalt, DailyTotal, PageStat
 from qualipact.analytics.tests.conftest import DAY
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium calls Google at start-up; the network here is closed,
-    # and a stray browser request would muddy the "requests" assertion anyway.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Headless Chromium says "HeadlessChrome", which the statistics rightly take for a bot;
-# the test browser presents itself as the desktop Chrome a person would use.
-DESKTOP_CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-STORAGE_PROBE = """async () => ({
-    local: Object.keys(window.localStorage),
-    session: Object.keys(window.sessionStorage),
-    indexedDB: (await indexedDB.databases()).map((db) => db.name),
-    caches: await caches.keys(),
-})"""
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture
-def chromium_path():
-    """The system Chromium; skip without it locally, but fail in CI where it must run."""
-    path = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-    problem = None
-    if importlib.util.find_spec("playwright") is None:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    elif not (path.is_file() and os.access(path, os.X_OK)):
-        problem = f"no system Chromium at {path} (apt-get install chromium, or set CHROMIUM_PATH)"
-    if problem is None:
-        return str(path)
-    if _ci():
-        pytest.fail(f"{problem}; in CI the browser test must run, not skip", pytrace=False)
-    pytest.skip(problem)
 
 
 def wait_for_views(expected: int, timeout: float = 10.0) -> int:

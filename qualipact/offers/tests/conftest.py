@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qualipact.analytics.tests.test_browser import chromium_path  # noqa: F401 (a fixture)
 from qualipact.consent.models import Channel
 from qualipact.consent.services import consent_grant, consent_withdraw, preference_link_issue
 from qualipact.offers.services import offer_create, topic_get_or_create

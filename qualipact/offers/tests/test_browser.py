@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from qualipact.analytics.tests.test_browser import CHROMIUM_ARGS, DESKTOP_CHROME
+from conftest import CHROMIUM_ARGS, DESKTOP_CHROME
 from qualipact.consent.services import preference_link_issue
 from qualipact.offers.models import LocationFix
 from qualipact.offers.tests.conftest import RAW_LATITUDE, RAW_LONGITUDE, grant

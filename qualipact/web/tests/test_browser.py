@@ -6,48 +6,13 @@ message that reaches the database encrypted. Chromium is the system one
 (`apt-get install chromium`), never a browser downloaded by Playwright.
 """
 
-import importlib.util
-import os
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import CHROMIUM_ARGS, STORAGE_PROBE
 from qualipact.contact.models import Inquiry
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium calls Google at start-up; the network here is closed,
-    # and a stray browser request would muddy the "requests" assertion anyway.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture
-def chromium_path():
-    """The system Chromium; skip without it locally, but fail in CI where it must run."""
-    path = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-    problem = None
-    if importlib.util.find_spec("playwright") is None:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    elif not (path.is_file() and os.access(path, os.X_OK)):
-        problem = f"no system Chromium at {path} (apt-get install chromium, or set CHROMIUM_PATH)"
-    if problem is None:
-        return str(path)
-    if _ci():
-        pytest.fail(f"{problem}; in CI the browser test must run, not skip", pytrace=False)
-    pytest.skip(problem)
-
 
 VISITOR = {
     "name": "Maren Lindqvist",
@@ -56,13 +21,6 @@ VISITOR = {
     "postal_address": "Sveavägen 44, 111 34 Stockholm, Sweden",
     "subject_line": "Which data do you hold about me?",
 }
-
-STORAGE_PROBE = """async () => ({
-    local: Object.keys(window.localStorage),
-    session: Object.keys(window.sessionStorage),
-    indexedDB: (await indexedDB.databases()).map((db) => db.name),
-    caches: await caches.keys(),
-})"""
 
 
 # transaction=True: the live server answers from another thread, so data must be committed.
