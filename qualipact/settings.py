@@ -236,7 +236,14 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "utc"}},
+    "filters": {"redact_link_tokens": {"()": "qualipact.web.logformat.RedactLinkTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "utc",
+            "filters": ["redact_link_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -1,4 +1,5 @@
 import logging
+import re
 import time
 
 
@@ -8,3 +9,20 @@ class UTCFormatter(logging.Formatter):
     converter = time.gmtime
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
+
+
+class RedactLinkTokens(logging.Filter):
+    """Replace the secret token in emailed links' paths with [token] before logging.
+
+    Those paths (preference centre, unsubscribe, newsletter confirmation, personal
+    offers) carry a capability; Django logs the path of every 4xx and 5xx response.
+    """
+
+    LINK = re.compile(r"/(preferences|unsubscribe|newsletter/confirm|offers/for)/[^/\s'\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.LINK.sub(r"/\1/[token]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

@@ -56,3 +56,21 @@ def test_it_allows_inline_code_only_with_the_requests_nonce(rf):
     response = CSPMiddleware(view)(request)
     nonce = str(request.csp_nonce)
     assert f"script-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
+def test_logs_never_hold_the_secret_token_of_an_emailed_link(client, caplog):
+    import logging
+
+    from qualipact.web.logformat import RedactLinkTokens
+
+    token = "s3cr3t-capability-token-value"
+    caplog.handler.addFilter(RedactLinkTokens())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        client.get(f"/preferences/{token}/")
+        client.post(f"/unsubscribe/{token}/")
+    assert "Not Found" in caplog.text
+    assert "/preferences/[token]/" in caplog.text
+    assert token not in caplog.text
+    # The settings put the same filter on the handler every log line goes through.
+    handlers = logging.getLogger().handlers
+    assert any(isinstance(f, RedactLinkTokens) for handler in handlers for f in handler.filters)

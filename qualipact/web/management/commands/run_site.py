@@ -31,8 +31,9 @@ class Command(BaseCommand):
         python = sys.executable
         address = f"{options['host']}:{options['port']}"
         commands = {
+            # No access log: links in emails carry secret tokens in their paths.
             "web": [python, "-m", "gunicorn", "qualipact.wsgi", "--bind", address,
-                    "--workers", "2", "--access-logfile", "-"],
+                    "--workers", "2"],
             "worker": [python, "-m", "celery", "-A", "qualipact", "worker",
                        "--concurrency", "1", "--loglevel", "INFO"],
             "beat": [python, "-m", "celery", "-A", "qualipact", "beat", "--loglevel", "INFO",
