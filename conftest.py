@@ -55,18 +55,23 @@ def bob_inquiry():
     return submit_persona("bob", kind="privacy")
 
 
-@pytest.fixture
-def published_policy():
-    """Policy v1 as its data migration publishes it, for transactional tests.
+# Rows that data migrations insert (policy v1, the first consent wordings). Transactional
+# tests flush every table when they end, these rows included, so each database test
+# publishes them again first; the publishing steps are idempotent.
+DATA_MIGRATIONS = [
+    ("qualipact.notices.migrations.0002_publish_policy_v1", "publish_v1"),
+    ("qualipact.consent.migrations.0002_first_wordings", "publish"),
+]
 
-    Transactional tests flush every table when they end, data-migration rows included,
-    so one that runs after another finds no policy. Re-running the migration's
-    idempotent step restores it.
-    """
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request, _django_db_marker):
+    if request.node.get_closest_marker("django_db") is None:
+        return
     from django.apps import apps
 
-    migration = importlib.import_module("qualipact.notices.migrations.0002_publish_policy_v1")
-    migration.publish_v1(apps, None)
+    for module, step in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), step)(apps, None)
 
 
 # -- the system Chromium, for browser tests ---------------------------------------------

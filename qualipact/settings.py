@@ -245,6 +245,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": config.env_str("LOG_LEVEL", "INFO")},
+    # Django's own default handlers (console in DEBUG, mail to ADMINS) would write records
+    # before the redacting filter sees them: everything goes through ours instead.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 CELERY_BEAT_SCHEDULE = {

@@ -118,15 +118,17 @@ def _checked_headers(headers: dict[str, str]) -> dict[str, str]:
 def _refusal(subject: DataSubject, kind: str) -> tuple[str, ...]:
     """Why this email may not be sent to this subject now; empty when it may.
 
-    Service notifications do not depend on consent, objection or restriction (Art
-    18(3) even requires telling a restricted person before the restriction is lifted);
-    only an erased person gets nothing. Marketing goes through purpose enforcement.
+    Service notifications do not depend on consent or restriction (Art 18(3) even
+    requires telling a restricted person before the restriction is lifted), but a
+    person who objected to them (Art 21) gets none; an erased person gets nothing.
+    Marketing goes through purpose enforcement in full.
     """
     if subject.erased_at is not None:
         return ("erased",)
+    reasons = purpose_decide(subject, PURPOSE_BY_KIND[OutboundEmail.Kind(kind)]).reasons
     if kind == OutboundEmail.Kind.MARKETING:
-        return purpose_decide(subject, PURPOSE_BY_KIND[OutboundEmail.Kind.MARKETING]).reasons
-    return ()
+        return reasons
+    return tuple(reason for reason in reasons if reason == "objected")
 
 
 def _enqueue(email_id: uuid.UUID | str) -> None:

@@ -144,3 +144,9 @@ def test_production_sends_hsts_for_a_year_and_secure_cookies(tmp_path):
     result = run_production(tmp_path, code, REDIS_URL="redis://127.0.0.1:6379/15")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["31536000", "True", "True", "False"]
+
+
+def test_passwords_are_hashed_with_argon2():
+    from django.contrib.auth.hashers import make_password
+
+    assert make_password("a long enough passphrase for the test").startswith("argon2$")

@@ -28,7 +28,7 @@ def wait_for_views(expected: int, timeout: float = 10.0) -> int:
 # transaction=True: the live server answers from another thread, so data must be committed.
 @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
 def test_it_counts_a_visit_while_the_browser_holds_no_cookie_and_no_storage(
-    live_server, chromium_path, published_policy, today
+    live_server, chromium_path, today
 ):
     from playwright.sync_api import sync_playwright
 

@@ -118,7 +118,7 @@ def test_it_counts_only_successful_gets_of_html_pages(client, visit):
         ("/?email=alice@example.org&q=secret", "/"),
     ],
 )
-def test_it_keeps_the_url_pattern_never_ids_or_query_strings(visit, published_policy, url, path):
+def test_it_keeps_the_url_pattern_never_ids_or_query_strings(visit, url, path):
     assert visit(url).status_code == 200
     assert list(PageStat.objects.values_list("path", flat=True)) == [path]
 

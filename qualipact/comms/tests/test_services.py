@@ -168,6 +168,22 @@ def test_it_sends_service_notifications_whatever_the_consent_rules_say(
         queue(alice, kind="marketing", headers=UNSUBSCRIBE)
 
 
+def test_an_objection_to_service_notifications_stops_them(alice, enqueued):
+    from qualipact.consent.services import objection_record, objection_withdraw
+
+    objection_record(
+        subject=alice, purpose="service_notifications", channel="api", actor=Actor.system("t")
+    )
+    with pytest.raises(ProcessingRefused) as excinfo:
+        queue(alice, kind="service")
+    assert excinfo.value.extra["reasons"] == ["objected"]
+    assert not OutboundEmail.objects.exists()
+    objection_withdraw(
+        subject=alice, purpose="service_notifications", channel="api", actor=Actor.system("t")
+    )
+    assert queue(alice, kind="service").status == "queued"
+
+
 def test_it_queues_marketing_only_with_consent(alice, enqueued, rules):
     rules.consent_withdrawn()
     with pytest.raises(ProcessingRefused) as excinfo:

@@ -110,12 +110,5 @@ DEFAULT_ORDER = [
 
 
 @pytest.fixture
-def consent_wordings(published_policy):
-    """Policy v1 and the consent wordings of their data migrations, for transactional tests
-    (which flush data-migration rows when they end)."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("qualipact.consent.migrations.0002_first_wordings")
-    migration.publish(apps, None)
+def consent_wordings():
+    """The consent wordings exist for every database test (see the root conftest)."""

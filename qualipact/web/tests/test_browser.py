@@ -26,7 +26,7 @@ VISITOR = {
 # transaction=True: the live server answers from another thread, so data must be committed.
 @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
 def test_it_lets_an_anonymous_visitor_write_to_us_leaving_no_trace_in_the_browser(
-    live_server, chromium_path, published_policy
+    live_server, chromium_path
 ):
     from playwright.sync_api import expect, sync_playwright
 
