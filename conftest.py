@@ -119,3 +119,14 @@ def chromium_path():
     if _ci():
         pytest.fail(f"{problem}; in CI the browser test must run, not skip", pytrace=False)
     pytest.skip(problem)
+
+
+def watch(page, requests: list, console_errors: list) -> None:
+    """Record every URL the page requests, and every console error and page error
+    (a CSP violation or a failed asset shows up as a console error)."""
+    page.on("request", lambda request: requests.append(request.url))
+    page.on(
+        "console",
+        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, STORAGE_PROBE
+from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, STORAGE_PROBE, watch
 from qualipact.analytics.models import DailySalt, DailyTotal, PageStat
 from qualipact.analytics.tests.conftest import DAY
 
@@ -51,12 +51,7 @@ def test_it_counts_a_visit_while_the_browser_holds_no_cookie_and_no_storage(
 
             context = browser.new_context(user_agent=DESKTOP_CHROME)
             page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on(
-                "console",
-                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))
+            watch(page, requests, console_errors)
 
             for path in ("/", "/privacy/", "/contact/"):
                 response = page.goto(live_server.url + path)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, DESKTOP_CHROME
+from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, watch
 from qualipact.consent.services import preference_link_issue
 from qualipact.offers.models import LocationFix
 from qualipact.offers.tests.conftest import RAW_LATITUDE, RAW_LONGITUDE, grant
@@ -45,18 +45,13 @@ def test_a_browser_shares_a_coarse_position_only_after_the_click(
                 permissions=["geolocation"],
             )
             page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
+            watch(page, requests, console_errors)
             page.on(
                 "request",
                 lambda request: (
                     posted.append(request.post_data) if request.method == "POST" else None
                 ),
             )
-            page.on(
-                "console",
-                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))
 
             page.goto(f"{live_server.url}/offers/")
             public_allows = page.evaluate(ALLOWS_GEOLOCATION)

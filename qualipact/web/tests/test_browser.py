@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, STORAGE_PROBE
+from conftest import CHROMIUM_ARGS, STORAGE_PROBE, watch
 from qualipact.contact.models import Inquiry
 
 VISITOR = {
@@ -46,13 +46,7 @@ def test_it_lets_an_anonymous_visitor_write_to_us_leaving_no_trace_in_the_browse
         try:
             context = browser.new_context()
             page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            # A CSP violation is reported as a console error; so is a failed asset.
-            page.on(
-                "console",
-                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: console_errors.append(f"page error: {exc}"))
+            watch(page, requests, console_errors)
 
             for path in ("/", "/privacy/", "/contact/"):
                 response = page.goto(live_server.url + path)
