@@ -15,7 +15,7 @@ from qualipact.analytics.models import DailySalt, DailyTotal, PageStat
 from qualipact.analytics.tests.conftest import DAY
 
 
-def wait_for_views(expected: int, timeout: float = 10.0) -> int:
+def wait_for_views(expected: int, timeout: float = 30.0) -> int:
     """The count runs when the server closes each response, just after the browser got it."""
     deadline = time.monotonic() + timeout
     while True:
