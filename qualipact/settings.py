@@ -34,6 +34,7 @@ ALLOWED_HOSTS = config.env_list(
 )
 
 INSTALLED_APPS = [
+    "qualipact.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +50,15 @@ INSTALLED_APPS = [
     "qualipact.comms",
     "qualipact.analytics",
     "qualipact.offers",
+    # django-allauth: login, logout, re-authentication, MFA and social login. Sign-up,
+    # email verification and password reset are ours (see accounts/flows), because
+    # allauth's EmailAddress table would hold addresses in plaintext.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -60,9 +70,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "qualipact.web.middleware.CrossOriginProtectionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qualipact.accounts.middleware.SessionLifetimeMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "qualipact.consent.middleware.BrowserSignalMiddleware",
     "qualipact.analytics.middleware.PageViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the final response of a sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qualipact.urls"
@@ -147,17 +161,117 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
-# Sessions exist only after sign-in: exactly one strictly necessary cookie.
+# Sessions exist only after sign-in: exactly one strictly necessary cookie. Browsers
+# accept a Secure cookie from http://127.0.0.1 and localhost, so the `__Host-` prefix
+# holds in development too.
 SESSION_COOKIE_NAME = "__Host-qp_session"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 24 * 3600
+# Idle timeout: the session ends after an hour without a request. The absolute limit
+# (24 h after sign-in) is enforced by accounts.middleware.SessionLifetimeMiddleware.
+SESSION_IDLE_SECONDS = config.env_int("SESSION_IDLE_SECONDS", 3600, minimum=60)
+SESSION_ABSOLUTE_SECONDS = config.env_int("SESSION_ABSOLUTE_SECONDS", 24 * 3600, minimum=60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Lockout first: a locked-out username or address never reaches a password check.
+    "axes.backends.AxesStandaloneBackend",
+    "qualipact.accounts.backends.UsernameOrEmailBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# NIST SP 800-63B-4: length, not composition; a blocklist of common and breached passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "qualipact.accounts.passwords.LengthValidator"},
+    {"NAME": "qualipact.accounts.passwords.BlocklistValidator"},
+    {"NAME": "qualipact.accounts.passwords.ContextValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+# django-allauth. Only its login, logout, password change, re-authentication, MFA and
+# social login run; its email table stays empty (the address lives encrypted on User).
+ACCOUNT_ADAPTER = "qualipact.accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "qualipact.accounts.social.SocialAccountAdapter"
+ACCOUNT_USER_MODEL_EMAIL_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the password-change service ends every session
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Qualipact"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 in development
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = False  # the age gate comes before any account is created
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+
+# django-axes: lock a username after repeated failures from one address. Its records are
+# personal data (accounts/privacy.py) kept 30 days.
+AXES_FAILURE_LIMIT = config.env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = config.env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "qualipact.accounts.lockout.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_SENSITIVE_PARAMETERS = ["password", "login", "code", "token"]
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "qualipact.web.ratelimit.client_address"
+
+# Age gate (GDPR Art 8): below this age a parent must consent. Member states choose 13-16.
+CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=13)
+CHILD_AGE_BY_COUNTRY = {
+    "AT": 14,
+    "BE": 13,
+    "BG": 14,
+    "CY": 14,
+    "CZ": 15,
+    "DE": 16,
+    "DK": 13,
+    "EE": 13,
+    "ES": 14,
+    "FI": 13,
+    "FR": 15,
+    "GR": 15,
+    "HR": 16,
+    "HU": 16,
+    "IE": 16,
+    "IT": 14,
+    "LT": 14,
+    "LU": 16,
+    "LV": 13,
+    "MT": 13,
+    "NL": 16,
+    "PL": 16,
+    "PT": 13,
+    "RO": 16,
+    "SE": 13,
+    "SI": 15,
+    "SK": 16,
+    "GB": 13,
+    "US": 13,
+}
+PARENTAL_CONSENT_DAYS = 7
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -257,5 +371,17 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",
         "schedule": 3600.0,
+    },
+    "accounts-lockout-sweep": {
+        "task": "qualipact.accounts.tasks.lockout_records_sweep",
+        "schedule": 3600.0,
+    },
+    "accounts-sessions-sweep": {
+        "task": "qualipact.accounts.tasks.sessions_sweep",
+        "schedule": 3600.0,
+    },
+    "accounts-parental-consent-sweep": {
+        "task": "qualipact.accounts.tasks.parental_consent_sweep",
+        "schedule": 600.0,
     },
 }

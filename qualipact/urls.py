@@ -10,5 +10,8 @@ urlpatterns = [
     path("", include("qualipact.analytics.urls")),
     path("", include("qualipact.comms.urls")),
     path("", include("qualipact.offers.urls")),
+    # Ours first: sign-up, verification, password reset and email change shadow allauth's.
+    path("accounts/", include("qualipact.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("api/", api.urls),
 ]

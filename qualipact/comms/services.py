@@ -455,6 +455,8 @@ def outbox_reconcile() -> ReconcileReport:
         status=OutboundEmail.Status.SENDING, lease_expires_at__lt=now
     ).values_list("pk", "claim_token", "subject_id", "kind", "attempts")[:batch]
     for pk, token, subject_id, kind, attempts in expired:
+        if token is None:  # a row in "sending" always carries its claim token
+            continue
         if attempts >= _max_attempts():
             email = OutboundEmail(pk=pk, subject_id=subject_id, kind=kind, attempts=attempts)
             if _finish_failed(email, token, code="lease_expired").status == "failed":

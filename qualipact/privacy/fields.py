@@ -44,6 +44,9 @@ class EncryptedTextField(models.BinaryField):
     """Text kept as AES-256-GCM ciphertext under the subject's data key."""
 
     descriptor_class = _EncryptedAttribute
+    # For django-stubs: instances read and write text, not bytes.
+    _pyi_private_set_type: str | vault.Sealed
+    _pyi_private_get_type: str  # type: ignore[assignment]
 
     def __init__(self, *args: Any, subject_field: str = "subject", **kwargs: Any) -> None:
         self.subject_field = subject_field

@@ -77,6 +77,9 @@ class PersonalField:
     # For Erasure.ANONYMISE: the replacement value, or a function of the old value.
     anonymise_to: Any = None
     retention: Retention | None = None
+    # May be stored for a child below the age of digital consent (policy section 9: email
+    # and username only). Every other field is refused for a child by accounts.child_rule.
+    for_children: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class ResolvedField:
     erasure: Erasure
     anonymise_to: Any
     retention: Retention
+    for_children: bool
 
     def anonymised(self, value: Any) -> Any:
         if callable(self.anonymise_to):
@@ -106,7 +110,9 @@ class ModelDeclaration:
     model: type[models.Model]
     fields: dict[str, ResolvedField]
     non_personal: frozenset[str]
-    subject_field: str = "subject"
+    # None for tables that cannot name the person (lockout records keyed by address and
+    # typed username): only their retention rule applies to them.
+    subject_field: str | None = "subject"
 
     @property
     def label(self) -> str:
@@ -134,7 +140,8 @@ class Registry:
         legal_basis: LegalBasis | None = None,
         erasure: Erasure = Erasure.DELETE_ROW,
         portable: bool = True,
-        subject_field: str = "subject",
+        subject_field: str | None = "subject",
+        for_children: bool = False,
     ) -> None:
         label = model._meta.label
         if label in self._declarations:
@@ -159,6 +166,7 @@ class Registry:
                 erasure=spec.erasure or erasure,
                 anonymise_to=spec.anonymise_to,
                 retention=spec.retention or retention,
+                for_children=spec.for_children if spec.for_children is not None else for_children,
             )
         self._declarations[label] = ModelDeclaration(
             model=model,
@@ -169,6 +177,10 @@ class Registry:
 
     def declarations(self) -> list[ModelDeclaration]:
         return list(self._declarations.values())
+
+    def subject_declarations(self) -> list[ModelDeclaration]:
+        """Declarations whose rows belong to one data subject: what access and erasure cover."""
+        return [d for d in self._declarations.values() if d.subject_field is not None]
 
     def get(self, model: type[models.Model]) -> ModelDeclaration | None:
         return self._declarations.get(model._meta.label)
@@ -235,11 +247,12 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             return None
         return found if isinstance(found, models.Field) else None
 
-    subject = model_field(declaration.subject_field)
-    if subject is None or subject.related_model is not DataSubject:
-        problems.append(
-            f"{label}: needs a foreign key '{declaration.subject_field}' to DataSubject"
-        )
+    if declaration.subject_field is not None:
+        subject = _path_field(model, declaration.subject_field)
+        if subject is None or subject.related_model is not DataSubject:
+            problems.append(
+                f"{label}: needs a foreign key '{declaration.subject_field}' to DataSubject"
+            )
     for name in declaration.non_personal:
         if model_field(name) is None:
             problems.append(f"{label}: non-personal field '{name}' does not exist")
@@ -261,6 +274,8 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             problems.append(
                 f"{where}: legal basis '{spec.legal_basis}' is not the basis of any of its purposes"
             )
+        if declaration.subject_field is None and (spec.encrypted or spec.blind_index):
+            problems.append(f"{where}: a table without a subject cannot use the vault")
         if spec.encrypted != isinstance(found, EncryptedTextField):
             problems.append(f"{where}: encrypted={spec.encrypted} but the field type disagrees")
         if spec.blind_index != isinstance(found, BlindIndexField):
@@ -294,6 +309,21 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
         if spec.retention.period <= timedelta(0):
             problems.append(f"{where}: retention period must be positive")
     return problems
+
+
+def _path_field(model: type[models.Model], path: str) -> models.Field | None:
+    """The field at the end of a lookup path such as "subject" or "user__subject"."""
+    *hops, last = path.split("__")
+    current: Any = model
+    try:
+        for hop in hops:
+            current = current._meta.get_field(hop).related_model
+            if current is None:
+                return None
+        found = current._meta.get_field(last)
+    except FieldDoesNotExist:
+        return None
+    return found if isinstance(found, models.Field) else None
 
 
 registry = Registry()

@@ -68,7 +68,7 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
     """
     collected = SubjectData(subject_id=subject.pk)
     key: bytes | None = None
-    for declaration in registry.declarations():
+    for declaration in registry.subject_declarations():
         specs = list(declaration.fields.values())
         for pk, *values in _rows_of(declaration, subject.pk):
             fields = []

@@ -105,8 +105,9 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
     with transaction.atomic():
         # Lock the person first: a concurrent submission waits, then sees the erasure.
         subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
-        for declaration in registry.declarations():
-            rows = declaration.model._base_manager.filter(**{declaration.subject_field: subject})
+        for declaration in registry.subject_declarations():
+            path = str(declaration.subject_field)
+            rows = declaration.model._base_manager.filter(**{path: subject})
             if declaration.deletes_row:
                 _, per_model = rows.delete()
                 count = per_model.get(declaration.label, 0)

@@ -165,7 +165,7 @@ def _key_row(subject_id: uuid.UUID) -> SubjectKey | None:
 
 
 def _create_key(subject_id: uuid.UUID) -> SubjectKey:
-    key_id, wrapped = _wrap(subject_id, AESGCM.generate_key(bit_length=256))
+    key_id, wrapped = _wrap(subject_id, AESGCM.generate_key(256))
     try:
         with transaction.atomic(using=KEYS_DB):
             return SubjectKey.objects.using(KEYS_DB).create(

@@ -42,9 +42,11 @@ def visit(client, today):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(username="stella", is_staff=True)
+    return django_user_model.objects.create_user(
+        username="stella", email="stella@example.com", is_staff=True
+    )
 
 
 @pytest.fixture
 def member_user(django_user_model):
-    return django_user_model.objects.create_user(username="morgan")
+    return django_user_model.objects.create_user(username="morgan", email="morgan@example.com")

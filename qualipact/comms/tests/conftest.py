@@ -1,100 +1,12 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it accepted."""
-
-import asyncio
-import socket
-import threading
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+"""Comms fixtures; the real SMTP server (`smtp`, `smtp_server`) is in the root conftest."""
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import PERSONAS
+from conftest import PERSONAS, free_port
 from qualipact.comms import tasks
 from qualipact.privacy import enforcement
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.services import subject_for_email
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Recorder:
-    """aiosmtpd handler: keeps every accepted message; can refuse or hold one."""
-
-    messages: list[Message] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    # Answer RCPT TO or DATA with this reply instead of accepting, while set.
-    rcpt_reply: str | None = None
-    data_reply: str | None = None
-    # Hold the n-th DATA (1-based) before accepting it, until `release` is set; the
-    # held message is then refused (its client is gone by then).
-    hold_at: int | None = None
-    held: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-    data_seen: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.data_seen += 1
-            hold = self.data_seen == self.hold_at
-        if hold:
-            self.held.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.02)
-            return "451 4.3.0 Held by the test and never accepted"
-        if self.data_reply:
-            return self.data_reply
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.original_content))
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 2.0.0 Accepted"
-
-    @property
-    def message_ids(self) -> list[str]:
-        with self.lock:
-            return [m["Message-ID"] for m in self.messages]
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    recorder: Recorder
-
-
-@pytest.fixture
-def smtp_server():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", controller.port, recorder)
-    finally:
-        recorder.release.set()
-        controller.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server, settings):
-    """Django's SMTP backend pointed at the test server; returns its recorder."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_TIMEOUT = 10
-    return smtp_server.recorder
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ def test_it_collects_with_one_query_per_declared_model_and_one_key_read(
 
     submit_persona("alice", kind="privacy")  # a second inquiry costs no extra query
     vault.key_cache_clear()
-    declared_models = len(registry.declarations())
+    declared_models = len(registry.subject_declarations())
     with django_assert_num_queries(1, using="keys"), django_assert_num_queries(declared_models):
         data = subject_collect(alice_inquiry.subject)
     assert len(data.records) == 3

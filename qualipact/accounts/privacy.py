@@ -1,0 +1,171 @@
+"""Personal data held for accounts: the account itself, preferences, sessions, parental
+consent and the sign-in lockout records."""
+
+from datetime import timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+from qualipact.accounts.models import (
+    AccountSession,
+    ExternalProfile,
+    ParentalConsent,
+    Preferences,
+    User,
+)
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import (
+    Category,
+    PersonalField,
+    Retention,
+    Source,
+    personal_data,
+)
+
+# Accounts nobody has signed in to for three years are deleted (the sweep counts from the
+# last sign-in, or from creation for an account never used).
+ACCOUNT_RETENTION = Retention(after="last_login", period=timedelta(days=3 * 365))
+# A provider's profile is kept while the account uses it, at most three years unchanged.
+ACCOUNT_RETENTION_PROFILE = Retention(after="updated_at", period=timedelta(days=3 * 365))
+LOCKOUT_RETENTION = Retention(after="attempt_time", period=timedelta(days=30))
+
+personal_data(
+    User,
+    purposes=["service_delivery"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.PROVIDED,
+    retention=ACCOUNT_RETENTION,
+    # A child's account holds its email and username, and what signing in needs.
+    for_children=True,
+    fields={
+        "username": PersonalField(Category.IDENTITY),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(
+            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+        ),
+        "pending_email": PersonalField(Category.CONTACT, encrypted=True),
+        "password": PersonalField(
+            Category.ACCOUNT,
+            purposes=("security",),
+            legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+            source=Source.DERIVED,
+            portable=False,
+        ),
+        "last_login": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC, portable=False),
+        "email_verified_at": PersonalField(Category.ACCOUNT, source=Source.AUTOMATIC),
+        "child_until": PersonalField(Category.ACCOUNT, source=Source.DERIVED),
+    },
+    non_personal=[
+        "id",
+        "subject",
+        "status",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "created_at",
+        "updated_at",
+    ],
+)
+
+personal_data(
+    Preferences,
+    purposes=["service_delivery"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.PROVIDED,
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    fields={
+        "language": PersonalField(Category.ACCOUNT),
+        "channel_email": PersonalField(Category.ACCOUNT),
+        "channel_site": PersonalField(Category.ACCOUNT),
+    },
+    non_personal=["id", "subject", "created_at", "updated_at"],
+)
+
+personal_data(
+    AccountSession,
+    purposes=["security"],
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    source=Source.AUTOMATIC,
+    # The session list shows the last 90 days; older rows are deleted.
+    retention=Retention(after="last_seen_at", period=timedelta(days=90)),
+    portable=False,
+    # A child's sessions are listed too, but never with a location.
+    for_children=True,
+    fields={
+        "session_key": PersonalField(Category.IDENTIFIER, encrypted=True),
+        "session_key_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED),
+        "device": PersonalField(Category.TECHNICAL, encrypted=True),
+        "country": PersonalField(
+            Category.LOCATION, encrypted=True, source=Source.DERIVED, for_children=False
+        ),
+        "device_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED),
+        "signed_in_at": PersonalField(Category.TECHNICAL),
+        "last_seen_at": PersonalField(Category.TECHNICAL),
+        "ended_at": PersonalField(Category.TECHNICAL),
+    },
+    non_personal=["id", "subject", "ended_reason", "created_at", "updated_at"],
+)
+
+personal_data(
+    ParentalConsent,
+    purposes=["legal_compliance"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.PROVIDED,
+    # Kept while the child's account exists; a request not answered in time is purged
+    # with the pending account (accounts.children).
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    for_children=True,
+    fields={
+        "parent_email": PersonalField(Category.CONTACT, encrypted=True),
+        "parent": PersonalField(Category.IDENTIFIER),
+        "granted_at": PersonalField(Category.CONSENT),
+        "withdrawn_at": PersonalField(Category.CONSENT),
+    },
+    non_personal=[
+        "id",
+        "subject",
+        "status",
+        "token_hash",
+        "expires_at",
+        "confirmation_due_at",
+        "confirmation_sent_at",
+        "created_at",
+        "updated_at",
+    ],
+)
+
+# django-axes records of failed sign-ins: the address, browser and the typed name (an
+# email address is stored as its blind index, see accounts.lockout). They name no
+# subject, so only their 30-day retention applies; accounts.tasks sweeps them.
+for _model in (AccessAttempt, AccessFailureLog, AccessLog):
+    personal_data(
+        _model,
+        purposes=["security"],
+        legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+        source=Source.AUTOMATIC,
+        retention=LOCKOUT_RETENTION,
+        portable=False,
+        subject_field=None,
+        fields={
+            "ip_address": PersonalField(Category.TECHNICAL),
+            "user_agent": PersonalField(Category.TECHNICAL),
+            "username": PersonalField(Category.IDENTIFIER),
+            "attempt_time": PersonalField(Category.TECHNICAL),
+        },
+        non_personal=["id", "http_accept", "path_info"],
+    )
+
+personal_data(
+    ExternalProfile,
+    purposes=["service_delivery"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.THIRD_PARTY,
+    retention=ACCOUNT_RETENTION_PROFILE,
+    fields={
+        "uid": PersonalField(Category.IDENTIFIER, encrypted=True),
+        "name": PersonalField(Category.IDENTITY, encrypted=True),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_verified": PersonalField(Category.ACCOUNT),
+        "received_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "subject", "provider", "created_at", "updated_at"],
+)

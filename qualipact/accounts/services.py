@@ -1,0 +1,431 @@
+"""Writes on accounts: sign-up, verification, password and email changes, preferences, deletion.
+
+Every function writes its audit event in the same transaction and sends email through
+the comms outbox (on commit). Addresses live only encrypted on User; tokens in links
+are signed and short-lived, and carry ids and blind indexes, never an address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from qualipact.accounts.models import Preferences, User
+from qualipact.comms.services import email_queue
+from qualipact.privacy import vault
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.services import subject_erase, subject_for_email
+
+VERIFY_SALT = "qualipact.accounts.verify-email"
+RESET_SALT = "qualipact.accounts.password-reset"
+CHANGE_SALT = "qualipact.accounts.change-email"
+VERIFY_MAX_AGE = 3 * 86400
+RESET_MAX_AGE = 3600
+CHANGE_MAX_AGE = 86400
+
+
+class InvalidToken(ApplicationError):
+    """A link that is malformed, tampered with, expired or already used."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"This {what} link is not valid: it may have expired or been used already.",
+            {"token": "invalid"},
+        )
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, kwargs={"token": token})
+
+
+def _normalise_email(email: str) -> str:
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def account_by_email(email: str) -> User | None:
+    index = vault.blind_index("email", _normalise_email(email))
+    return User.objects.filter(email_index=index).first()
+
+
+@transaction.atomic
+def account_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    email_verified: bool = False,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    child_until: date | None = None,
+    status: str = User.Status.ACTIVE,
+    actor: Actor | None = None,
+) -> User:
+    """Create the account and its data subject (the one already known by this address)."""
+    email = _normalise_email(email)
+    subject = subject_for_email(email=email, actor=actor or Actor.system("sign-up"))
+    if User.objects.filter(subject=subject).exists():
+        raise ApplicationError("An account already exists for this address", {"email": "taken"})
+    user = User(
+        subject=subject,
+        username=username,
+        email=email,
+        email_verified_at=timezone.now() if email_verified else None,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        child_until=child_until,
+        status=status,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ApplicationError(
+            "This username or address is already taken", {"username": "taken"}
+        ) from None
+    if child_until is None:
+        # A child's account holds only its email and username (policy section 9).
+        Preferences.objects.create(subject=subject)
+    audit_log(
+        code=EventCode.ACCOUNT_CREATED,
+        actor=actor or Actor.subject(subject.pk),
+        subject_id=subject.pk,
+        purpose="service_delivery",
+        data={"child": child_until is not None, "staff": is_staff},
+    )
+    return user
+
+
+@dataclass
+class SignUpResult:
+    # None when the address already had an account: the page says the same either way.
+    user: User | None
+    child: bool
+
+
+@transaction.atomic
+def account_sign_up(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    child_until: date | None,
+    parent_email: str = "",
+) -> SignUpResult:
+    """The sign-up form's service, after the age gate: an adult, or a child held pending.
+
+    The age gate (accounts.age) turns the date of birth and country into `child_until`,
+    the day a child reaches the threshold; neither answer is stored.
+    """
+    if child_until is not None and not parent_email.strip():
+        raise ApplicationError(
+            "Below the age of digital consent a parent must agree: give a parent's email",
+            {"parent_email": "required"},
+        )
+    existing = account_by_email(email)
+    if existing is not None:
+        # Never reveal that an address has an account: tell its owner by email instead.
+        _account_exists_notice(existing)
+        return SignUpResult(user=None, child=child_until is not None)
+    if child_until is None:
+        user = account_create(username=username, email=email, password=password)
+        _verification_send(user)
+        return SignUpResult(user=user, child=False)
+    from qualipact.accounts.children import parental_consent_request
+
+    user = account_create(
+        username=username,
+        email=email,
+        password=password,
+        child_until=child_until,
+        status=User.Status.AWAITING_PARENT,
+    )
+    _verification_send(user)
+    parental_consent_request(child=user, parent_email=parent_email)
+    return SignUpResult(user=user, child=True)
+
+
+def _account_exists_notice(user: User) -> None:
+    email_queue(
+        subject=user.subject,
+        to=user.email,
+        subject_line="Someone tried to create an account with your address",
+        body=(
+            "Someone, perhaps you, tried to create a Qualipact account with this address.\n"
+            "It already has an account. If that was you, sign in or reset your password at\n"
+            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
+            "If it was not you, you can ignore this message."
+        ),
+        kind="service",
+    )
+
+
+def _verification_send(user: User) -> None:
+    token = signing.dumps({"u": user.pk.hex, "i": user.email_index}, salt=VERIFY_SALT)
+    email_queue(
+        subject=user.subject,
+        to=user.email,
+        subject_line="Confirm your email address",
+        body=(
+            f"Hello {user.username},\n\nfollow this link to confirm your address "
+            f"(valid for 3 days):\n{_link('accounts:verify_email', token)}\n"
+        ),
+        kind="service",
+    )
+
+
+def _load(token: str, *, salt: str, max_age: int, what: str) -> dict[str, Any]:
+    try:
+        payload = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.BadSignature:
+        raise InvalidToken(what) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), str):
+        raise InvalidToken(what)
+    return payload
+
+
+@transaction.atomic
+def account_email_verify(*, token: str) -> User:
+    payload = _load(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE, what="confirmation")
+    user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+    if user is None or user.email_index != payload.get("i"):
+        raise InvalidToken("confirmation")
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+        audit_log(
+            code=EventCode.ACCOUNT_EMAIL_VERIFIED,
+            actor=Actor.subject(user.subject_id),
+            subject_id=user.subject_id,
+            purpose="service_delivery",
+        )
+    return user
+
+
+@transaction.atomic
+def account_verification_resend(*, email: str) -> None:
+    """Send the confirmation link again; the same answer whether or not the address is known."""
+    user = account_by_email(email)
+    if user is not None and user.email_verified_at is None:
+        _verification_send(user)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Email a one-hour, single-use reset link; silent when the address is unknown."""
+    user = account_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = signing.dumps(
+        {"u": user.pk.hex, "t": default_token_generator.make_token(user)}, salt=RESET_SALT
+    )
+    email_queue(
+        subject=user.subject,
+        to=user.email,
+        subject_line="Reset your password",
+        body=(
+            "Someone asked to reset the password of your Qualipact account. If it was you, "
+            f"follow this link within an hour:\n{_link('accounts:password_reset_set', token)}\n"
+            "If not, ignore this message: nothing changes."
+        ),
+        kind="service",
+    )
+
+
+def password_reset_user(*, token: str) -> User:
+    """The account a reset link is for, checking that the link is still unused."""
+    payload = _load(token, salt=RESET_SALT, max_age=RESET_MAX_AGE, what="password reset")
+    user = User.objects.filter(pk=payload["u"]).first()
+    if user is None or not default_token_generator.check_token(user, str(payload.get("t"))):
+        raise InvalidToken("password reset")
+    return user
+
+
+@transaction.atomic
+def password_reset_complete(*, token: str, password: str) -> User:
+    user = password_reset_user(token=token)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_RESET)
+    if user.email_verified_at is None:
+        # Following the emailed link proves the address as well.
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def account_password_change(*, user: User, password: str) -> User:
+    """Set a new password and end every session of the account, this one included."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_CHANGED)
+    return user
+
+
+def _password_set(user: User, password: str, *, code: EventCode) -> None:
+    from qualipact.accounts.sessions import sessions_end_all
+
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    sessions_end_all(subject=user.subject, reason="password_changed")
+    audit_log(
+        code=code,
+        actor=Actor.subject(user.subject_id),
+        subject_id=user.subject_id,
+        purpose="security",
+    )
+    email_queue(
+        subject=user.subject,
+        to=user.email,
+        subject_line="Your password was changed",
+        body=(
+            "The password of your Qualipact account was just changed and every signed-in "
+            "device was signed out. If this was not you, reset your password now:\n"
+            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
+        ),
+        kind="service",
+    )
+
+
+@transaction.atomic
+def account_email_change_request(*, user: User, new_email: str) -> None:
+    """Send a confirmation link to the new address; the old one stays until it is followed."""
+    new_email = _normalise_email(new_email)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if account_by_email(new_email) is not None:
+        raise ApplicationError("This address cannot be used", {"email": "taken"})
+    user.pending_email = new_email
+    user.save(update_fields=["pending_email", "updated_at"])
+    token = signing.dumps(
+        {"u": user.pk.hex, "i": vault.blind_index("email", new_email)}, salt=CHANGE_SALT
+    )
+    audit_log(
+        code=EventCode.ACCOUNT_EMAIL_CHANGE_REQUESTED,
+        actor=Actor.subject(user.subject_id),
+        subject_id=user.subject_id,
+        purpose="service_delivery",
+    )
+    email_queue(
+        subject=user.subject,
+        to=new_email,
+        subject_line="Confirm your new email address",
+        body=(
+            "Follow this link within a day to use this address for your Qualipact account:\n"
+            f"{_link('accounts:email_change_confirm', token)}\n"
+        ),
+        kind="service",
+    )
+    email_queue(
+        subject=user.subject,
+        to=user.email,
+        subject_line="A change of your email address was requested",
+        body=(
+            "Someone signed in to your account asked to change its email address. The change "
+            "happens only when the new address is confirmed. If this was not you, change your "
+            "password now."
+        ),
+        kind="service",
+    )
+
+
+@transaction.atomic
+def account_email_change_confirm(*, token: str) -> User:
+    payload = _load(token, salt=CHANGE_SALT, max_age=CHANGE_MAX_AGE, what="email change")
+    user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+    if user is None or not user.pending_email:
+        raise InvalidToken("email change")
+    new_email = user.pending_email
+    if vault.blind_index("email", new_email) != payload.get("i"):
+        raise InvalidToken("email change")
+    user.email = new_email
+    user.pending_email = None
+    user.email_verified_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save(
+                update_fields=[
+                    "email",
+                    "email_index",
+                    "pending_email",
+                    "email_verified_at",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError:
+        raise ApplicationError("This address cannot be used", {"email": "taken"}) from None
+    from qualipact.privacy.models import SubjectIdentifier
+
+    SubjectIdentifier.objects.get_or_create(
+        kind=SubjectIdentifier.Kind.EMAIL,
+        value_index=user.email_index,
+        defaults={"subject": user.subject},
+    )
+    audit_log(
+        code=EventCode.ACCOUNT_EMAIL_CHANGED,
+        actor=Actor.subject(user.subject_id),
+        subject_id=user.subject_id,
+        purpose="service_delivery",
+    )
+    return user
+
+
+@transaction.atomic
+def preferences_update(
+    *, user: User, language: str, channel_email: bool, channel_site: bool
+) -> Preferences:
+    if language not in Preferences.Language.values:
+        raise ApplicationError("Unknown language", {"language": "invalid"})
+    preferences, _ = Preferences.objects.select_for_update().get_or_create(subject=user.subject)
+    changed = sorted(
+        name
+        for name, value in (
+            ("language", language),
+            ("channel_email", channel_email),
+            ("channel_site", channel_site),
+        )
+        if getattr(preferences, name) != value
+    )
+    preferences.language = language
+    preferences.channel_email = channel_email
+    preferences.channel_site = channel_site
+    preferences.save()
+    audit_log(
+        code=EventCode.ACCOUNT_PREFERENCES_CHANGED,
+        actor=Actor.subject(user.subject_id),
+        subject_id=user.subject_id,
+        purpose="service_delivery",
+        data={"fields": changed},
+    )
+    return preferences
+
+
+def account_delete(*, user: User, actor: Actor) -> None:
+    """Delete the account and everything the registry holds for the person, then shred the key.
+
+    Every session ends first; the erasure is the spine's, so it is idempotent and audited.
+    """
+    from qualipact.accounts.sessions import sessions_end_all
+
+    subject = DataSubject.objects.get(pk=user.subject_id)
+    with transaction.atomic():
+        sessions_end_all(subject=subject, reason="account_deleted")
+        audit_log(
+            code=EventCode.ACCOUNT_DELETED,
+            actor=actor,
+            subject_id=subject.pk,
+            purpose="data_subject_rights",
+        )
+        subject_erase(subject=subject, actor=actor)

@@ -1,0 +1,7 @@
+"""Social login through OpenID Connect (Google, LinkedIn). (Being completed.)"""
+
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    pass

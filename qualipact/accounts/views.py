@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from qualipact.accounts import services
+from qualipact.accounts.forms import (
+    AgeGateForm,
+    DeleteAccountForm,
+    EmailForm,
+    NewPasswordForm,
+    PreferencesForm,
+    SignUpForm,
+    age_token_child_until,
+)
+from qualipact.accounts.models import Preferences, User
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.errors import ApplicationError
+
+GET_POST = ["GET", "HEAD", "POST"]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _invalid_link(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    return render(request, "accounts/invalid_link.html", {"message": error.message}, status=400)
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def sign_up(request: HttpRequest) -> HttpResponse:
+    """Step one, the age gate: date of birth and country, used once and not stored."""
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = AgeGateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        token = form.age_token()
+        _, until = age_token_child_until(token)
+        details = SignUpForm(initial={"age": token}, child=until is not None)
+        return render(request, "accounts/signup.html", {"form": details, "child": until})
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/signup_age.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def sign_up_details(request: HttpRequest) -> HttpResponse:
+    """Step two: username, email, password (and a parent's address for a child)."""
+    valid, until = age_token_child_until(request.POST.get("age", ""))
+    if not valid:
+        form = AgeGateForm()
+        message = "The sign-up took too long or was changed; please start again."
+        return render(
+            request, "accounts/signup_age.html", {"form": form, "message": message}, status=400
+        )
+    form = SignUpForm(request.POST, child=until is not None)
+    if not form.is_valid():
+        return render(request, "accounts/signup.html", {"form": form, "child": until}, status=400)
+    data = form.cleaned_data
+    try:
+        result = services.account_sign_up(
+            username=data["username"],
+            email=data["email"],
+            password=data["password"],
+            child_until=until,
+            parent_email=data.get("parent_email") or "",
+        )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "accounts/signup.html", {"form": form, "child": until}, status=400)
+    return render(request, "accounts/signup_done.html", {"child": result.child})
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    # GET shows a button: mail scanners that follow links must not confirm anything.
+    if request.method != "POST":
+        return render(request, "accounts/verify_email.html")
+    try:
+        user = services.account_email_verify(token=token)
+    except ApplicationError as exc:
+        return _invalid_link(request, exc)
+    return render(request, "accounts/verify_email_done.html", {"account": user})
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.account_verification_resend(email=form.cleaned_data["email"])
+        return render(request, "accounts/verify_email_resent.html")
+    return render(
+        request,
+        "accounts/verify_email_resend.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def password_reset(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"])
+        # The same page whether or not the address has an account.
+        return render(request, "accounts/password_reset_sent.html")
+    return render(
+        request,
+        "accounts/password_reset.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def password_reset_set(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.password_reset_user(token=token)
+    except ApplicationError as exc:
+        return _invalid_link(request, exc)
+    form = NewPasswordForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_complete(token=token, password=form.cleaned_data["password"])
+        except ApplicationError as exc:
+            return _invalid_link(request, exc)
+        return render(request, "accounts/password_reset_done.html")
+    return render(
+        request,
+        "accounts/password_reset_set.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(request, "accounts/home.html", {"account": user})
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(GET_POST)
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = NewPasswordForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.account_password_change(user=user, password=form.cleaned_data["password"])
+        logout(request)
+        return render(request, "accounts/password_changed.html")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(GET_POST)
+def email_change(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = EmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_email_change_request(user=user, new_email=form.cleaned_data["email"])
+        except ApplicationError as exc:
+            form.add_error("email", exc.message)
+        else:
+            return render(request, "accounts/email_change_sent.html")
+    return render(
+        request,
+        "accounts/email_change.html",
+        {"form": form, "account": user},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "accounts/email_change_confirm.html")
+    try:
+        services.account_email_change_confirm(token=token)
+    except ApplicationError as exc:
+        return _invalid_link(request, exc)
+    return render(request, "accounts/email_change_done.html")
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def preferences(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    current, _ = Preferences.objects.get_or_create(subject=user.subject)
+    form = PreferencesForm(request.POST if request.method == "POST" else None, instance=current)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        current = services.preferences_update(
+            user=user,
+            language=data["language"],
+            channel_email=data["channel_email"],
+            channel_site=data["channel_site"],
+        )
+        form = PreferencesForm(instance=current)
+        saved = True
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "saved": saved},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(GET_POST)
+def delete_account(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.account_delete(user=user, actor=Actor.subject(user.subject_id))
+        logout(request)
+        return render(request, "accounts/deleted.html")
+    return render(
+        request, "accounts/delete.html", {"form": form}, status=400 if form.is_bound else 200
+    )
