@@ -52,6 +52,50 @@ def submit_persona(name: str, *, kind: str = "general"):
     return inquiry_submit(kind=kind, **PERSONAS[name])
 
 
+PASSWORD = "correct horse battery staple 42"
+
+
+def account_for(name: str, **extra):
+    """A verified account for a persona (username = the persona's name)."""
+    from qualipact.accounts.services import account_create
+
+    return account_create(
+        username=name,
+        email=PERSONAS[name]["email"],
+        password=PASSWORD,
+        email_verified=True,
+        **extra,
+    )
+
+
+@pytest.fixture
+def alice_account():
+    return account_for("alice")
+
+
+@pytest.fixture
+def bob_account():
+    return account_for("bob")
+
+
+@pytest.fixture
+def staff_account():
+    """A staff member with an authenticator app set up (staff pages require MFA)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from qualipact.accounts.services import account_create
+
+    staff = account_create(
+        username="stella",
+        email="stella@qualipact.example",
+        password=PASSWORD,
+        email_verified=True,
+        is_staff=True,
+    )
+    TOTP.activate(staff, generate_totp_secret())
+    return staff
+
+
 @pytest.fixture
 def alice_inquiry():
     return submit_persona("alice")

@@ -323,7 +323,14 @@ PERMISSIONS_POLICY = (
 
 # Outgoing email: the comms outbox sends through Django's SMTP backend.
 EMAIL_HOST = config.env_str("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = config.env_int("EMAIL_PORT", 25, minimum=1)
+# Development: run_site starts a local mailbox on 127.0.0.1:1025 that keeps every message
+# in var/mail (a Maildir), so sign-up and reset links can be followed without a mail server.
+EMAIL_PORT = config.env_int("EMAIL_PORT", 25 if PRODUCTION else 1025, minimum=1)
+DEV_MAILBOX = (
+    not PRODUCTION
+    and config.env_bool("DEV_MAILBOX", True)
+    and EMAIL_HOST in ("127.0.0.1", "localhost")
+)
 EMAIL_HOST_USER = config.env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = config.env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = config.env_bool("EMAIL_USE_TLS", False)

@@ -153,8 +153,31 @@ def newsletter_audience() -> list[NewsletterSignup]:
 
 
 @transaction.atomic
-def newsletter_send(*, newsletter: Newsletter) -> int:
+def newsletter_write(*, subject_line: str, body: str, actor: Actor) -> Newsletter:
+    """A new issue, written by marketing staff; it goes out only when sent."""
+    subject_line, body = subject_line.strip(), body.strip()
+    if missing := [
+        name for name, value in (("subject_line", subject_line), ("body", body)) if not value
+    ]:
+        raise ApplicationError("Required fields are empty", {"fields": missing})
+    if "\r" in subject_line or "\n" in subject_line or len(subject_line) > 200:
+        raise ApplicationError(
+            "The subject line is one line of at most 200 characters", {"subject_line": "invalid"}
+        )
+    newsletter = Newsletter.objects.create(subject_line=subject_line, body=body)
+    audit_log(
+        code=EventCode.NEWSLETTER_WRITTEN,
+        actor=actor,
+        purpose=PURPOSE,
+        data={"newsletter_id": str(newsletter.pk)},
+    )
+    return newsletter
+
+
+@transaction.atomic
+def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
     """Queue the issue for its audience, computed now; returns how many were queued."""
+    newsletter = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
     if newsletter.sent_at is not None:
         raise ApplicationError("This newsletter was already sent", {"newsletter": "sent"})
     audience = newsletter_audience()
@@ -181,7 +204,7 @@ def newsletter_send(*, newsletter: Newsletter) -> int:
     newsletter.save(update_fields=["sent_at", "recipients", "updated_at"])
     audit_log(
         code=EventCode.NEWSLETTER_SENT,
-        actor=ACTOR,
+        actor=actor,
         purpose=PURPOSE,
         data={"newsletter_id": str(newsletter.pk), "recipients": len(audience)},
     )

@@ -14,6 +14,8 @@ class BrowserSignalMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         opted_out = signals.browser_opted_out(request)
         request.privacy_signal_honoured = opted_out  # type: ignore[attr-defined]
+        if opted_out:
+            signals.account_signal_record(request)
         token = signals._request_opted_out.set(opted_out)
         try:
             return self.get_response(request)

@@ -187,6 +187,39 @@ def consent_wording_publish(
     return wording
 
 
+@transaction.atomic
+def browser_signal_record(*, subject: DataSubject) -> list[str]:
+    """Record a signed-in person's GPC / DNT signal on their account as an opt-out.
+
+    The signal is written once per purpose it covers (a withdrawal for the consent
+    purposes, an objection for analytics). After that only the person's explicit
+    choices change the state, so a later grant made knowingly is respected, and the
+    signal is never read as consent. Returns the purposes recorded now.
+    """
+    from qualipact.consent.signals import SIGNAL_OPT_OUT_PURPOSES
+
+    already = set(
+        ConsentEvent.objects.filter(
+            subject=subject, purpose__in=SIGNAL_OPT_OUT_PURPOSES, channel=Channel.BROWSER_SIGNAL
+        ).values_list("purpose", flat=True)
+    )
+    recorded = []
+    for purpose in sorted(SIGNAL_OPT_OUT_PURPOSES - already):
+        change = (
+            consent_withdraw
+            if purpose_get(purpose).legal_basis is LegalBasis.CONSENT
+            else objection_record
+        )
+        change(
+            subject=subject,
+            purpose=purpose,
+            channel=Channel.BROWSER_SIGNAL,
+            actor=Actor.subject(subject.pk),
+        )
+        recorded.append(purpose)
+    return recorded
+
+
 PREFERENCE_LINK_DAYS = 90
 
 

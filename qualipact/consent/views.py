@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -8,6 +9,7 @@ from qualipact.consent.models import Channel
 from qualipact.consent.services import preference_change
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
 
 
 @never_cache
@@ -18,6 +20,18 @@ def preferences_by_link(request: HttpRequest, token: str) -> HttpResponse:
         subject = selectors.preference_subject(token)
     except selectors.InvalidLink as error:
         return render(request, "consent/invalid_link.html", {"error": error}, status=404)
+    return _preference_centre(request, subject)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def preferences_signed_in(request: HttpRequest) -> HttpResponse:
+    """The same preference centre for a signed-in person, on their own account."""
+    return _preference_centre(request, request.user.subject)  # type: ignore[union-attr]
+
+
+def _preference_centre(request: HttpRequest, subject: DataSubject) -> HttpResponse:
     problem = None
     if request.method == "POST":
         try:

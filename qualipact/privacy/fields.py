@@ -75,6 +75,12 @@ class EncryptedTextField(models.BinaryField):
             return None
         return vault.Sealed(bytes(value))
 
+    def to_python(self, value: Any) -> Any:
+        # Model validation (full_clean, createsuperuser) sees plaintext, not base64 bytes.
+        if value is None or isinstance(value, str | vault.Sealed):
+            return value
+        return super().to_python(value)
+
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         value = model_instance.__dict__.get(self.attname)
         if value is None or isinstance(value, vault.Sealed):

@@ -193,3 +193,63 @@ def test_it_refuses_anonymising_to_nothing_on_a_required_field():
         non_personal=["id", "subject", "kind", "created_at", "updated_at"],
     )
     assert "anonymising to None needs a nullable field" in problems_of(fresh)
+
+
+def test_a_subject_can_be_reached_through_a_relation_path():
+    from qualipact.accounts.models import AccountSession
+
+    fresh = Registry()
+    fresh.declare(
+        AccountSession,
+        purposes=["security"],
+        source=Source.AUTOMATIC,
+        retention=RETENTION,
+        fields={"device_hash": PersonalField(Category.IDENTIFIER)},
+        non_personal=[],
+        subject_field="subject__account__subject",
+    )
+    fresh.validate()
+    fresh = Registry()
+    fresh.declare(
+        AccountSession,
+        purposes=["security"],
+        source=Source.AUTOMATIC,
+        retention=RETENTION,
+        fields={"device_hash": PersonalField(Category.IDENTIFIER)},
+        non_personal=[],
+        subject_field="subject__nowhere",
+    )
+    assert "needs a foreign key 'subject__nowhere' to DataSubject" in problems_of(fresh)
+
+
+def test_a_table_without_a_subject_is_left_out_of_access_and_erasure_and_cannot_encrypt():
+    from axes.models import AccessAttempt
+
+    unlinked = [d.label for d in registry.declarations() if d.subject_field is None]
+    assert "axes.AccessAttempt" in unlinked
+    assert "axes.AccessAttempt" not in {d.label for d in registry.subject_declarations()}
+
+    fresh = Registry()
+    fresh.declare(
+        AccessAttempt,
+        purposes=["security"],
+        source=Source.AUTOMATIC,
+        retention=Retention(after="attempt_time", period=timedelta(days=30)),
+        fields={"username": PersonalField(Category.IDENTIFIER, blind_index=True)},
+        non_personal=[],
+        subject_field=None,
+    )
+    assert "a table without a subject cannot use the vault" in problems_of(fresh)
+
+
+def test_fields_are_not_for_children_unless_declared_so():
+    fresh = Registry()
+    declare_inquiry(
+        fresh, fields={"name": PersonalField(Category.IDENTITY, encrypted=True, for_children=True)}
+    )
+    fields = fresh.get(Inquiry).fields
+    assert fields["name"].for_children
+    assert not fields["message"].for_children
+    fresh = Registry()
+    declare_inquiry(fresh, for_children=True)
+    assert all(spec.for_children for spec in fresh.get(Inquiry).fields.values())

@@ -52,7 +52,9 @@ def run_once(var_dir: Path, port: int, log: Path) -> tuple[float, str, set[int]]
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "KEYS_DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
     }
-    env.update(QUALIPACT_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
+    env.update(
+        QUALIPACT_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", EMAIL_PORT=str(free_port())
+    )
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "run_site", "--port", str(port)],
@@ -79,7 +81,8 @@ def test_it_sets_up_serves_with_demo_data_and_stops_everything_on_ctrl_c(tmp_pat
     port = free_port()
     _, output, children = run_once(tmp_path, port, tmp_path / "first.log")
     assert "created 25 people" in output
-    assert len(children) == 3  # web server, worker and beat
+    assert len(children) == 4  # web server, worker, beat and the development mailbox
+    assert "development mailbox on 127.0.0.1:" in output
     assert not any(Path(f"/proc/{pid}").exists() for pid in children)
     with sqlite3.connect(tmp_path / "qualipact.sqlite3") as db:
         inquiries = db.execute("SELECT count(*) FROM contact_inquiry").fetchone()[0]

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "Set up and run the whole site: migrate both databases, load demo data when the "
-        "database is empty, then run the web server, a Celery worker and Celery beat until "
-        "Ctrl-C, which stops all three. Deletes nothing."
+        "database is empty, then run the web server, a Celery worker, Celery beat and (in "
+        "development) a local mailbox until Ctrl-C, which stops them all. Deletes nothing."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -39,6 +40,17 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "qualipact", "beat", "--loglevel", "INFO",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
         }  # fmt: skip
+        if settings.DEV_MAILBOX:
+            mailbox = settings.VAR_DIR / "mail"
+            commands["mail"] = [
+                python, "-m", "aiosmtpd", "-n", "-l",
+                f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+                "-c", "aiosmtpd.handlers.Mailbox", str(mailbox),
+            ]  # fmt: skip
+            self.stdout.write(
+                f"development mailbox on {settings.EMAIL_HOST}:{settings.EMAIL_PORT}: "
+                f"every email is kept in {mailbox}/new"
+            )
         self.stdout.write(f"Qualipact is starting on http://{address}/ (Ctrl-C stops it)")
         self.stdout.flush()
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
