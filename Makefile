@@ -28,3 +28,4 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/spine.py
+	$(BIN)/python bench/rights.py

@@ -68,6 +68,12 @@ def account_for(name: str, **extra):
     )
 
 
+def reauthenticate(client, password: str = PASSWORD) -> None:
+    """Confirm the password again, as allauth asks before sensitive changes."""
+    response = client.post("/accounts/reauthenticate/", {"password": password})
+    assert response.status_code == 302, response.status_code
+
+
 @pytest.fixture
 def alice_account():
     return account_for("alice")

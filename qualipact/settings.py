@@ -209,18 +209,72 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    # Per typed name, django-axes decides (AXES_FAILURE_LIMIT) and shows its lockout page;
+    # allauth's own limit per name stays above it.
+    "login_failed": "10/m/ip,10/5m/key",
     "reauthenticate": "10/m/user",
     "change_password": "5/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Qualipact"
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 in development
+# Plain http in development. Use http://localhost there: browsers refuse passkeys on an
+# IP address such as 127.0.0.1 (a relying party must be a domain).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_ADAPTER = "qualipact.accounts.mfa_adapter.MFAAdapter"
+# "Trust this browser" would set a second, long-lived cookie: off, every sign-in asks.
+MFA_TRUST_ENABLED = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_AUTO_SIGNUP = False  # the age gate comes before any account is created
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_FORMS = {"signup": "qualipact.accounts.social.SocialSignupForm"}
+
+
+def _social_app(prefix: str, *, provider_id: str, name: str, server_url: str) -> list[dict]:
+    """One OpenID Connect app, present only when {prefix}_CLIENT_ID is set."""
+    client_id = config.env_str(f"{prefix}_CLIENT_ID", "")
+    if not client_id:
+        return []
+    secret = config.env_secret(f"{prefix}_CLIENT_SECRET")
+    if not secret:
+        raise ImproperlyConfigured(
+            f"{prefix}_CLIENT_ID is set: set {prefix}_CLIENT_SECRET or {prefix}_CLIENT_SECRET_FILE"
+        )
+    app_settings = {
+        "server_url": server_url,
+        "oauth_pkce_enabled": True,
+        "token_auth_method": "client_secret_post",
+    }
+    return [
+        {
+            "provider_id": provider_id,
+            "name": name,
+            "client_id": client_id,
+            "secret": secret,
+            "settings": app_settings,
+        }
+    ]
+
+
+# Social login (accounts/social.py): Google and LinkedIn through OpenID Connect.
+_SOCIAL_APPS = [
+    *_social_app(
+        "GOOGLE", provider_id="google", name="Google", server_url="https://accounts.google.com"
+    ),
+    *_social_app(
+        "LINKEDIN",
+        provider_id="linkedin",
+        name="LinkedIn",
+        server_url="https://www.linkedin.com/oauth",
+    ),
+]
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": _SOCIAL_APPS}}
+# The "Continue" form posts to allauth, which redirects to the provider's authorize page;
+# browsers check that redirect against the CSP's form-action, so it must name these origins.
+SOCIALACCOUNT_FORM_ACTION_ORIGINS = sorted(
+    {"/".join(app["settings"]["server_url"].split("/")[:3]) for app in _SOCIAL_APPS}
+)
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 
 # django-axes: lock a username after repeated failures from one address. Its records are
@@ -272,6 +326,8 @@ CHILD_AGE_BY_COUNTRY = {
     "US": 13,
 }
 PARENTAL_CONSENT_DAYS = 7
+# Email-plus: the delayed second message to a parent who consented, with a way to revoke.
+PARENTAL_CONFIRMATION_HOURS = 24
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -311,7 +367,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        "form-action": [SELF, *SOCIALACCOUNT_FORM_ACTION_ORIGINS],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
     },
@@ -368,7 +424,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": config.env_str("LOG_LEVEL", "INFO")},
     # Django's own default handlers (console in DEBUG, mail to ADMINS) would write records
     # before the redacting filter sees them: everything goes through ours instead.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # axes logs the typed username and the client address of every attempt at INFO.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {

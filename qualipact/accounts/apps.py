@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # signals: sign-in, sign-out and lockout hooks (session records, audit events).
+        from qualipact.accounts import child_rule, signals  # noqa: F401
+
+        # Children: no consent-based purpose, and only fields declared for children.
+        child_rule.register()

@@ -1,9 +1,513 @@
-"""Children below the age threshold and their parents' consent. (Being completed.)"""
+"""Children below the age threshold and their parents' consent (privacy policy section 9).
+
+A child's account is held pending (status awaiting_parent, only email and username)
+until a parent follows the emailed link and consents while signed in to their own
+verified adult account. Email-plus: some time after consenting the parent gets a second
+message with a way to revoke. A request not answered in time is purged with the
+pending account. Parents see, correct, download and delete their child's data and can
+withdraw consent, which deletes it. Every deletion is the spine's erasure: rows
+deleted, key shredded, nothing of the child left.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from qualipact.accounts import age
 from qualipact.accounts.models import ParentalConsent, User
+from qualipact.comms.services import email_queue
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject, SubjectIdentifier
+from qualipact.privacy.registry import Category
+from qualipact.privacy.selectors import SubjectData, subject_collect
+from qualipact.privacy.services import subject_erase
+
+SWEEP_ACTOR = Actor.system("parental_consent_sweep")
+# Shown instead of the value: credentials and keyed hashes are stored but never handed out.
+WITHHELD = "(stored, not shown: a credential or keyed hash)"
 
 
+class ConsentLinkInvalid(ApplicationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This consent link is not valid: it may have expired or been answered already.",
+            {"token": "invalid"},
+        )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _site(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _consent_days() -> int:
+    return int(settings.PARENTAL_CONSENT_DAYS)
+
+
+def _confirmation_delay() -> timedelta:
+    return timedelta(hours=int(getattr(settings, "PARENTAL_CONFIRMATION_HOURS", 24)))
+
+
+# -- what a parent is told --------------------------------------------------------------
+
+# What a child's account holds, in the words the consent page and the email use.
+COLLECTED_FOR_CHILDREN = (
+    "the child's email address, encrypted, to sign in and to receive account messages",
+    "the username the child chose",
+    "the password, stored only as a one-way hash",
+    "the devices the child is signed in on (browser and sign-in times, never a location)",
+    "your email address as given by the child, and when you consented",
+)
+NEVER_FOR_CHILDREN = (
+    "no location",
+    "no marketing or newsletters",
+    "no personalised offers or advertising",
+    "no sharing with partners",
+)
+
+
+def _collected_text() -> str:
+    lines = [f"  - {item}" for item in COLLECTED_FOR_CHILDREN]
+    never = ", ".join(NEVER_FOR_CHILDREN)
+    return "\n".join(lines) + f"\nAnd never: {never}."
+
+
+# -- request, grant, decline --------------------------------------------------------------
+
+
+@transaction.atomic
 def parental_consent_request(*, child: User, parent_email: str) -> ParentalConsent:
-    raise NotImplementedError
+    """Store a hashed single-use token and email the parent the link that asks for consent."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    consent = ParentalConsent.objects.create(
+        subject=child.subject,
+        parent_email=parent_email.strip(),
+        token_hash=_token_hash(token),
+        expires_at=now + timedelta(days=_consent_days()),
+    )
+    audit_log(
+        code=EventCode.PARENTAL_CONSENT_REQUESTED,
+        actor=Actor.subject(child.subject_id),
+        subject_id=child.subject_id,
+        purpose="legal_compliance",
+        data={"consent": str(consent.pk), "days": _consent_days()},
+    )
+    link = _site(reverse("accounts:parental_consent", kwargs={"token": token}))
+    # The email belongs to the child's subject: it is purged with the pending account.
+    email_queue(
+        subject=child.subject,
+        to=consent.parent_email,
+        subject_line="Your child asks for your consent to use Qualipact",
+        body=(
+            f"Hello,\n\nsomeone who gave this address as a parent's or guardian's, with the "
+            f"username {child.username}, asked to create a Qualipact account. Because of "
+            "their age, the account cannot be used until a parent agrees.\n\n"
+            "If you agree, we will keep only:\n"
+            f"{_collected_text()}\n\n"
+            "You can see, correct, download and delete this data, and withdraw your consent, "
+            "at any time from your own account.\n\n"
+            f"To read more and decide, follow this link within {_consent_days()} days "
+            f"(you will sign in to, or create, your own account):\n{link}\n\n"
+            f"If you do nothing, the account and everything in it is deleted after "
+            f"{_consent_days()} days. If you do not know this person, ignore this message."
+        ),
+        kind="service",
+    )
+    return consent
+
+
+def parental_consent_for_token(token: str) -> ParentalConsent:
+    """The open request a link is for; refused when unknown, answered or expired."""
+    consent = (
+        ParentalConsent.objects.select_related("subject__account")
+        .filter(token_hash=_token_hash(token), status=ParentalConsent.Status.REQUESTED)
+        .first()
+    )
+    if consent is None or consent.expires_at <= timezone.now():
+        raise ConsentLinkInvalid()
+    return consent
+
+
+def parent_refusal(*, parent: User, child: User) -> str | None:
+    """Why this account cannot consent for this child, or None when it can."""
+    if parent.pk == child.pk or parent.subject_id == child.subject_id:
+        return "You cannot consent for your own account."
+    if not parent.is_usable:
+        return "Your account must be active and its email address confirmed."
+    if parent.child_until is not None:
+        return "Only an adult can give consent for a child."
+    return None
+
+
+@transaction.atomic
+def parental_consent_grant(*, token: str, parent: User) -> ParentalConsent:
+    """The signed-in parent consents: link them, activate the child, schedule the confirmation."""
+    consent = parental_consent_for_token(token)
+    consent = ParentalConsent.objects.select_for_update().get(pk=consent.pk)
+    if consent.status != ParentalConsent.Status.REQUESTED:
+        raise ConsentLinkInvalid()
+    child = User.objects.select_for_update().get(subject_id=consent.subject_id)
+    refusal = parent_refusal(parent=parent, child=child)
+    if refusal is not None:
+        raise ApplicationError(refusal, {"parent": "not_allowed"})
+    now = timezone.now()
+    consent.status = ParentalConsent.Status.GRANTED
+    consent.parent = parent
+    consent.granted_at = now
+    consent.confirmation_due_at = now + _confirmation_delay()
+    consent.save()
+    child.status = User.Status.ACTIVE
+    child.save(update_fields=["status", "updated_at"])
+    audit_log(
+        code=EventCode.PARENTAL_CONSENT_GRANTED,
+        actor=Actor.subject(parent.subject_id),
+        subject_id=child.subject_id,
+        purpose="legal_compliance",
+        data={"consent": str(consent.pk), "parent": str(parent.subject_id)},
+    )
+    return consent
+
+
+def parental_consent_decline(*, token: str) -> None:
+    """Whoever holds the link says no: the pending account is deleted at once."""
+    consent = parental_consent_for_token(token)
+    child = User.objects.get(subject_id=consent.subject_id)
+    _child_erase(
+        child=child,
+        actor=Actor.system("parental_consent_declined"),
+        code=EventCode.PARENTAL_CONSENT_WITHDRAWN,
+        data={"consent": str(consent.pk), "declined": True},
+    )
+
+
+# -- erasure ------------------------------------------------------------------------------
+
+
+def _child_erase(*, child: User, actor: Actor, code: EventCode, data: dict[str, Any]) -> None:
+    """Audit why, end the child's sessions, then the spine's erasure (rows and key)."""
+    from qualipact.accounts.sessions import sessions_end_all
+
+    subject = DataSubject.objects.get(pk=child.subject_id)
+    with transaction.atomic():
+        audit_log(
+            code=code,
+            actor=actor,
+            subject_id=subject.pk,
+            purpose="data_subject_rights",
+            data=data,
+        )
+        sessions_end_all(subject=subject, reason="account_deleted")
+        subject_erase(subject=subject, actor=actor)
+
+
+# -- the sweep: delayed confirmations and expired requests --------------------------------
+
+
+def parental_consent_sweep() -> dict[str, int]:
+    """Send due confirmations to parents (once each) and purge requests not answered in time."""
+    now = timezone.now()
+    due = ParentalConsent.objects.filter(
+        status=ParentalConsent.Status.GRANTED,
+        confirmation_sent_at__isnull=True,
+        confirmation_due_at__lte=now,
+    ).values_list("pk", flat=True)
+    confirmations = sum(1 for pk in list(due) if _confirmation_send(consent_id=pk))
+    expired_ids = list(
+        ParentalConsent.objects.filter(
+            status=ParentalConsent.Status.REQUESTED, expires_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    purged = sum(1 for pk in expired_ids if _expired_purge(consent_id=pk))
+    return {"confirmations_sent": confirmations, "expired_purged": purged}
+
+
+@transaction.atomic
+def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
+    consent = (
+        ParentalConsent.objects.select_for_update()
+        .filter(
+            pk=consent_id,
+            status=ParentalConsent.Status.GRANTED,
+            confirmation_sent_at__isnull=True,
+        )
+        .first()
+    )
+    if consent is None:
+        return False  # sent, withdrawn or deleted meanwhile
+    child = User.objects.get(subject_id=consent.subject_id)
+    granted_on = consent.granted_at.strftime("%d %B %Y at %H:%M UTC") if consent.granted_at else ""
+    dashboard = _site(reverse("accounts:child_detail", kwargs={"child_id": child.pk}))
+    email_queue(
+        subject=child.subject,
+        to=consent.parent_email,
+        subject_line="You consented to your child's Qualipact account",
+        body=(
+            f"Hello,\n\non {granted_on} you consented, from your own Qualipact account, to "
+            f"the account of your child with the username {child.username}.\n\n"
+            "We keep only:\n"
+            f"{_collected_text()}\n\n"
+            "If this was not you, or you changed your mind, withdraw your consent here; the "
+            f"child's account and all its data are then deleted at once:\n{dashboard}\n"
+        ),
+        kind="service",
+    )
+    consent.confirmation_sent_at = timezone.now()
+    consent.save(update_fields=["confirmation_sent_at", "updated_at"])
+    audit_log(
+        code=EventCode.PARENTAL_CONFIRMATION_SENT,
+        actor=SWEEP_ACTOR,
+        subject_id=consent.subject_id,
+        purpose="legal_compliance",
+        data={"consent": str(consent.pk)},
+    )
+    return True
+
+
+def _expired_purge(*, consent_id: uuid.UUID) -> bool:
+    with transaction.atomic():
+        consent = (
+            ParentalConsent.objects.select_for_update()
+            .filter(
+                pk=consent_id,
+                status=ParentalConsent.Status.REQUESTED,
+                expires_at__lte=timezone.now(),
+            )
+            .first()
+        )
+        if consent is None:
+            return False  # answered meanwhile
+        child = User.objects.filter(subject_id=consent.subject_id).first()
+        if child is None:
+            subject = DataSubject.objects.get(pk=consent.subject_id)
+            audit_log(
+                code=EventCode.PARENTAL_CONSENT_EXPIRED,
+                actor=SWEEP_ACTOR,
+                subject_id=subject.pk,
+                purpose="legal_compliance",
+                data={"consent": str(consent.pk)},
+            )
+            subject_erase(subject=subject, actor=SWEEP_ACTOR)
+            return True
+        _child_erase(
+            child=child,
+            actor=SWEEP_ACTOR,
+            code=EventCode.PARENTAL_CONSENT_EXPIRED,
+            data={"consent": str(consent.pk)},
+        )
+    return True
+
+
+# -- the parent's dashboard ---------------------------------------------------------------
+
+
+def children_of(parent: User) -> list[User]:
+    """The children whose consent this parent gave and still holds."""
+    return list(
+        User.objects.filter(
+            subject__parental_consent__parent=parent,
+            subject__parental_consent__status=ParentalConsent.Status.GRANTED,
+        ).order_by("username")
+    )
+
+
+def child_of(*, parent: User, child_id: uuid.UUID | str) -> User | None:
+    """The child with this id if, and only if, it is linked to this parent."""
+    return User.objects.filter(
+        pk=child_id,
+        subject__parental_consent__parent=parent,
+        subject__parental_consent__status=ParentalConsent.Status.GRANTED,
+    ).first()
+
+
+def _linked(parent: User, child: User) -> User:
+    linked = child_of(parent=parent, child_id=child.pk)
+    if linked is None:
+        # The same message for "no such account" and "not your child".
+        raise ApplicationError("No such child account", {"child": "not_found"})
+    return linked
+
+
+def _withheld(spec: Any) -> bool:
+    return not spec.portable and spec.category in (Category.ACCOUNT, Category.IDENTIFIER)
+
+
+@dataclass
+class ChildData:
+    child: User
+    data: SubjectData
+
+    def as_dict(self) -> dict[str, Any]:
+        records = []
+        for record in self.data.records:
+            fields = []
+            for field in record.fields:
+                item = field.as_dict()
+                if _withheld(field.spec):
+                    item["value"] = WITHHELD
+                fields.append(item)
+            records.append({"model": record.model, "id": record.pk, "fields": fields})
+        return {"child_id": str(self.child.pk), "records": records}
+
+
+def _collect(parent: User, child: User, code: EventCode) -> ChildData:
+    child = _linked(parent, child)
+    data = subject_collect(DataSubject.objects.get(pk=child.subject_id))
+    audit_log(
+        code=code,
+        actor=Actor.subject(parent.subject_id),
+        subject_id=child.subject_id,
+        purpose="data_subject_rights",
+        data={"records": len(data.records)},
+    )
+    return ChildData(child=child, data=data)
+
+
+@transaction.atomic
+def child_data_view(*, parent: User, child: User) -> ChildData:
+    """Everything stored about the child, through the registry; the read is audited."""
+    return _collect(parent, child, EventCode.CHILD_DATA_VIEWED)
+
+
+@transaction.atomic
+def child_data_export(*, parent: User, child: User) -> dict[str, Any]:
+    """The child's data as a JSON-ready document for the parent's download."""
+    collected = _collect(parent, child, EventCode.CHILD_DATA_DOWNLOADED)
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "note": (
+            "Everything Qualipact stores about this child account. Credentials and keyed "
+            "hashes are listed but their values are not handed out."
+        ),
+        **collected.as_dict(),
+    }
+
+
+@transaction.atomic
+def child_data_correct(
+    *, parent: User, child: User, username: str | None = None, email: str | None = None
+) -> User:
+    """Correct the child's username or email; a new address must be confirmed by the child."""
+    from qualipact.accounts.services import _normalise_email, _verification_send, account_by_email
+
+    child = User.objects.select_for_update().get(pk=_linked(parent, child).pk)
+    changed: list[str] = []
+    if username is not None and username != child.username:
+        taken = User.objects.filter(username__iexact=username).exclude(pk=child.pk).exists()
+        if taken:
+            raise ApplicationError("This username is taken", {"username": "taken"})
+        child.username = username
+        changed.append("username")
+    if email is not None and _normalise_email(email) != child.email:
+        new_email = _normalise_email(email)
+        if account_by_email(new_email) is not None:
+            raise ApplicationError("This address cannot be used", {"email": "taken"})
+        child.email = new_email
+        child.email_verified_at = None
+        changed.append("email")
+    if not changed:
+        return child
+    try:
+        with transaction.atomic():
+            child.save()
+    except IntegrityError:
+        raise ApplicationError(
+            "This username or address is already taken", {"username": "taken"}
+        ) from None
+    if "email" in changed:
+        SubjectIdentifier.objects.get_or_create(
+            kind=SubjectIdentifier.Kind.EMAIL,
+            value_index=child.email_index,
+            defaults={"subject": child.subject},
+        )
+        _verification_send(child)
+    audit_log(
+        code=EventCode.CHILD_DATA_CORRECTED,
+        actor=Actor.subject(parent.subject_id),
+        subject_id=child.subject_id,
+        purpose="data_subject_rights",
+        data={"fields": changed},
+    )
+    return child
+
+
+def child_account_delete(*, parent: User, child: User) -> None:
+    """The parent deletes the child's account: everything erased, the key shredded."""
+    child = _linked(parent, child)
+    _child_erase(
+        child=child,
+        actor=Actor.subject(parent.subject_id),
+        code=EventCode.CHILD_ACCOUNT_DELETED,
+        data={"parent": str(parent.subject_id)},
+    )
+
+
+def parental_consent_withdraw(*, parent: User, child: User) -> None:
+    """Art 7(3) / COPPA 312.6: processing stops and the child's data is deleted."""
+    child = _linked(parent, child)
+    _child_erase(
+        child=child,
+        actor=Actor.subject(parent.subject_id),
+        code=EventCode.PARENTAL_CONSENT_WITHDRAWN,
+        data={"parent": str(parent.subject_id)},
+    )
+
+
+# -- inadvertent collection ------------------------------------------------------------
+
+
+def _has_granted_consent(account: User) -> bool:
+    return ParentalConsent.objects.filter(
+        subject_id=account.subject_id, status=ParentalConsent.Status.GRANTED
+    ).exists()
+
+
+def underage_mark(*, account: User, actor: Actor, child_until: date | None = None) -> bool:
+    """An account found to belong to a child without a parent's consent is erased at once.
+
+    Staff call this when they learn it; the account holder's own correction of their
+    date of birth does too. Returns True when the account was erased. A child whose
+    parent consented keeps the account (only the date the threshold is reached moves).
+    """
+    if _has_granted_consent(account):
+        if child_until is not None:
+            with transaction.atomic():
+                User.objects.filter(pk=account.pk).update(
+                    child_until=child_until, updated_at=timezone.now()
+                )
+        return False
+    _child_erase(
+        child=account,
+        actor=actor,
+        code=EventCode.UNDERAGE_ACCOUNT_ERASED,
+        data={"by": str(actor.kind)},
+    )
+    return True
+
+
+def birth_date_correct(*, account: User, birth_date: date, country: str) -> bool:
+    """The account holder corrects their date of birth; neither answer is stored.
+
+    Returns True when the date shows a child without a parent's consent: the account
+    is then erased at once.
+    """
+    until = age.child_until(birth_date=birth_date, country=country, today=timezone.localdate())
+    if until is None:
+        return False
+    return underage_mark(
+        account=account, actor=Actor.subject(account.subject_id), child_until=until
+    )

@@ -3,6 +3,8 @@ consent and the sign-in lockout records."""
 
 from datetime import timedelta
 
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
 from qualipact.accounts.models import (
@@ -168,4 +170,42 @@ personal_data(
         "received_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
     },
     non_personal=["id", "subject", "provider", "created_at", "updated_at"],
+)
+
+# allauth's link between an account and a provider account (social login). Only the
+# provider's account id is kept here; what the provider said about the person is in
+# ExternalProfile, encrypted, and extra_data is saved empty (accounts/social.py).
+personal_data(
+    SocialAccount,
+    purposes=["service_delivery"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.THIRD_PARTY,
+    retention=Retention(after="last_login", period=timedelta(days=3 * 365)),
+    subject_field="user__subject",
+    fields={
+        "uid": PersonalField(Category.IDENTIFIER),
+        "last_login": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
+        "date_joined": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
+        "extra_data": PersonalField(Category.ACCOUNT),
+    },
+    non_personal=["id", "user", "provider"],
+)
+
+# allauth's MFA authenticators: a TOTP or recovery-code seed (sealed under the master key,
+# accounts/mfa_adapter.py) or a passkey's public credential and its name.
+personal_data(
+    Authenticator,
+    purposes=["security"],
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    source=Source.PROVIDED,
+    retention=Retention(after="last_used_at", period=timedelta(days=3 * 365)),
+    subject_field="user__subject",
+    portable=False,
+    for_children=True,
+    fields={
+        "data": PersonalField(Category.ACCOUNT),
+        "created_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
+        "last_used_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "user", "type"],
 )

@@ -416,9 +416,15 @@ def account_delete(*, user: User, actor: Actor) -> None:
     """Delete the account and everything the registry holds for the person, then shred the key.
 
     Every session ends first; the erasure is the spine's, so it is idempotent and audited.
+    The accounts of children this person consented for as a parent are deleted too.
     """
+    from qualipact.accounts.children import children_of, parental_consent_withdraw
     from qualipact.accounts.sessions import sessions_end_all
 
+    # A child's account rests on this parent's consent: without the parent, nobody can
+    # consent or manage it any more, so it goes too (COPPA 312.6, GDPR Art 8).
+    for child in children_of(user):
+        parental_consent_withdraw(parent=user, child=child)
     subject = DataSubject.objects.get(pk=user.subject_id)
     with transaction.atomic():
         sessions_end_all(subject=subject, reason="account_deleted")

@@ -211,6 +211,9 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(GET_POST)
 def preferences(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if user.is_child:
+        # A child's account holds its email and username only; a parent manages the rest.
+        return render(request, "accounts/preferences_child.html")
     current, _ = Preferences.objects.get_or_create(subject=user.subject)
     form = PreferencesForm(request.POST if request.method == "POST" else None, instance=current)
     saved = False

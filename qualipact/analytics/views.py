@@ -1,9 +1,9 @@
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from qualipact.accounts.staff import staff_required
 from qualipact.analytics import charts, selectors, services
 
 PERIODS = (7, 30, 90)
@@ -11,11 +11,9 @@ DEFAULT_PERIOD = 30
 
 
 @never_cache
+@staff_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    # Staff only. Staff MFA is enforced when accounts (allauth) arrive.
-    if not (request.user.is_authenticated and request.user.is_staff):
-        raise PermissionDenied
     try:
         days = int(request.GET.get("days", DEFAULT_PERIOD))
     except ValueError:

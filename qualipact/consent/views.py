@@ -28,10 +28,13 @@ def preferences_by_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences_signed_in(request: HttpRequest) -> HttpResponse:
     """The same preference centre for a signed-in person, on their own account."""
-    return _preference_centre(request, request.user.subject)  # type: ignore[union-attr]
+    child = getattr(request.user, "is_child", False)
+    return _preference_centre(request, request.user.subject, child=child)  # type: ignore[union-attr]
 
 
-def _preference_centre(request: HttpRequest, subject: DataSubject) -> HttpResponse:
+def _preference_centre(
+    request: HttpRequest, subject: DataSubject, *, child: bool = False
+) -> HttpResponse:
     problem = None
     if request.method == "POST":
         try:
@@ -54,6 +57,7 @@ def _preference_centre(request: HttpRequest, subject: DataSubject) -> HttpRespon
             "choices": selectors.consent_overview(subject),
             "history": selectors.consent_history(subject),
             "problem": problem,
+            "child": child,
         },
         status=400 if problem else 200,
     )

@@ -50,3 +50,29 @@ def inquiry_submit(
         data={"inquiry_id": str(inquiry.pk), "kind": kind},
     )
     return inquiry
+
+
+@transaction.atomic
+def inquiry_refusal_notice(*, email: str) -> None:
+    """Tell the owner of a child's account why their message was not kept.
+
+    The contact page answers as it always does, so it never reveals that an address
+    belongs to a child's account; the explanation goes to that address only.
+    """
+    from qualipact.comms.services import email_queue
+    from qualipact.privacy.selectors import subject_find_by_email
+
+    subject = subject_find_by_email(email)
+    if subject is None:
+        return
+    email_queue(
+        subject=subject,
+        to=email,
+        subject_line="We could not keep your message",
+        body=(
+            "You wrote to us from the address of a child's account. We keep only a child's "
+            "email address and username, so your message was not stored. Please ask your "
+            "parent or guardian to write to us instead."
+        ),
+        kind="service",
+    )

@@ -8,7 +8,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
-from qualipact.contact.services import inquiry_submit
+from qualipact.contact.services import inquiry_refusal_notice, inquiry_submit
+from qualipact.privacy.errors import ProcessingRefused
 from qualipact.web.ratelimit import rate_limit_exceeded
 
 logger = logging.getLogger(__name__)
@@ -39,15 +40,20 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         logger.info("contact form honeypot filled; submission discarded")
         return redirect("contact:thanks")
     data = form.cleaned_data
-    inquiry_submit(
-        kind=data["kind"],
-        name=data["name"],
-        email=data["email"],
-        phone=data["phone"],
-        postal_address=data["postal_address"],
-        subject_line=data["subject_line"],
-        message=data["message"],
-    )
+    try:
+        inquiry_submit(
+            kind=data["kind"],
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            postal_address=data["postal_address"],
+            subject_line=data["subject_line"],
+            message=data["message"],
+        )
+    except ProcessingRefused:
+        # A child's account: nothing beyond email and username may be stored for them.
+        logger.info("contact form: message from a child's account not stored")
+        inquiry_refusal_notice(email=data["email"])
     return redirect("contact:thanks")
 
 

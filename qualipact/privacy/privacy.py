@@ -13,6 +13,8 @@ personal_data(
     source=Source.DERIVED,
     retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
     portable=False,
+    # The blind index of a child's own address: what finds their account.
+    for_children=True,
     fields={
         "value_index": PersonalField(Category.IDENTIFIER),
     },

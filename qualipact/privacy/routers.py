@@ -18,7 +18,8 @@ class KeyStoreRouter:
         return "keys" if _is_key_store(model) else "default"
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
-        if _is_key_store(type(obj1)) or _is_key_store(type(obj2)):
+        # __class__, not type(): a lazy request.user (SimpleLazyObject) reports its model.
+        if _is_key_store(obj1.__class__) or _is_key_store(obj2.__class__):
             return False
         return None
 

@@ -12,6 +12,7 @@ shared Django cache (Redis in production), so no process serves a key after a sh
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -86,6 +87,34 @@ def _unwrap(row: SubjectKey) -> bytes:
         )
     except InvalidTag:
         raise VaultError(f"Data key of subject {row.subject_id} failed authentication") from None
+
+
+def master_seal(context: str, plaintext: str) -> str:
+    """Encrypt a secret that belongs to no one subject (an MFA seed) under the master key.
+
+    Text out: "m1.<master key id>.<base64 of nonce + ciphertext>", bound to `context`.
+    Kept readable while its master key stays in VAULT_MASTER_KEYS.
+    """
+    key_id, master = _current_master()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(master).encrypt(nonce, plaintext.encode(), f"{context}|{key_id}".encode())
+    return f"m1.{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def master_open(context: str, token: str) -> str:
+    version, _, rest = token.partition(".")
+    key_id, _, body = rest.rpartition(".")
+    master = settings.VAULT_MASTER_KEYS.get(key_id)
+    if version != "m1" or master is None:
+        raise VaultError(f"{context}: not sealed under a configured master key")
+    blob = base64.urlsafe_b64decode(body)
+    try:
+        plain = AESGCM(master).decrypt(
+            blob[:NONCE_BYTES], blob[NONCE_BYTES:], f"{context}|{key_id}".encode()
+        )
+    except InvalidTag:
+        raise VaultError(f"{context}: sealed value failed authentication") from None
+    return plain.decode()
 
 
 def _shred_epoch() -> str:
@@ -218,6 +247,31 @@ def decrypt_with_key(key: bytes, *, subject_id: uuid.UUID, context: str, ciphert
             f"Ciphertext in {context} does not belong to subject {subject_id} or was altered"
         ) from None
     return plain.decode()
+
+
+def encrypt_bytes_with_key(
+    key: bytes, *, subject_id: uuid.UUID, context: str, plaintext: bytes
+) -> bytes:
+    """As `encrypt_with_key`, for binary payloads (such as a sealed export archive)."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, bytes(plaintext), _field_aad(context, subject_id))
+    return FORMAT_V1 + nonce + sealed
+
+
+def decrypt_bytes_with_key(
+    key: bytes, *, subject_id: uuid.UUID, context: str, ciphertext: bytes
+) -> bytes:
+    if ciphertext[:1] != FORMAT_V1:
+        raise VaultError(f"Unknown ciphertext format in {context} of subject {subject_id}")
+    nonce = ciphertext[1 : 1 + NONCE_BYTES]
+    try:
+        return AESGCM(key).decrypt(
+            nonce, ciphertext[1 + NONCE_BYTES :], _field_aad(context, subject_id)
+        )
+    except InvalidTag:
+        raise VaultError(
+            f"Ciphertext in {context} does not belong to subject {subject_id} or was altered"
+        ) from None
 
 
 def encrypt(subject_id: uuid.UUID | str, context: str, plaintext: str) -> bytes:

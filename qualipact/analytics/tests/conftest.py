@@ -42,9 +42,14 @@ def visit(client, today):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(
+    """A staff member with an authenticator app, as staff pages require."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    user = django_user_model.objects.create_user(
         username="stella", email="stella@example.com", is_staff=True
     )
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 @pytest.fixture

@@ -51,13 +51,28 @@ def test_it_hides_a_day_of_nine_visitors_and_shows_a_day_of_ten():
     ]
 
 
-def test_it_refuses_anonymous_visitors(client, today):
-    assert client.get(reverse("analytics:dashboard")).status_code == 403
+def test_it_sends_anonymous_visitors_to_sign_in(client, today):
+    response = client.get(reverse("analytics:dashboard"))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/login/?next=/staff/analytics/"
 
 
 def test_it_refuses_signed_in_people_who_are_not_staff(client, today, member_user):
     client.force_login(member_user)
-    assert client.get(reverse("analytics:dashboard")).status_code == 403
+    response = client.get(reverse("analytics:dashboard"))
+    assert response.status_code == 403
+    assert "data-staff-only" in response.text
+
+
+def test_it_refuses_staff_without_two_factor_authentication(client, today, django_user_model):
+    staff = django_user_model.objects.create_user(
+        username="sasha", email="sasha@example.com", is_staff=True
+    )
+    client.force_login(staff)
+    response = client.get(reverse("analytics:dashboard"))
+    assert response.status_code == 403
+    assert "data-mfa-required" in response.text
+    assert reverse("mfa_index") in response.text
 
 
 def test_it_shows_staff_svg_charts_of_published_figures_only(client, today, staff_user):
@@ -98,7 +113,8 @@ def test_it_reads_the_same_few_queries_whatever_the_data(
         for n in range(5):
             stat(f"/page-{n}/", 10 + n, day=day)
     client.force_login(staff_user)
-    with django_assert_max_num_queries(4):
+    # Session, account, signed-in session record, the staff MFA check, then two reads.
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("analytics:dashboard"), {"days": 90})
     assert response.status_code == 200
     assert "Last 90 days" in response.text

@@ -52,9 +52,7 @@ def run_once(var_dir: Path, port: int, log: Path) -> tuple[float, str, set[int]]
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "KEYS_DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
     }
-    env.update(
-        QUALIPACT_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", EMAIL_PORT=str(free_port())
-    )
+    env.update(QUALIPACT_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", EMAIL_PORT=str(free_port()))
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "run_site", "--port", str(port)],

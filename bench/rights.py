@@ -1,0 +1,807 @@
+"""Benchmark of the rights exports and erasure: one person's access export and erasure,
+library against raw SQL.
+
+Run from the repository root:
+
+    .venv/bin/python bench/rights.py                     # 100,000 subjects, 200 samples
+    .venv/bin/python bench/rights.py --subjects 5000 --samples 100
+    .venv/bin/python bench/rights.py --keep              # reuse the data set of a former run
+
+The data lives in var/bench-rights-<N>/ (secrets, SQLite files, cache), never in the
+developer's var/ data; without --keep its databases and cache are deleted first (the
+generated secrets are kept). DATABASE_URL / KEYS_DATABASE_URL are honoured; such a
+database must be empty unless --keep is given. DEBUG is forced off.
+
+Each person gets about 22 rows across the declared models (an account with its
+preferences and two sessions, two contact inquiries, consent events and states, three
+outbox emails, a newsletter sign-up, topic preferences, offer views, a location and the
+email identifier), written with bulk_create in batches: the model fields encrypt and
+blind-index exactly as in normal saves, under a data key per person.
+
+Measured for random people, in the same process, alternating which path goes first:
+- export: `export_build(kind="access")` (audited registry read, decryption, data.json
+  with the Art 15 information, schema, CSVs, HTML summary, zip), against raw SQL:
+  hand-written SELECTs of the same rows and columns, key unwrap, decryption, then a zip
+  of the same file contents (the library's files for that person, made beforehand and
+  not timed). The raw path thus neither audits nor writes JSON, CSV or HTML.
+- erase: `subject_erase`, against the same work on raw cursors (lock the person, DELETE
+  their rows, mark them erased, append the chained audit event, DELETE the key, INSERT
+  the shred record, publish a new shred epoch, append the second audit event).
+A third row, for information, compares the erasure with a bare DELETE of the rows and
+the key row plus the shred record. The in-process key cache is cleared before every call.
+Targets (issue 4): export p95 under 50 ms, erasure p95 under 20 ms, within 5x of raw SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import django
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from spine import (
+    FORMAT_V1,
+    NONCE,
+    SUBJECT_ERASED,
+    SUBJECT_KEY_SHREDDED,
+    Result,
+    db_uuid,
+    describe_database,
+    for_update,
+    print_table,
+    progress,
+    raw_audit,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SUBJECTS = 100_000
+BATCH = 1000
+WARMUP = 5
+SECRETS_FILE = "secrets.json"
+EXPORT_TARGET_MS = 50.0
+ERASE_TARGET_MS = 20.0
+TARGET_RATIO = 5.0
+TOPICS = ("privacy", "security", "events", "design", "travel", "science")
+OFFERS = 8
+
+
+# -- setup ----------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subjects", type=int, default=DEFAULT_SUBJECTS, help="people to create")
+    parser.add_argument("--samples", type=int, default=200, help="people timed per path")
+    parser.add_argument("--keep", action="store_true", help="reuse an existing data set")
+    parser.add_argument("--seed", type=int, default=2024, help="data and sampling seed")
+    args = parser.parse_args(argv)
+    if args.subjects < 1 or args.samples < 2:
+        parser.error("--subjects must be positive and --samples at least 2")
+    return args
+
+
+def configure(subjects: int, *, keep: bool) -> Path:
+    """Point Django at the bench's own data directory and start it."""
+    var_dir = REPO / "var" / f"bench-rights-{subjects}"
+    if not keep:
+        for path in var_dir.glob("*"):
+            if path.name != SECRETS_FILE:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    os.environ["QUALIPACT_VAR_DIR"] = str(var_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
+    os.environ["DEBUG"] = "0"
+    sys.path.insert(0, str(REPO))
+    django.setup()
+    for alias in ("default", "keys"):
+        call_command("migrate", database=alias, verbosity=0)
+    return var_dir
+
+
+# -- data set -------------------------------------------------------------------------
+
+
+def ensure_data(subjects: int, *, keep: bool, seed: int) -> str:
+    from qualipact.privacy.models import DataSubject
+
+    existing = DataSubject.objects.count()
+    if existing and not keep:
+        sys.exit(
+            f"The database already holds {existing} subjects: pass --keep to reuse them, "
+            "or point DATABASE_URL and KEYS_DATABASE_URL at empty databases."
+        )
+    if existing >= subjects:
+        return f"reused {existing:,} existing subjects (--keep)"
+    started = time.perf_counter()
+    rows = create_people(existing, subjects, seed=seed)
+    seconds = time.perf_counter() - started
+    return (
+        f"created {subjects - existing:,} subjects with {rows:,} rows "
+        f"({rows / (subjects - existing):.1f} each) in {seconds:.1f} s"
+    )
+
+
+@dataclass
+class Catalogue:
+    topics: list[Any]
+    offers: list[Any]
+    wordings: dict[str, Any]
+    password: str
+    names: list[str]
+    addresses: list[str]
+    sentences: list[str]
+    paragraphs: list[str]
+
+
+def catalogue(seed: int) -> Catalogue:
+    """Topics, offers and the words people are drawn from (Faker once, not per row)."""
+    from django.contrib.auth.hashers import make_password
+    from faker import Faker
+
+    from qualipact.consent.selectors import consent_wording_current
+    from qualipact.offers.models import Offer
+    from qualipact.offers.services import topic_get_or_create
+
+    fake = Faker(["en_GB", "de_DE", "fr_FR", "nl_NL", "en_US"])
+    fake.seed_instance(seed)
+    topics = [topic_get_or_create(slug=slug) for slug in TOPICS]
+    offers = []
+    for index in range(OFFERS):
+        offer, _ = Offer.objects.get_or_create(
+            slug=f"bench-offer-{index}",
+            defaults={
+                "title": f"Bench offer {index}",
+                "kind": "article",
+                "summary": "An offer people look at in the benchmark.",
+                "published": True,
+            },
+        )
+        offers.append(offer)
+    wordings = {
+        purpose: consent_wording_current(purpose)
+        for purpose in ("marketing", "personalised_offers")
+    }
+    return Catalogue(
+        topics=topics,
+        offers=offers,
+        wordings=wordings,
+        password=make_password("correct horse battery staple 42"),
+        names=[fake.name() for _ in range(2000)],
+        addresses=[fake.address() for _ in range(1000)],
+        sentences=[fake.sentence(nb_words=6).rstrip(".") for _ in range(1000)],
+        paragraphs=["\n\n".join(fake.paragraphs(nb=2)) for _ in range(500)],
+    )
+
+
+def create_people(start: int, stop: int, *, seed: int) -> int:
+    cat = catalogue(seed)
+    rng = random.Random(seed + start)
+    writers: dict[type, RowWriter] = {}
+    rows = 0
+    with progress(total=stop - start, unit="subject", desc="creating") as bar:
+        for first in range(start, stop, BATCH):
+            last = min(first + BATCH, stop)
+            with transaction.atomic(using="default"), transaction.atomic(using="keys"):
+                rows += create_batch(range(first, last), cat, rng, writers)
+            bar.update(last - first)
+    for alias in ("default", "keys"):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return rows
+
+
+class RowWriter:
+    """INSERTs of one model's rows, with the values its fields would save.
+
+    bulk_create spends most of its time in per-value machinery and, for encrypted
+    fields, a key-cache lookup per value; this computes the same column values (the
+    field's default, auto_now, blind index, AES-256-GCM under the person's key, the
+    field's own database preparation) and sends them with one executemany.
+    """
+
+    def __init__(self, model: type) -> None:
+        from django.db import router
+
+        self.model = model
+        self.alias = router.db_for_write(model)
+        self.connection = connections[self.alias]
+        self.fields = list(model._meta.concrete_fields)
+        table = model._meta.db_table
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        self.sql = (
+            f'INSERT INTO "{table}" ({quoted(*(f.column for f in self.fields))}) '
+            f"VALUES ({placeholders})"
+        )
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, values: dict[str, Any], *, key: bytes | None = None, now: Any = None) -> None:
+        from qualipact.privacy import vault
+        from qualipact.privacy.fields import BlindIndexField, EncryptedTextField, encrypted_context
+
+        row = []
+        for field in self.fields:
+            if field.name in values:
+                value = values[field.name]
+            elif isinstance(field, BlindIndexField):
+                plaintext = values.get(field.source)
+                value = vault.blind_index(field.scope, plaintext) if plaintext else None
+            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                value = now
+            else:
+                value = field.get_default()  # the default, "" for text, else None
+            if isinstance(field, EncryptedTextField) and value is not None:
+                assert key is not None, f"{field.name} needs the subject's key"
+                value = vault.Sealed(
+                    vault.encrypt_with_key(
+                        key,
+                        subject_id=values["subject"],
+                        context=encrypted_context(self.model, field.name),
+                        plaintext=value,
+                    )
+                )
+            row.append(field.get_db_prep_save(value, self.connection))
+        self.rows.append(tuple(row))
+
+    def flush(self) -> int:
+        count = len(self.rows)
+        if self.rows:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(self.sql, self.rows)
+            self.rows = []
+        return count
+
+
+def wrapped_key(subject_id: uuid.UUID, key: bytes) -> tuple[str, bytes]:
+    """The data key wrapped as the vault wraps it (see raw_key for the reverse)."""
+    master_key_id, master = next(iter(settings.VAULT_MASTER_KEYS.items()))
+    nonce = os.urandom(NONCE)
+    aad = f"qualipact-vault-key|{master_key_id}|{subject_id}".encode()
+    return master_key_id, nonce + AESGCM(master).encrypt(nonce, key, aad)
+
+
+def create_batch(
+    indexes: range, cat: Catalogue, rng: random.Random, writers: dict[type, RowWriter]
+) -> int:
+    """One batch of people: subjects, keys, then every model's rows."""
+    from qualipact.accounts.models import AccountSession, Preferences, User
+    from qualipact.comms.models import NewsletterSignup, OutboundEmail
+    from qualipact.consent.models import Channel, ConsentEvent, ConsentState
+    from qualipact.contact.models import Inquiry
+    from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
+    from qualipact.privacy import vault
+    from qualipact.privacy.models import DataSubject, SubjectIdentifier, SubjectKey
+
+    def write(model: type, values: dict[str, Any], key: bytes | None = None) -> None:
+        if model not in writers:
+            writers[model] = RowWriter(model)
+        writers[model].add(values, key=key, now=now)
+
+    now = timezone.now()
+    for index in indexes:
+        subject_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        key = AESGCM.generate_key(256)
+        master_key_id, wrapped = wrapped_key(subject_id, key)
+        write(DataSubject, {"id": subject_id})
+        write(
+            SubjectKey,
+            {"subject_id": subject_id, "master_key_id": master_key_id, "wrapped_key": wrapped},
+        )
+        name = rng.choice(cat.names)
+        email = f"person.{index}@example.org"
+        tag = hashlib.sha256(str(subject_id).encode()).hexdigest()
+        since = now - timedelta(days=rng.randint(1, 300))
+        mine = {"subject": subject_id}
+        write(
+            SubjectIdentifier,
+            {**mine, "kind": "email", "value_index": vault.blind_index("email", email)},
+        )
+        user_values = {
+            **mine,
+            "username": f"person{index}",
+            "email": email,
+            "password": cat.password,
+            "email_verified_at": since,
+            "last_login": now - timedelta(hours=rng.randint(1, 500)),
+        }
+        write(User, user_values, key)
+        write(Preferences, {**mine, "channel_site": rng.random() < 0.5})
+        for n in range(2):
+            session = {
+                **mine,
+                "session_key": uuid.uuid4().hex,
+                "session_key_hash": hashlib.sha256(f"{tag}-session-{n}".encode()).hexdigest(),
+                "device": rng.choice(("Firefox on Linux", "Safari on iOS", "Chrome on Windows")),
+                "country": rng.choice(("GB", "DE", "FR", "NL", "US")),
+                "device_hash": hashlib.sha256(f"{tag}-device-{n}".encode()).hexdigest(),
+                "signed_in_at": since,
+                "last_seen_at": now,
+            }
+            write(AccountSession, session, key)
+        for n in range(2):
+            inquiry = {
+                **mine,
+                "kind": rng.choice(("general", "privacy", "complaint")),
+                "name": name,
+                "email": email,
+                "phone": f"+44 20 7946 {rng.randint(0, 9999):04d}" if n == 0 else None,
+                "postal_address": rng.choice(cat.addresses) if rng.random() < 0.3 else None,
+                "subject_line": rng.choice(cat.sentences),
+                "message": rng.choice(cat.paragraphs),
+            }
+            write(Inquiry, inquiry, key)
+        for purpose, action in (
+            ("marketing", "grant"),
+            ("personalised_offers", "grant"),
+            ("marketing", "withdraw"),
+            ("analytics", "object"),
+        ):
+            wording = cat.wordings.get(purpose) if action == "grant" else None
+            event = {
+                **mine,
+                "purpose": purpose,
+                "action": action,
+                "channel": Channel.PREFERENCE_CENTRE,
+                "policy_version": 1,
+                "wording": wording.pk if wording else None,
+                "occurred_at": since,
+            }
+            write(ConsentEvent, event)
+        write(ConsentState, {**mine, "purpose": "marketing", "granted": False})
+        offers_wording = cat.wordings["personalised_offers"].pk
+        write(
+            ConsentState,
+            {**mine, "purpose": "personalised_offers", "granted": True, "wording": offers_wording},
+        )
+        for n in range(3):
+            email_row = {
+                **mine,
+                "kind": "service",
+                "status": "sent",
+                "sent_at": since,
+                "to": email,
+                "subject_line": rng.choice(cat.sentences),
+                "body": rng.choice(cat.paragraphs),
+                "headers": json.dumps({"X-Bench": str(n)}) if n == 0 else None,
+                "message_id": f"<{tag}.{n}@bench.qualipact.example>",
+            }
+            write(OutboundEmail, email_row, key)
+        signup = {
+            **mine,
+            "email": email,
+            "wording": cat.wordings["marketing"].pk,
+            "confirmation_hash": hashlib.sha256(f"{tag}-newsletter".encode()).hexdigest(),
+            "confirm_by": since + timedelta(days=7),
+            "confirmed_at": since,
+        }
+        write(NewsletterSignup, signup, key)
+        for topic in rng.sample(cat.topics, 2):
+            write(TopicPreference, {**mine, "topic": topic.pk})
+        for offer in rng.sample(cat.offers, 2):
+            write(BrowsingEvent, {**mine, "offer": offer.pk, "viewed_at": since})
+        location = {**mine, "method": "ip_country", "country": "GB", "recorded_at": now}
+        write(LocationFix, location, key)
+    # Subjects first (foreign keys), keys in their own database; the rest in any order.
+    counts = {model: writer.flush() for model, writer in writers.items()}
+    return sum(count for model, count in counts.items() if model not in (DataSubject, SubjectKey))
+
+
+# -- library path ---------------------------------------------------------------------
+
+
+def library_export(subject: Any) -> Any:
+    from qualipact.privacy.audit import Actor
+    from qualipact.rights.exports import export_build
+
+    return export_build(subject=subject, kind="access", actor=Actor.system("bench"))
+
+
+def library_erase(subject: Any) -> Any:
+    from qualipact.privacy.audit import Actor
+    from qualipact.privacy.services import subject_erase
+
+    return subject_erase(subject=subject, actor=Actor.system("bench"))
+
+
+def subjects_by_id(ids: Sequence[uuid.UUID]) -> list[Any]:
+    from qualipact.privacy.models import DataSubject
+
+    found = DataSubject.objects.in_bulk(list(ids))
+    return [found[subject_id] for subject_id in ids]
+
+
+# -- raw-SQL path ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    label: str
+    table: str
+    depth: int  # joins between the table and the subject column (0: its own column)
+    columns: tuple[str, ...]
+    encrypted: frozenset[str]
+    select: str
+    delete: str
+
+
+def subject_condition(model: Any, path: str) -> tuple[str, int]:
+    """SQL condition "this row belongs to the subject %s" along a lookup path such as
+    "subject" or "user__subject", with a sub-select per hop; and the number of hops."""
+    hop, _, rest = path.partition("__")
+    field = model._meta.get_field(hop)
+    if not rest:
+        return f'"{field.column}" = %s', 0
+    related = field.related_model
+    inner, depth = subject_condition(related, rest)
+    target = field.target_field.column
+    condition = (
+        f'"{field.column}" IN (SELECT "{target}" FROM "{related._meta.db_table}" WHERE {inner})'
+    )
+    return condition, depth + 1
+
+
+def raw_tables() -> list[Table]:
+    """The declared tables, as plain SQL written once from the models' column names.
+
+    Tables reached through a join come first, so their rows are deleted before the rows
+    the join goes through."""
+    from qualipact.privacy.registry import registry
+
+    tables = []
+    for declaration in registry.subject_declarations():
+        meta = declaration.model._meta
+        if not declaration.deletes_row:
+            sys.exit(f"{declaration.label}: erasure by update is not benchmarked")
+        condition, depth = subject_condition(declaration.model, str(declaration.subject_field))
+        columns = tuple(meta.get_field(name).column for name in declaration.fields)
+        encrypted = frozenset(
+            meta.get_field(name).column
+            for name, spec in declaration.fields.items()
+            if spec.encrypted
+        )
+        tables.append(
+            Table(
+                label=declaration.label,
+                table=meta.db_table,
+                depth=depth,
+                columns=columns,
+                encrypted=encrypted,
+                select=(
+                    f"SELECT {quoted(meta.pk.column, *columns)} "
+                    f'FROM "{meta.db_table}" WHERE {condition}'
+                ),
+                delete=f'DELETE FROM "{meta.db_table}" WHERE {condition}',
+            )
+        )
+    return sorted(tables, key=lambda table: -table.depth)
+
+
+def quoted(*columns: str) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+def raw_key(subject_id: uuid.UUID) -> bytes | None:
+    with connections["keys"].cursor() as cursor:
+        cursor.execute(
+            "SELECT master_key_id, wrapped_key FROM privacy_subjectkey WHERE subject_id = %s",
+            [db_uuid("keys", subject_id)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    master_key_id, wrapped = row[0], bytes(row[1])
+    aad = f"qualipact-vault-key|{master_key_id}|{subject_id}".encode()
+    return AESGCM(settings.VAULT_MASTER_KEYS[master_key_id]).decrypt(
+        wrapped[:NONCE], wrapped[NONCE:], aad
+    )
+
+
+def raw_gather(tables: list[Table], subject_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    """Every declared row of the person, decrypted: {table label: [{column: value}]}."""
+    gathered: dict[str, list[dict[str, Any]]] = {}
+    aead: AESGCM | None = None
+    main_id = db_uuid("default", subject_id)
+    with connections["default"].cursor() as cursor:
+        for table in tables:
+            cursor.execute(table.select, [main_id])
+            found = cursor.fetchall()
+            if not found:
+                continue
+            records = []
+            for pk, *values in found:
+                record: dict[str, Any] = {"id": str(pk)}
+                for column, value in zip(table.columns, values, strict=True):
+                    if column in table.encrypted and value is not None:
+                        if aead is None:
+                            aead = AESGCM(raw_key(subject_id))  # type: ignore[arg-type]
+                        blob = bytes(value)
+                        if blob[:1] != FORMAT_V1:
+                            raise ValueError(f"unknown ciphertext format in {table.table}")
+                        aad = f"{table.table}.{column}|{subject_id}".encode()
+                        value = aead.decrypt(blob[1 : 1 + NONCE], blob[1 + NONCE :], aad).decode()
+                    record[column] = value
+                records.append(record)
+            gathered[table.label] = records
+    return gathered
+
+
+def raw_export(tables: list[Table], subject_id: uuid.UUID, members: dict[str, bytes]) -> bytes:
+    """Gather the person's rows, then zip the same file contents the library produced for
+    them (computed beforehand, untimed): the floor of reading the rows and writing the zip."""
+    raw_gather(tables, subject_id)
+    output = io.BytesIO()
+    stamp = timezone.now().astimezone(UTC).timetuple()[:6]
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), content, zipfile.ZIP_DEFLATED)
+    return output.getvalue()
+
+
+def export_members(subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, bytes]]:
+    """The files of each person's export, for the raw path to zip."""
+    members = {}
+    for subject in subjects_by_id(subject_ids):
+        with zipfile.ZipFile(io.BytesIO(library_export(subject).zip_bytes)) as archive:
+            members[subject.pk] = {name: archive.read(name) for name in archive.namelist()}
+    return members
+
+
+def raw_erase(tables: list[Table], subject_id: uuid.UUID) -> None:
+    """Everything subject_erase does, on raw cursors."""
+    from qualipact.privacy.vault import EPOCH_CACHE_KEY
+
+    main_id, keys_id = db_uuid("default", subject_id), db_uuid("keys", subject_id)
+    ops = connections["default"].ops
+    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
+        cursor.execute(
+            for_update("default", "SELECT erased_at FROM privacy_datasubject WHERE id = %s"),
+            [main_id],
+        )
+        cursor.fetchone()
+        models = {}
+        for table in tables:
+            cursor.execute(table.delete, [main_id])
+            models[table.label] = {"action": "delete_row", "rows": cursor.rowcount}
+        now = ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(
+            "UPDATE privacy_datasubject SET erased_at = %s, updated_at = %s WHERE id = %s",
+            [now, now, main_id],
+        )
+        raw_audit(cursor, code=SUBJECT_ERASED, subject_id=subject_id, data={"models": models})
+    shredded_at = connections["keys"].ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(using="keys"), connections["keys"].cursor() as cursor:
+        cursor.execute("DELETE FROM privacy_subjectkey WHERE subject_id = %s", [keys_id])
+        existed = cursor.rowcount > 0
+        cursor.execute(
+            "INSERT INTO privacy_shredrecord (subject_id, shredded_at) VALUES (%s, %s)",
+            [keys_id, shredded_at],
+        )
+    cache.set(EPOCH_CACHE_KEY, uuid.uuid4().hex, None)
+    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
+        raw_audit(
+            cursor, code=SUBJECT_KEY_SHREDDED, subject_id=subject_id, data={"key_existed": existed}
+        )
+
+
+def raw_erase_bare(tables: list[Table], subject_id: uuid.UUID) -> None:
+    """The rows, the key row and the shred record only. For information."""
+    main_id, keys_id = db_uuid("default", subject_id), db_uuid("keys", subject_id)
+    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
+        for table in tables:
+            cursor.execute(table.delete, [main_id])
+    shredded_at = connections["keys"].ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(using="keys"), connections["keys"].cursor() as cursor:
+        cursor.execute("DELETE FROM privacy_subjectkey WHERE subject_id = %s", [keys_id])
+        cursor.execute(
+            "INSERT INTO privacy_shredrecord (subject_id, shredded_at) VALUES (%s, %s)",
+            [keys_id, shredded_at],
+        )
+
+
+# -- measurement ----------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    lib_export: list[uuid.UUID]
+    raw_export: list[uuid.UUID]
+    lib_erase: list[uuid.UUID]
+    raw_erase: list[uuid.UUID]
+    bare_erase: list[uuid.UUID]
+    warm: list[uuid.UUID]
+    intact: int
+
+
+def draw_samples(samples: int, *, seed: int) -> Samples:
+    """Distinct people, chosen at random among those not erased yet."""
+    from qualipact.privacy.models import DataSubject, ShredRecord
+
+    # The bare path leaves no erased marker: its people are known by their shred record.
+    shredded = set(ShredRecord.objects.using("keys").values_list("subject_id", flat=True))
+    pool = [
+        subject_id
+        for subject_id in DataSubject.objects.filter(erased_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+        if subject_id not in shredded
+    ]
+    needed = 5 * samples + 3 * WARMUP
+    if len(pool) < needed:
+        sys.exit(f"Only {len(pool)} intact subjects left, {needed} needed: run without --keep.")
+    chosen = random.Random(seed).sample(pool, needed)
+    groups = [chosen[i * samples : (i + 1) * samples] for i in range(5)]
+    return Samples(*groups, warm=chosen[5 * samples :], intact=len(pool))
+
+
+def timed_ms(call: Callable[[Any], Any], argument: Any) -> float:
+    from qualipact.privacy import vault
+
+    vault.key_cache_clear()
+    started = time.perf_counter()
+    call(argument)
+    return (time.perf_counter() - started) * 1000
+
+
+def paired(
+    library: tuple[Callable[[Any], Any], Sequence[Any]],
+    raw: tuple[Callable[[Any], Any], Sequence[Any]],
+    desc: str,
+) -> tuple[list[float], list[float]]:
+    """Time both paths in turn, alternating which goes first, so drift hits both alike."""
+    library_ms: list[float] = []
+    raw_ms: list[float] = []
+    pairs = list(zip(library[1], raw[1], strict=True))
+    for i, (library_arg, raw_arg) in enumerate(progress(pairs, desc=desc, unit="pair")):
+        turns = [(library_ms, library[0], library_arg), (raw_ms, raw[0], raw_arg)]
+        for times, call, argument in turns if i % 2 == 0 else reversed(turns):
+            times.append(timed_ms(call, argument))
+    return library_ms, raw_ms
+
+
+def verify(tables: list[Table], subject_ids: Sequence[uuid.UUID]) -> int:
+    """The raw path gathers exactly the records and decrypted texts the export contains."""
+    from qualipact.rights.exports import DATA_FILE
+
+    checked = 0
+    for subject in subjects_by_id(subject_ids):
+        with zipfile.ZipFile(io.BytesIO(library_export(subject).zip_bytes)) as archive:
+            document = json.loads(archive.read(DATA_FILE))
+        exported = {
+            (record["model"], str(uuid.UUID(record["id"]))): {
+                entry["field"]: entry["value"]
+                for entry in record["fields"]
+                if "withheld" not in entry  # credentials are listed, not exported
+            }
+            for record in document["records"]
+        }
+        gathered = raw_gather(tables, subject.pk)
+        raw = {
+            (label, str(uuid.UUID(record["id"]))): record
+            for label, records in gathered.items()
+            for record in records
+        }
+        assert set(exported) == set(raw), f"export and raw SQL disagree on records of {subject.pk}"
+        for table in tables:
+            names = dict(zip(table.columns, _field_names(table.label), strict=True))
+            for (label, pk), record in raw.items():
+                if label != table.label:
+                    continue
+                for column in table.encrypted:
+                    if names[column] not in exported[(label, pk)]:
+                        continue
+                    assert record[column] == exported[(label, pk)][names[column]], (
+                        f"{label}.{column} differs for {subject.pk}"
+                    )
+        checked += len(raw)
+    return checked
+
+
+def _field_names(label: str) -> list[str]:
+    from qualipact.privacy.registry import registry
+
+    return next(list(d.fields) for d in registry.subject_declarations() if d.label == label)
+
+
+def measure(tables: list[Table], samples: Samples) -> list[Result]:
+    warm = subjects_by_id(samples.warm)
+    members = export_members([*samples.raw_export, *samples.warm[:WARMUP]])
+    for subject in warm[:WARMUP]:
+        library_export(subject)
+        raw_export(tables, subject.pk, members[subject.pk])
+    for subject in warm[WARMUP : 2 * WARMUP]:
+        library_erase(subject)
+    for subject in warm[2 * WARMUP :]:
+        raw_erase(tables, subject.pk)
+    library_ms, raw_ms = paired(
+        (library_export, subjects_by_id(samples.lib_export)),
+        (
+            lambda subject_id: raw_export(tables, subject_id, members[subject_id]),
+            samples.raw_export,
+        ),
+        desc="export",
+    )
+    results = [Result("access export (zip built)", library_ms, raw_ms)]
+    library_ms, raw_ms = paired(
+        (library_erase, subjects_by_id(samples.lib_erase)),
+        (lambda subject_id: raw_erase(tables, subject_id), samples.raw_erase),
+        desc="erase",
+    )
+    results.append(Result("erasure", library_ms, raw_ms))
+    bare_ms = [timed_ms(lambda s: raw_erase_bare(tables, s), s) for s in samples.bare_erase]
+    results.append(Result("erasure vs bare rows+key delete (info)", library_ms, bare_ms))
+    return results
+
+
+def print_verdicts(results: list[Result]) -> None:
+    export, erase, _ = results
+    for result, target in ((export, EXPORT_TARGET_MS), (erase, ERASE_TARGET_MS)):
+        _, p95 = Result.median_p95(result.library_ms)
+        verdict = "meets the target" if p95 <= target else "MISSES the target"
+        print(f"  {result.operation} p95 {p95:.2f} ms (target {target:g} ms): {verdict}")
+    for result in results:
+        *_, p95_ratio, median_ratio = result.row()
+        verdict = "meets the target" if p95_ratio <= TARGET_RATIO else "MISSES the target"
+        print(
+            f"  {result.operation}: p95 ratio {p95_ratio:.2f}x, median ratio "
+            f"{median_ratio:.2f}x (target {TARGET_RATIO:g}x): {verdict}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    var_dir = configure(args.subjects, keep=args.keep)
+    print(f"data directory: {var_dir.relative_to(REPO)}")
+    print("databases: " + ", ".join(describe_database(alias) for alias in ("default", "keys")))
+    print(f"data: {ensure_data(args.subjects, keep=args.keep, seed=args.seed)}")
+    tables = raw_tables()
+    samples = draw_samples(args.samples, seed=args.seed)
+    results = measure(tables, samples)
+    records = verify(tables, samples.raw_export[:20])
+    engine = connections["default"].display_name
+    print(
+        f"\nsubjects {args.subjects:,} ({samples.intact:,} intact before sampling) | "
+        f"samples {args.samples} per path and operation | database {engine} | "
+        f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]} | "
+        f"Python {platform.python_version()} | Django {django.get_version()}"
+    )
+    print(
+        f"verified: raw SQL gathers the same {records} records as the export, with the "
+        f"same decrypted values, for {min(20, len(samples.raw_export))} people\n"
+    )
+    print_table(results)
+    print()
+    print_verdicts(results)
+    print(
+        "the raw export zips ready-made files (no audit, no JSON/CSV/HTML writing); the "
+        "bare row skips the erased marker, both audit events and the shred epoch."
+    )
+    from qualipact.privacy.audit import audit_verify
+
+    report = audit_verify()
+    print(f"audit chain after both paths: {report}")
+    if not report.ok:
+        sys.exit("the raw-SQL path wrote a broken audit chain: its numbers are not comparable")
+
+
+if __name__ == "__main__":
+    main()

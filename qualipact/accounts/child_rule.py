@@ -1,0 +1,108 @@
+"""What may be done with a child's data (privacy policy section 9).
+
+Two guards, registered at start-up by AccountsConfig.ready():
+
+- a purpose-enforcement rule: no consent-based purpose (marketing, personalised offers
+  and ads, location features, partner sharing) for a child, whatever the consent
+  ledger says, in both the per-person and the set-based form;
+- the registry's child rule: a row of a declared model may not hold, for a child, a
+  field that is not declared `for_children`. Checked on every save (pre_save) of a
+  declared model keyed by `subject`; a refusal raises ProcessingRefused naming only the
+  model, the field names and the subject id.
+
+A child is an account whose `child_until` lies in the future. For an adult the save
+check costs one indexed query (User.subject is unique), and none at all for models
+whose fields are all allowed for children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.signals import pre_save
+from django.utils import timezone
+
+from qualipact.privacy import enforcement
+from qualipact.privacy.enforcement import Exclusion
+from qualipact.privacy.errors import ProcessingRefused
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import LegalBasis, Purpose
+from qualipact.privacy.registry import ModelDeclaration, registry
+
+RULE_NAME = "children"
+
+
+def subject_is_child(subject_id: Any) -> bool:
+    from qualipact.accounts.models import User
+
+    return User.objects.filter(subject_id=subject_id, child_until__gt=timezone.localdate()).exists()
+
+
+class ChildRule:
+    """No consent-based purpose for a child: a parent's consent covers the account only."""
+
+    def refusal(self, subject: DataSubject, purpose: Purpose) -> str | None:
+        if purpose.legal_basis is not LegalBasis.CONSENT:
+            return None
+        return "child" if subject_is_child(subject.pk) else None
+
+    def exclusion(self, purpose: Purpose) -> Exclusion:
+        if purpose.legal_basis is not LegalBasis.CONSENT:
+            return None
+        return Q(account__child_until__gt=timezone.localdate())
+
+
+# Rows allowed for a child by their content rather than by field: the account's service
+# emails (verification, the parent's consent request, security notices). The same table
+# holds marketing email, which a child never gets (the purpose rule above refuses it).
+_ALLOWED_ROWS: dict[str, Callable[[Any], bool]] = {
+    "comms.OutboundEmail": lambda row: row.kind == "service",
+}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == b""
+
+
+def _refused_fields(declaration: ModelDeclaration, instance: models.Model) -> list[str]:
+    opts = declaration.model._meta
+    refused = []
+    for spec in declaration.fields.values():
+        if spec.for_children:
+            continue
+        field = opts.get_field(spec.name)
+        attname = field.attname if isinstance(field, models.Field) else spec.name
+        if not _empty(getattr(instance, attname)):
+            refused.append(spec.name)
+    return refused
+
+
+def refuse_child_fields(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """pre_save: refuse storing, for a child, a field not declared for children."""
+    if kwargs.get("raw"):
+        return  # fixtures load rows as they are
+    declaration = registry.get(sender)
+    if declaration is None or declaration.subject_field != "subject":
+        return
+    allowed = _ALLOWED_ROWS.get(declaration.label)
+    if allowed is not None and allowed(instance):
+        return
+    refused = _refused_fields(declaration, instance)
+    if not refused:
+        return
+    subject_id = getattr(instance, "subject_id", None)
+    if subject_id is None or not subject_is_child(subject_id):
+        return
+    raise ProcessingRefused(
+        f"{declaration.label}: {', '.join(sorted(refused))} may not be stored for a child "
+        f"(subject {subject_id})",
+        {"model": declaration.label, "fields": sorted(refused), "reasons": ["child"]},
+    )
+
+
+def register() -> None:
+    enforcement.rule_register(RULE_NAME, ChildRule())
+    pre_save.connect(refuse_child_fields, dispatch_uid="qualipact.accounts.child_rule")

@@ -1,0 +1,237 @@
+"""Pages for children's accounts: the parent's consent, the parent's dashboard, and the
+deletion of accounts found to belong to a child without consent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from qualipact.accounts import children
+from qualipact.accounts.child_forms import (
+    BirthDateForm,
+    ChildCorrectForm,
+    ConfirmForm,
+    UnderageReportForm,
+)
+from qualipact.accounts.models import User
+from qualipact.accounts.staff import staff_required
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.errors import ApplicationError
+
+GET_POST = ["GET", "HEAD", "POST"]
+DELETE_LABEL = "Delete my child's account and all its data"
+WITHDRAW_LABEL = "Withdraw my consent; the account is deleted"
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _child_or_404(request: HttpRequest, child_id: uuid.UUID) -> User:
+    """Only a child linked to the signed-in parent; any other id is simply not found."""
+    child = children.child_of(parent=_user(request), child_id=child_id)
+    if child is None:
+        raise Http404("No such child account")
+    return child
+
+
+# -- the parent's consent ------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """What the parent is asked to agree to; a signed-in adult consents, anyone may decline."""
+    try:
+        consent = children.parental_consent_for_token(token)
+    except ApplicationError as exc:
+        return render(request, "accounts/invalid_link.html", {"message": exc.message}, status=400)
+    child = consent.subject.account
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "decline":
+        children.parental_consent_decline(token=token)
+        return render(request, "accounts/children/consent_declined.html")
+    refusal = None
+    if request.user.is_authenticated:
+        refusal = children.parent_refusal(parent=_user(request), child=child)
+    if action == "grant":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        if refusal is None:
+            try:
+                children.parental_consent_grant(token=token, parent=_user(request))
+            except ApplicationError as exc:
+                refusal = exc.message
+            else:
+                return render(request, "accounts/children/consent_granted.html", {"child": child})
+    context = {
+        "child": child,
+        "expires_at": consent.expires_at,
+        "collected": children.COLLECTED_FOR_CHILDREN,
+        "never": children.NEVER_FOR_CHILDREN,
+        "refusal": refusal,
+        "next": request.path,
+    }
+    status = 400 if action == "grant" else 200
+    return render(request, "accounts/children/consent.html", context, status=status)
+
+
+# -- the parent's dashboard --------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def children_list(request: HttpRequest) -> HttpResponse:
+    linked = children.children_of(_user(request))
+    return render(request, "accounts/children/list.html", {"children": linked})
+
+
+def _detail(request: HttpRequest, child: User, form: ChildCorrectForm, status: int) -> HttpResponse:
+    collected = children.child_data_view(parent=_user(request), child=child)
+    context = {
+        "child": child,
+        "data": collected.as_dict(),
+        "form": form,
+        "delete_form": ConfirmForm(prefix="delete", label=DELETE_LABEL),
+        "withdraw_form": ConfirmForm(prefix="withdraw", label=WITHDRAW_LABEL),
+    }
+    return render(request, "accounts/children/detail.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    child = _child_or_404(request, child_id)
+    form = ChildCorrectForm(initial={"username": child.username, "email": child.email})
+    return _detail(request, child, form, 200)
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["POST"])
+def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    child = _child_or_404(request, child_id)
+    form = ChildCorrectForm(request.POST)
+    if form.is_valid():
+        try:
+            children.child_data_correct(
+                parent=_user(request),
+                child=child,
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("accounts:child_detail", child_id=child.pk)
+    return _detail(request, child, form, 400)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def child_download(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    child = _child_or_404(request, child_id)
+    document = children.child_data_export(parent=_user(request), child=child)
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="child-data-{child.pk}-{stamp}.json"'
+    return response
+
+
+def _confirmed_action(request: HttpRequest, child_id: uuid.UUID, *, withdraw: bool) -> HttpResponse:
+    child = _child_or_404(request, child_id)
+    if withdraw:
+        form = ConfirmForm(request.POST, prefix="withdraw", label=WITHDRAW_LABEL)
+    else:
+        form = ConfirmForm(request.POST, prefix="delete", label=DELETE_LABEL)
+    if not form.is_valid():
+        return _detail(request, child, ChildCorrectForm(initial={"username": child.username}), 400)
+    if withdraw:
+        children.parental_consent_withdraw(parent=_user(request), child=child)
+    else:
+        children.child_account_delete(parent=_user(request), child=child)
+    return render(request, "accounts/children/deleted.html", {"withdrawn": withdraw})
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["POST"])
+def child_delete(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    return _confirmed_action(request, child_id, withdraw=False)
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["POST"])
+def child_withdraw(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    return _confirmed_action(request, child_id, withdraw=True)
+
+
+# -- inadvertent collection -------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(GET_POST)
+def birth_date(request: HttpRequest) -> HttpResponse:
+    """The account holder corrects their date of birth; a child without consent is erased."""
+    form = BirthDateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = _user(request)
+        erased = children.birth_date_correct(
+            account=user,
+            birth_date=form.cleaned_data["birth_date"],
+            country=form.cleaned_data["country"],
+        )
+        if erased:
+            logout(request)
+        return render(request, "accounts/children/birth_date_done.html", {"erased": erased})
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/children/birth_date.html", {"form": form}, status=status)
+
+
+@never_cache
+@staff_required
+@require_http_methods(GET_POST)
+def staff_underage(request: HttpRequest) -> HttpResponse:
+    """Staff: erase an account found to belong to a child without a parent's consent."""
+    form = UnderageReportForm(request.POST if request.method == "POST" else None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        account = User.objects.filter(username__iexact=form.cleaned_data["username"]).first()
+        if account is None or account.is_staff:
+            form.add_error("username", "No such account.")
+        else:
+            erased = children.underage_mark(
+                account=account, actor=Actor.staff(str(_user(request).pk))
+            )
+            outcome = "erased" if erased else "has_consent"
+            form = UnderageReportForm()
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "accounts/children/staff_underage.html",
+        {"form": form, "outcome": outcome},
+        status=status,
+    )

@@ -1,0 +1,53 @@
+"""Outward hooks: Django's sign-in and sign-out, and django-axes' lockout, call our services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from qualipact.accounts.models import User
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_record")
+def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    from qualipact.accounts.sessions import session_record
+
+    if request is not None and isinstance(user, User) and hasattr(request, "session"):
+        session_record(request=request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.session_signed_out")
+def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    from qualipact.accounts.sessions import session_signed_out
+
+    if request is not None and hasattr(request, "session"):
+        session_signed_out(session_key=request.session.session_key)
+
+
+def _locked_out_account(username: str | None) -> User | None:
+    """The account a lockout key names: accounts.lockout turns a typed address into a
+    prefix of its blind index, so no address is needed to find it."""
+    if not username:
+        return None
+    if username.startswith("email:"):
+        prefix = username.removeprefix("email:")
+        return User.objects.filter(email_index__startswith=prefix).first() if prefix else None
+    return User.objects.filter(username__iexact=username).first()
+
+
+@receiver(user_locked_out, dispatch_uid="accounts.locked_out")
+def _locked_out(
+    sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any
+) -> None:
+    account = _locked_out_account(username)
+    audit_log(
+        code=EventCode.ACCOUNT_LOCKED_OUT,
+        actor=Actor.system("lockout"),
+        subject_id=account.subject_id if account else None,
+        purpose="security",
+    )

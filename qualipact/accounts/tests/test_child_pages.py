@@ -1,0 +1,74 @@
+"""Pages a child's account reaches answer without storing anything a child may not have."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conftest import PASSWORD, PERSONAS, account_for, deliver_queued
+from qualipact.accounts.models import ParentalConsent, Preferences, User
+from qualipact.accounts.services import account_create, account_delete
+from qualipact.contact.models import Inquiry
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.models import ShredRecord
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+
+
+@pytest.fixture
+def child():
+    return account_create(
+        username="kid",
+        email="kid@example.com",
+        password=PASSWORD,
+        email_verified=True,
+        child_until=timezone.localdate() + timedelta(days=400),
+    )
+
+
+def test_a_child_sees_a_preferences_page_that_stores_nothing(client, child):
+    client.force_login(child)
+    response = client.get("/accounts/preferences/")
+    assert response.status_code == 200
+    assert "data-child" in response.text
+    assert not Preferences.objects.filter(subject=child.subject).exists()
+
+
+def test_a_childs_privacy_choices_offer_no_consent(client, child):
+    client.force_login(child)
+    response = client.get("/preferences/")
+    assert response.status_code == 200
+    assert "data-child" in response.text
+    assert 'value="grant"' not in response.text
+
+
+def test_a_message_from_a_childs_address_is_not_kept_and_the_page_answers_as_usual(
+    client, child, smtp
+):
+    form = dict(PERSONAS["alice"], email="kid@example.com", kind="general")
+    response = client.post("/contact/", form)
+    assert response.status_code == 302
+    assert response["Location"] == "/contact/thanks/"
+    assert not Inquiry.objects.exists()
+    deliver_queued()
+    assert smtp.messages[-1]["Subject"] == "We could not keep your message"
+    assert smtp.messages[-1]["To"] == "kid@example.com"
+
+
+def test_deleting_a_parents_account_deletes_the_children_they_consented_for(
+    child, django_capture_on_commit_callbacks
+):
+    parent = account_for("alice")
+    ParentalConsent.objects.create(
+        subject=child.subject,
+        parent_email=PERSONAS["alice"]["email"],
+        parent=parent,
+        status=ParentalConsent.Status.GRANTED,
+        token_hash="x" * 64,
+        expires_at=timezone.now(),
+        granted_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=parent, actor=Actor.subject(parent.subject_id))
+    assert not User.objects.filter(pk__in=[parent.pk, child.pk]).exists()
+    assert ShredRecord.objects.filter(subject_id=child.subject_id).exists()

@@ -1,0 +1,143 @@
+"""Brute-force lockout (django-axes) through allauth's login page, and its records' retention."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from qualipact.accounts.models import AccountSession, User
+from qualipact.accounts.services import account_create
+from qualipact.accounts.sessions import lockout_records_sweep
+from qualipact.privacy.audit import EventCode
+from qualipact.privacy.models import AuditEvent
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+
+PASSWORD = "correct horse battery staple 42"
+WRONG = "not the right passphrase at all"
+EMAIL = "erin.lockout@example.org"
+COOKIE = "__Host-qp_session"
+
+
+@pytest.fixture
+def erin() -> User:
+    return account_create(username="erin", email=EMAIL, password=PASSWORD, email_verified=True)
+
+
+def attempt(client: Client, login: str, password: str):
+    return client.post("/accounts/login/", {"login": login, "password": password})
+
+
+def assert_locked_out(response) -> None:
+    assert response.status_code in (403, 429)
+    assert b"data-locked-out" in response.content
+    assert COOKIE not in response.cookies or not response.cookies[COOKIE].value
+
+
+@pytest.mark.parametrize("login", ["erin", "Erin", EMAIL])
+def test_it_locks_out_after_five_failures_even_with_the_right_password(erin, client, login):
+    for _ in range(4):
+        response = attempt(client, login, WRONG)
+        assert response.status_code == 200
+        assert b"data-locked-out" not in response.content
+    assert_locked_out(attempt(client, login, WRONG))  # the fifth failure reaches the limit
+    response = attempt(client, login, PASSWORD)
+    assert_locked_out(response)
+    assert not AccountSession.objects.exists()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/accounts/sessions/").status_code == 302
+
+
+def test_it_refuses_the_sixth_attempt_with_the_settings_as_they_are(erin, client):
+    for _ in range(5):
+        attempt(client, "erin", WRONG)
+    response = attempt(client, "erin", PASSWORD)
+    assert response.status_code != 302
+    assert not AccountSession.objects.exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_leaves_the_per_name_limit_to_axes(settings):
+    from allauth.account import app_settings
+
+    key_limits = [
+        int(part.split("/")[0])
+        for part in app_settings.RATE_LIMITS["login_failed"].split(",")
+        if part.endswith("/key")
+    ]
+    assert all(limit > settings.AXES_FAILURE_LIMIT for limit in key_limits)
+
+
+def test_it_audits_the_lockout_with_the_account_and_no_plaintext(erin, client):
+    for _ in range(5):
+        attempt(client, EMAIL, WRONG)
+    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    assert event.subject_id == erin.subject_id
+    assert event.data == {}
+    assert event.actor_id == "lockout"
+
+
+def test_it_audits_a_lockout_for_an_unknown_name_without_a_subject(client):
+    for _ in range(5):
+        attempt(client, "nobody-here", WRONG)
+    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    assert event.subject_id is None
+
+
+def test_it_stores_no_typed_address_or_password_in_the_lockout_tables(erin, client):
+    attempt(client, EMAIL, WRONG)
+    attempt(client, "someone.else@example.com", WRONG)
+    rows = list(AccessAttempt.objects.all())
+    assert len(rows) == 2
+    for row in rows:
+        assert row.username.startswith("email:")
+        assert "@" not in row.username
+        assert "example" not in row.post_data
+        assert WRONG not in row.post_data
+        assert "********************" in row.post_data  # axes' mask
+    # Nowhere in any column, in any of the three tables.
+    with connection.cursor() as cursor:
+        for model in (AccessAttempt, AccessFailureLog, AccessLog):
+            cursor.execute(f"SELECT * FROM {model._meta.db_table}")  # noqa: S608
+            dump = repr(cursor.fetchall()).lower()
+            assert "erin.lockout" not in dump
+            assert "example.org" not in dump
+            assert WRONG not in dump
+
+
+def test_it_masks_passwords_in_stored_post_data(erin, client):
+    attempt(client, "erin", WRONG)
+    row = AccessAttempt.objects.get()
+    assert row.username == "erin"
+    assert WRONG not in row.post_data
+    assert "password=" in row.post_data
+
+
+def test_it_keeps_other_accounts_and_addresses_unaffected(erin, client):
+    account_create(
+        username="frank", email="frank@example.org", password=PASSWORD, email_verified=True
+    )
+    for _ in range(5):
+        attempt(client, "erin", WRONG)
+    # Another account from the same address still signs in...
+    assert attempt(client, "frank", PASSWORD).status_code == 302
+    # ...and the locked name from another address too (lockout is username + address).
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    assert attempt(elsewhere, "erin", PASSWORD).status_code == 302
+
+
+def test_it_sweeps_only_lockout_records_past_retention(client):
+    for name in ("old", "edge", "fresh"):
+        attempt(client, name, WRONG)
+    now = timezone.now()
+    AccessAttempt.objects.filter(username="old").update(attempt_time=now - timedelta(days=31))
+    AccessAttempt.objects.filter(username="edge").update(attempt_time=now - timedelta(days=29))
+    assert lockout_records_sweep() == 1
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"edge", "fresh"}
+    event = AuditEvent.objects.filter(code=EventCode.LOCKOUT_RECORDS_SWEPT).latest("id")
+    assert event.data == {"count": 1}
+    assert event.subject_id is None
+    assert lockout_records_sweep() == 0
