@@ -46,7 +46,7 @@ import sys
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -70,9 +70,11 @@ from spine import (
     db_uuid,
     describe_database,
     for_update,
+    paired,
     print_table,
     progress,
     raw_audit,
+    timed_ms,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -651,31 +653,6 @@ def draw_samples(samples: int, *, seed: int) -> Samples:
     chosen = random.Random(seed).sample(pool, needed)
     groups = [chosen[i * samples : (i + 1) * samples] for i in range(5)]
     return Samples(*groups, warm=chosen[5 * samples :], intact=len(pool))
-
-
-def timed_ms(call: Callable[[Any], Any], argument: Any) -> float:
-    from qualipact.privacy import vault
-
-    vault.key_cache_clear()
-    started = time.perf_counter()
-    call(argument)
-    return (time.perf_counter() - started) * 1000
-
-
-def paired(
-    library: tuple[Callable[[Any], Any], Sequence[Any]],
-    raw: tuple[Callable[[Any], Any], Sequence[Any]],
-    desc: str,
-) -> tuple[list[float], list[float]]:
-    """Time both paths in turn, alternating which goes first, so drift hits both alike."""
-    library_ms: list[float] = []
-    raw_ms: list[float] = []
-    pairs = list(zip(library[1], raw[1], strict=True))
-    for i, (library_arg, raw_arg) in enumerate(progress(pairs, desc=desc, unit="pair")):
-        turns = [(library_ms, library[0], library_arg), (raw_ms, raw[0], raw_arg)]
-        for times, call, argument in turns if i % 2 == 0 else reversed(turns):
-            times.append(timed_ms(call, argument))
-    return library_ms, raw_ms
 
 
 def verify(tables: list[Table], subject_ids: Sequence[uuid.UUID]) -> int:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from django import forms
-from django.utils import timezone
 
-from qualipact.accounts.forms import COUNTRIES
+from qualipact.accounts.forms import AgeGateForm
 from qualipact.accounts.models import username_validator
 
 
@@ -29,22 +28,12 @@ class ConfirmForm(forms.Form):
         self.fields["confirm"].label = label
 
 
-class BirthDateForm(forms.Form):
+class BirthDateForm(AgeGateForm):
     """The account holder corrects their date of birth; used once and not stored."""
 
-    birth_date = forms.DateField(
-        label="Your date of birth", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    country = forms.ChoiceField(label="Country where you live", choices=[("", "—"), *COUNTRIES])
-
-    def clean_birth_date(self) -> date:
-        born: date = self.cleaned_data["birth_date"]
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if born.year < today.year - 130:
-            raise forms.ValidationError("Please check the year of your date of birth.")
-        return born
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["birth_date"].label = "Your date of birth"
 
 
 class UnderageReportForm(forms.Form):

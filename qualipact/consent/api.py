@@ -1,11 +1,13 @@
-"""Preference centre API for a person without an account: the token from their email
-link goes in `Authorization: Bearer <token>`, never in the URL."""
+"""Preference centre API. A person without an account sends the token from their email
+link in `Authorization: Bearer <token>`, never in the URL; a signed-in person is known by
+their session (cross-site writes are refused site-wide by CrossOriginProtectionMiddleware,
+so Django's cookie-based CSRF check is not needed)."""
 
 from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from qualipact.consent import selectors
 from qualipact.consent.models import Channel
@@ -20,7 +22,13 @@ class PreferenceLinkAuth(HttpBearer):
         return selectors.preference_subject(token)
 
 
-router = Router(auth=PreferenceLinkAuth(), tags=["preferences"])
+class SignedInAuth(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> DataSubject | None:
+        user = request.user
+        return user.subject if user.is_authenticated else None  # type: ignore[union-attr]
+
+
+router = Router(auth=[PreferenceLinkAuth(), SignedInAuth(csrf=False)], tags=["preferences"])
 
 
 class WordingOut(Schema):

@@ -112,3 +112,32 @@ def test_anonymous_signals_are_honoured_without_writing_anything(client):
     response = client.get("/", headers={"Sec-GPC": "1"})
     assert "data-privacy-signal" in response.text
     assert not ConsentEvent.objects.exists()
+
+
+def test_the_api_answers_a_signed_in_person_with_their_own_choices(alice_client, alice_account):
+    wording = consent_wording_current("marketing")
+    response = alice_client.post(
+        "/api/preferences",
+        {"purpose": "marketing", "action": "grant", "wording_sha256": wording.sha256},
+        content_type="application/json",
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 200, response.content
+    assert may_process(alice_account.subject, "marketing")
+    state = {p["purpose"]: p for p in alice_client.get("/api/preferences").json()["purposes"]}
+    assert state["marketing"]["granted"] is True
+    assert ConsentEvent.objects.get(subject=alice_account.subject).channel == "api"
+
+
+def test_the_api_refuses_a_cross_site_write_and_anonymous_callers(alice_client):
+    response = alice_client.post(
+        "/api/preferences",
+        {"purpose": "marketing", "action": "withdraw"},
+        content_type="application/json",
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+    assert not ConsentEvent.objects.exists()
+    from django.test import Client
+
+    assert Client().get("/api/preferences").status_code == 401
