@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "qualipact.comms",
     "qualipact.analytics",
     "qualipact.offers",
+    "qualipact.retention",
+    "qualipact.rights",
     # django-allauth: login, logout, re-authentication, MFA and social login. Sign-up,
     # email verification and password reset are ours (see accounts/flows), because
     # allauth's EmailAddress table would hold addresses in plaintext.
@@ -326,6 +328,14 @@ CHILD_AGE_BY_COUNTRY = {
     "US": 13,
 }
 PARENTAL_CONSENT_DAYS = 7
+
+# Data-subject requests (qualipact.rights).
+# Direct portability transfers may reach private or loopback addresses only when set.
+RIGHTS_TRANSFER_ALLOW_PRIVATE = config.env_bool("RIGHTS_TRANSFER_ALLOW_PRIVATE", False)
+# A CA bundle (path) for checking the receiving provider's certificate; empty: the system's.
+RIGHTS_TRANSFER_CA_BUNDLE = config.env_str("RIGHTS_TRANSFER_CA_BUNDLE", "")
+# How long an export's download link and file live.
+RIGHTS_EXPORT_DAYS = 7
 # Email-plus: the delayed second message to a parent who consented, with a way to revoke.
 PARENTAL_CONFIRMATION_HOURS = 24
 
@@ -447,6 +457,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualipact.accounts.tasks.sessions_sweep",
         "schedule": 3600.0,
     },
+    "rights-requests-reconcile": {
+        "task": "qualipact.rights.tasks.requests_reconcile",
+        "schedule": 300.0,
+    },
+    "rights-exports-sweep": {"task": "qualipact.rights.tasks.exports_sweep", "schedule": 3600.0},
     "accounts-parental-consent-sweep": {
         "task": "qualipact.accounts.tasks.parental_consent_sweep",
         "schedule": 600.0,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("qualipact.analytics.urls")),
     path("", include("qualipact.comms.urls")),
     path("", include("qualipact.offers.urls")),
+    path("", include("qualipact.rights.urls")),
     # Ours first: sign-up, verification, password reset and email change shadow allauth's.
     path("accounts/", include("qualipact.accounts.urls")),
     path("accounts/", include("allauth.urls")),

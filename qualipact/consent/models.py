@@ -12,6 +12,7 @@ class Channel(models.TextChoices):
     API = "api", "API"
     PARENT = "parent", "Parent or guardian"
     BROWSER_SIGNAL = "browser_signal", "Browser signal (GPC / DNT)"
+    RIGHTS_REQUEST = "rights_request", "A request about your rights"
 
 
 class ConsentWording(models.Model):

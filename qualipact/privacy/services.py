@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,15 +83,28 @@ class ErasureReceipt:
     subject_id: str
     # Per model label: {"action": delete_row | update, "rows": n, "fields": [...]}.
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per model label kept whole, why (a legal hold): nothing of it was touched.
+    kept: dict[str, str] = field(default_factory=dict)
     key_destroyed: bool = False
 
     @property
     def rows_affected(self) -> int:
         return sum(entry["rows"] for entry in self.models.values())
 
+    @property
+    def complete(self) -> bool:
+        return not self.kept
 
-def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
+
+def subject_erase(
+    *, subject: DataSubject, actor: Actor, keep: Mapping[str, str] | None = None
+) -> ErasureReceipt:
     """Apply every declared erasure action to the subject's data, then shred their key.
+
+    `keep` maps model labels to the reason their rows must stay (an active legal hold,
+    Art 17(3)(b) and (e)): those rows are left as they are, the key is not shredded (the
+    kept data must stay readable) and the subject is not marked erased; running the
+    erasure again once the hold is lifted completes it.
 
     The key is destroyed once the row changes have committed (at once when called
     outside a transaction; at the caller's commit otherwise, and never if it rolls
@@ -98,6 +112,7 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
     nothing left and completes a shred that a crash interrupted.
     """
     receipt = ErasureReceipt(subject_id=str(subject.pk))
+    keep = dict(keep or {})
 
     def shred() -> None:
         receipt.key_destroyed = subject_shred(subject=subject, actor=actor)
@@ -106,6 +121,9 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
         # Lock the person first: a concurrent submission waits, then sees the erasure.
         subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
         for declaration in registry.subject_declarations():
+            if declaration.label in keep:
+                receipt.kept[declaration.label] = keep[declaration.label]
+                continue
             path = str(declaration.subject_field)
             rows = declaration.model._base_manager.filter(**{path: subject})
             if declaration.deletes_row:
@@ -115,15 +133,17 @@ def subject_erase(*, subject: DataSubject, actor: Actor) -> ErasureReceipt:
                 continue
             changed = _erase_fields(rows, declaration)
             receipt.models[declaration.label] = changed
-        subject.erased_at = subject.erased_at or timezone.now()
-        subject.save(update_fields=["erased_at", "updated_at"])
+        if receipt.complete:
+            subject.erased_at = subject.erased_at or timezone.now()
+            subject.save(update_fields=["erased_at", "updated_at"])
         audit_log(
             code=EventCode.SUBJECT_ERASED,
             actor=actor,
             subject_id=subject.pk,
-            data={"models": receipt.models},
+            data={"models": receipt.models, "kept": sorted(receipt.kept)},
         )
-        transaction.on_commit(shred)
+        if receipt.complete:
+            transaction.on_commit(shred)
     return receipt
 
 

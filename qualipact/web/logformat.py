@@ -18,7 +18,11 @@ class RedactLinkTokens(logging.Filter):
     offers) carry a capability; Django logs the path of every 4xx and 5xx response.
     """
 
-    LINK = re.compile(r"/(preferences|unsubscribe|newsletter/confirm|offers/for)/[^/\s'\"]+")
+    LINK = re.compile(
+        r"/(preferences|unsubscribe|newsletter/confirm|offers/for|accounts/verify"
+        r"|accounts/password/reset|accounts/email/confirm|accounts/parent/consent"
+        r"|rights/download)/[^/\s'\"]+"
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -1,0 +1,63 @@
+"""Legal holds: placed and lifted by staff, audited; erasure keeps what they cover."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.registry import registry
+from qualipact.retention.models import LegalHold
+
+
+@transaction.atomic
+def legal_hold_place(
+    *,
+    subject: DataSubject,
+    basis: str,
+    actor: Actor,
+    models_held: list[str] | None = None,
+    note: str = "",
+) -> LegalHold:
+    if basis not in LegalHold.Basis.values:
+        raise ApplicationError("Unknown basis for a legal hold", {"basis": "unknown"})
+    known = {d.label for d in registry.subject_declarations()}
+    if unknown := sorted(set(models_held or []) - known):
+        raise ApplicationError("A held model is not declared personal data", {"models": unknown})
+    hold = LegalHold.objects.create(
+        subject=subject,
+        basis=basis,
+        models_held=sorted(models_held or []),
+        note=note or None,
+        placed_by=actor.id or actor.kind,
+    )
+    audit_log(
+        code=EventCode.LEGAL_HOLD_PLACED,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose="legal_claims",
+        data={"hold_id": str(hold.pk), "basis": basis, "models": hold.models_held},
+    )
+    return hold
+
+
+@transaction.atomic
+def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.lifted_at is None:
+        hold.lifted_at = timezone.now()
+        hold.save(update_fields=["lifted_at", "updated_at"])
+        audit_log(
+            code=EventCode.LEGAL_HOLD_LIFTED,
+            actor=actor,
+            subject_id=hold.subject_id,
+            purpose="legal_claims",
+            data={"hold_id": str(hold.pk)},
+        )
+    return hold
+
+
+def legal_holds_active(subject: DataSubject) -> list[LegalHold]:
+    return list(LegalHold.objects.filter(subject=subject, lifted_at__isnull=True))

@@ -1,0 +1,420 @@
+"""Carrying out verified requests.
+
+Access, portability, erasure without holds, restriction, objection and consent
+withdrawal complete on their own; rectification waits for a DPO (`rectification_apply`
+or a refusal). Each handler is idempotent: a request already completed is left alone,
+and an erasure whose key shred a crash interrupted is finished on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import zipfile
+from datetime import timedelta
+from io import BytesIO
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from qualipact.consent.models import Channel
+from qualipact.consent.services import consent_withdraw, objection_record
+from qualipact.privacy import vault
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import PURPOSES, LegalBasis
+from qualipact.privacy.registry import Source, registry
+from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
+from qualipact.retention.models import LegalHold
+from qualipact.retention.services import legal_holds_active
+from qualipact.rights import services
+from qualipact.rights.exports import export_build, export_seal
+from qualipact.rights.models import DataRequest, ExportFile
+from qualipact.rights.transfer import TransferError, transfer_post
+
+logger = logging.getLogger(__name__)
+ACTOR = Actor.system("rights")
+PURPOSE = services.PURPOSE
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_fulfil(*, request_id: Any) -> DataRequest:
+    request = DataRequest.objects.select_related("subject").get(pk=request_id)
+    if request.kind == DataRequest.Kind.ERASURE and request.status == DataRequest.Status.COMPLETED:
+        _shred_if_left(request)
+        return request
+    if request.status != DataRequest.Status.IN_PROGRESS:
+        return request
+    handler = _HANDLERS.get(request.kind)
+    if handler is None:
+        return request  # rectification: a DPO decides
+    return handler(request)
+
+
+# -- access and portability ------------------------------------------------------------
+
+
+def _export(request: DataRequest) -> DataRequest:
+    kind = "portability" if request.kind == DataRequest.Kind.PORTABILITY else "access"
+    endpoint = services.details_of(request).get("endpoint")
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != DataRequest.Status.IN_PROGRESS:
+            return request
+        archive = export_build(subject=request.subject, kind=kind, actor=ACTOR)
+        token = secrets.token_urlsafe(32)
+        export = ExportFile.objects.create(
+            id=archive.export_id,  # the id sealed into the file
+            request=request,
+            subject=request.subject,
+            sealed=export_seal(subject=request.subject, archive=archive),
+            filename=archive.filename,
+            sha256=archive.sha256,
+            token_hash=token_hash(token),
+            expires_at=timezone.now() + timedelta(days=settings.RIGHTS_EXPORT_DAYS),
+        )
+        audit_log(
+            code=EventCode.RIGHTS_EXPORT_BUILT,
+            actor=ACTOR,
+            subject_id=request.subject_id,
+            purpose=PURPOSE,
+            data={"request_id": str(request.pk), "export_id": str(export.pk), "kind": kind},
+        )
+        outcome: dict[str, Any] = {"export_id": str(export.pk), "files": archive.manifest}
+        if endpoint:
+            payload = zipfile.ZipFile(BytesIO(archive.zip_bytes)).read("data.json")
+            try:
+                status = transfer_post(endpoint=endpoint, payload=payload)
+            except TransferError as exc:
+                outcome["transfer"] = {"status": "failed", "reason": exc.extra.get("endpoint")}
+            else:
+                outcome["transfer"] = {"status": "sent", "http_status": status}
+                audit_log(
+                    code=EventCode.RIGHTS_EXPORT_TRANSFERRED,
+                    actor=ACTOR,
+                    subject_id=request.subject_id,
+                    purpose=PURPOSE,
+                    data={"request_id": str(request.pk), "http_status": status},
+                )
+        link = settings.SITE_URL.rstrip("/") + reverse("rights:download", args=[token])
+        note = f"Download your data here, once, within {settings.RIGHTS_EXPORT_DAYS} days:\n{link}"
+        if outcome.get("transfer", {}).get("status") == "sent":
+            note += "\nWe also sent it to the provider you named."
+        elif endpoint:
+            note += (
+                "\nWe could not send it to the provider you named; the file is yours to pass on."
+            )
+        return services.request_complete(request=request, actor=None, outcome=outcome, note=note)
+
+
+@transaction.atomic
+def export_download(*, token: str) -> tuple[ExportFile, bytes]:
+    """The sealed export for a link: opened once, then emptied. Audited."""
+    from qualipact.rights.exports import export_open
+
+    export = ExportFile.objects.select_for_update().filter(token_hash=token_hash(token)).first()
+    if (
+        export is None
+        or export.downloaded_at is not None
+        or export.sealed is None
+        or export.expires_at < timezone.now()
+    ):
+        raise ApplicationError(
+            "This download link is not valid: it works once, for "
+            f"{settings.RIGHTS_EXPORT_DAYS} days.",
+            {"token": "invalid"},
+        )
+    subject = DataSubject.objects.get(pk=export.subject_id)
+    content = export_open(subject=subject, sealed=bytes(export.sealed), export_id=export.pk)
+    export.downloaded_at = timezone.now()
+    export.sealed = None
+    export.save(update_fields=["downloaded_at", "sealed", "updated_at"])
+    audit_log(
+        code=EventCode.RIGHTS_EXPORT_DOWNLOADED,
+        actor=Actor.subject(export.subject_id),
+        subject_id=export.subject_id,
+        purpose=PURPOSE,
+        data={"export_id": str(export.pk), "request_id": str(export.request_id)},
+    )
+    return export, content
+
+
+@transaction.atomic
+def exports_sweep() -> int:
+    """Delete export files past their 7 days (the row stays as the log of the request)."""
+    expired = ExportFile.objects.filter(
+        deleted_at__isnull=True, expires_at__lt=timezone.now()
+    ).select_for_update()
+    count = 0
+    for export in expired:
+        export.sealed = None
+        export.deleted_at = timezone.now()
+        export.save(update_fields=["sealed", "deleted_at", "updated_at"])
+        audit_log(
+            code=EventCode.RIGHTS_EXPORT_DELETED,
+            actor=ACTOR,
+            subject_id=export.subject_id,
+            purpose=PURPOSE,
+            data={"export_id": str(export.pk)},
+        )
+        count += 1
+    return count
+
+
+# -- erasure ---------------------------------------------------------------------------
+
+
+def held_models(holds: list[LegalHold]) -> dict[str, str]:
+    """Model label -> why it is kept, for every declared model an active hold covers."""
+    kept: dict[str, str] = {}
+    for declaration in registry.subject_declarations():
+        for hold in holds:
+            if hold.covers(declaration.label):
+                kept[declaration.label] = hold.get_basis_display()
+                break
+    return kept
+
+
+def _erase(request: DataRequest) -> DataRequest:
+    address = services.contact_address(request)  # read before the key is gone
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != DataRequest.Status.IN_PROGRESS:
+            return request
+        keep = held_models(legal_holds_active(request.subject))
+        # The request log itself stays (cleared of what the person wrote), as the law asks.
+        receipt = subject_erase(subject=request.subject, actor=ACTOR, keep=keep)
+        outcome = {
+            "erased": sorted(receipt.models),
+            "kept": receipt.kept,
+            "kept_by_law": _kept_by_law(),
+            "complete": receipt.complete,
+        }
+        request.refresh_from_db()
+        # The person's mail is erased with them: the receipt goes out directly, below.
+        services._status(request, DataRequest.Status.COMPLETED, None)
+        request.completed_at = timezone.now()
+        request.outcome = outcome
+        request.save()
+        audit_log(
+            code=EventCode.RIGHTS_REQUEST_COMPLETED,
+            actor=ACTOR,
+            subject_id=request.subject_id,
+            purpose=PURPOSE,
+            data={"request_id": str(request.pk), "kind": request.kind},
+        )
+        if address:
+            body = erasure_receipt_text(request)
+            transaction.on_commit(lambda: _send_receipt(address, body))
+    return request
+
+
+def _kept_by_law() -> dict[str, str]:
+    """Declarations that erasure clears but keeps as rows, and why (their legal basis)."""
+    kept = {}
+    for declaration in registry.subject_declarations():
+        if declaration.deletes_row:
+            continue
+        spec = next(iter(declaration.fields.values()))
+        kept[declaration.label] = (
+            f"{PURPOSES[spec.purposes[0]].label}; kept {spec.retention.describe()}, "
+            "without what you wrote"
+        )
+    return kept
+
+
+def erasure_receipt_text(request: DataRequest) -> str:
+    outcome = request.outcome
+    lines = ["We erased your data. What was erased:"]
+    lines += [f"  - {label}" for label in outcome.get("erased", [])]
+    if outcome.get("kept"):
+        lines.append("What we must keep for now, and why:")
+        lines += [f"  - {label}: {why}" for label, why in outcome["kept"].items()]
+        lines.append("We erase it as soon as the reason ends.")
+    if outcome.get("kept_by_law"):
+        lines.append("Records the law asks us to keep, without your data:")
+        lines += [f"  - {label}: {why}" for label, why in outcome["kept_by_law"].items()]
+    lines.append(f"\nReference: {request.pk}")
+    return "\n".join(lines)
+
+
+def _send_receipt(address: str, body: str) -> None:
+    try:
+        send_mail("Your data was erased: your receipt", body, None, [address])
+    except Exception:
+        logger.warning("erasure receipt could not be sent")
+
+
+def _shred_if_left(request: DataRequest) -> None:
+    """Finish an erasure whose key shred a crash interrupted (idempotent)."""
+    if request.outcome.get("complete") and not vault.is_shredded(request.subject_id):
+        subject_shred(subject=request.subject, actor=ACTOR)
+
+
+def erasure_resume(*, subject: DataSubject, actor: Actor) -> list[DataRequest]:
+    """After a legal hold is lifted: finish the erasures it held back, and say so."""
+    resumed = []
+    pending = DataRequest.objects.filter(
+        subject=subject,
+        kind=DataRequest.Kind.ERASURE,
+        status=DataRequest.Status.COMPLETED,
+        outcome__complete=False,
+    )
+    for request in pending:
+        with transaction.atomic():
+            keep = held_models(legal_holds_active(subject))
+            receipt = subject_erase(subject=subject, actor=actor, keep=keep)
+            request.outcome = {
+                **request.outcome,
+                "erased": sorted(set(request.outcome.get("erased", [])) | set(receipt.models)),
+                "kept": receipt.kept,
+                "complete": receipt.complete,
+            }
+            request.save(update_fields=["outcome", "updated_at"])
+        resumed.append(request)
+    return resumed
+
+
+# -- restriction, objection, withdrawal ------------------------------------------------
+
+
+def _restrict(request: DataRequest) -> DataRequest:
+    with transaction.atomic():
+        subject_restrict(subject=request.subject, actor=ACTOR, reason="rights_request")
+        return services.request_complete(
+            request=request,
+            actor=None,
+            outcome={"restricted": True},
+            note=(
+                "From now on we only store your data (and use it for legal claims). "
+                "We will tell you before the restriction is lifted."
+            ),
+        )
+
+
+def _object(request: DataRequest) -> DataRequest:
+    purpose = services.details_of(request)["purpose"]
+    actor = Actor.subject(request.subject_id)
+    with transaction.atomic():
+        if PURPOSES[purpose].legal_basis is LegalBasis.CONSENT:
+            # Direct marketing: always, at once (Art 21(3)).
+            consent_withdraw(
+                subject=request.subject, purpose=purpose, channel=Channel.RIGHTS_REQUEST,
+                actor=actor,
+            )  # fmt: skip
+        else:
+            objection_record(
+                subject=request.subject, purpose=purpose, channel=Channel.RIGHTS_REQUEST,
+                actor=actor,
+            )  # fmt: skip
+        return services.request_complete(
+            request=request,
+            actor=None,
+            outcome={"objected": purpose},
+            note=f"We stopped using your data for: {PURPOSES[purpose].label}.",
+        )
+
+
+def _withdraw(request: DataRequest) -> DataRequest:
+    purposes = services.details_of(request)["purposes"]
+    actor = Actor.subject(request.subject_id)
+    with transaction.atomic():
+        for purpose in purposes:
+            consent_withdraw(
+                subject=request.subject, purpose=purpose, channel=Channel.RIGHTS_REQUEST,
+                actor=actor,
+            )  # fmt: skip
+        return services.request_complete(
+            request=request,
+            actor=None,
+            outcome={"withdrawn": purposes},
+            note="Your consent is withdrawn for: " + ", ".join(PURPOSES[p].label for p in purposes),
+        )
+
+
+# -- rectification (a DPO decides) -----------------------------------------------------
+
+
+def _rectifiable(label: str, name: str) -> Any:
+    declaration = next((d for d in registry.subject_declarations() if d.label == label), None)
+    spec = declaration.fields.get(name) if declaration else None
+    if (
+        declaration is None
+        or spec is None
+        or spec.blind_index
+        or spec.source is Source.DERIVED
+        or declaration.subject_field != "subject"
+    ):
+        raise ApplicationError("This field cannot be corrected", {"field": f"{label}.{name}"})
+    return declaration
+
+
+@transaction.atomic
+def rectification_apply(
+    *, request: DataRequest, changes: list[dict[str, str]], actor: Actor
+) -> DataRequest:
+    """Apply a DPO-approved correction, field by field, and tell recipients (Art 19)."""
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    if request.kind != DataRequest.Kind.RECTIFICATION or not request.is_open:
+        raise ApplicationError("Not an open rectification request", {"request": "not_open"})
+    if not changes:
+        raise ApplicationError("Name at least one correction", {"changes": "empty"})
+    changed: list[str] = []
+    for change in changes:
+        declaration = _rectifiable(change.get("model", ""), change.get("field", ""))
+        model: type[models.Model] = declaration.model
+        row = model._base_manager.filter(pk=change.get("record"), subject=request.subject).first()
+        if row is None:
+            raise ApplicationError(
+                "That record is not this person's", {"record": str(change.get("record"))}
+            )
+        setattr(row, change["field"], change.get("value", ""))
+        row.save()
+        changed.append(f"{declaration.label}.{change['field']}")
+    audit_log(
+        code=EventCode.RIGHTS_RECTIFIED,
+        actor=actor,
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "fields": changed},
+    )
+    # Nobody outside received this data yet (there is no sharing with recipients); the
+    # notification is recorded all the same, with the list it went to.
+    recipients: list[str] = []
+    audit_log(
+        code=EventCode.RIGHTS_RECIPIENTS_NOTIFIED,
+        actor=actor,
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "recipients": recipients},
+    )
+    return services.request_complete(
+        request=request,
+        actor=actor,
+        outcome={"corrected": changed, "recipients_notified": recipients},
+        note="We corrected: " + ", ".join(changed),
+    )
+
+
+_HANDLERS = {
+    DataRequest.Kind.ACCESS: _export,
+    DataRequest.Kind.PORTABILITY: _export,
+    DataRequest.Kind.ERASURE: _erase,
+    DataRequest.Kind.RESTRICTION: _restrict,
+    DataRequest.Kind.OBJECTION: _object,
+    DataRequest.Kind.CONSENT_WITHDRAWAL: _withdraw,
+}
+
+
+def json_outcome(request: DataRequest) -> str:
+    return json.dumps(request.outcome, sort_keys=True)

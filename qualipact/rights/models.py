@@ -1,0 +1,154 @@
+import uuid
+
+from django.db import models
+
+from qualipact.privacy.fields import EncryptedTextField
+from qualipact.privacy.models import DataSubject
+
+
+class DataRequest(models.Model):
+    """A data-subject request (GDPR Arts 15-22, CCPA): what was asked, when, and the outcome.
+
+    The log part (kind, dates, status, outcome, basis of a refusal) is kept 24 months,
+    also after the person is erased; what the person wrote is encrypted and goes with
+    their key.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access to my data"
+        PORTABILITY = "portability", "A copy to take elsewhere (portability)"
+        RECTIFICATION = "rectification", "Correct my data"
+        ERASURE = "erasure", "Erase my data"
+        RESTRICTION = "restriction", "Restrict processing"
+        OBJECTION = "objection", "Object to processing"
+        CONSENT_WITHDRAWAL = "consent_withdrawal", "Withdraw consent"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VERIFYING = "verifying", "Verifying your identity"
+        IN_PROGRESS = "in_progress", "In progress"
+        WAITING_ON_PERSON = "waiting_on_person", "Waiting for you"
+        COMPLETED = "completed", "Completed"
+        REFUSED = "refused", "Refused"
+
+    class Regime(models.TextChoices):
+        GDPR = "gdpr", "EU / UK (GDPR)"
+        CCPA = "ccpa", "California (CCPA)"
+
+    class Channel(models.TextChoices):
+        ACCOUNT = "account", "Signed-in account"
+        EMAIL = "email", "Verified by email"
+        PARENT = "parent", "A parent for their child"
+        API = "api", "API"
+
+    class RefusalBasis(models.TextChoices):
+        IDENTITY = "identity_not_verified", "We could not verify your identity"
+        UNFOUNDED = "manifestly_unfounded", "Manifestly unfounded (Art 12(5))"
+        EXCESSIVE = "excessive", "Excessive, in particular repetitive (Art 12(5))"
+        LEGAL_OBLIGATION = "legal_obligation", "A legal obligation requires the data"
+        LEGAL_CLAIMS = "legal_claims", "Needed for legal claims"
+        COMPELLING_GROUNDS = "compelling_grounds", "Compelling legitimate grounds (Art 21(1))"
+        OTHER_RIGHTS = "rights_of_others", "It would affect the rights of others"
+
+    OPEN_STATUSES = (
+        Status.RECEIVED,
+        Status.VERIFYING,
+        Status.IN_PROGRESS,
+        Status.WAITING_ON_PERSON,
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(DataSubject, on_delete=models.PROTECT, related_name="requests")
+    # A parent acting for their child: the parent's subject.
+    requested_by = models.ForeignKey(
+        DataSubject,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests_made_for_others",
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.RECEIVED)
+    regime = models.CharField(max_length=8, choices=Regime.choices, default=Regime.GDPR)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # What the person asked, as JSON text: the purpose objected to, the corrections wanted,
+    # the endpoint of a direct transfer. Encrypted: it is theirs.
+    details = EncryptedTextField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    due_on = models.DateField()
+    extended_due_on = models.DateField(null=True, blank=True)
+    extension_reason = EncryptedTextField(null=True, blank=True)
+    extension_notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Machine-readable result without personal data: what was erased or kept, counts.
+    outcome = models.JSONField(default=dict, blank=True)
+    refusal_basis = models.CharField(max_length=32, choices=RefusalBasis.choices, blank=True)
+    refusal_reason = EncryptedTextField(null=True, blank=True)
+    # Email verification for a person without an account: a hash of the one-time code.
+    verification_code_hash = models.CharField(max_length=64, blank=True)
+    verification_expires_at = models.DateTimeField(null=True, blank=True)
+    verification_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "received_at"]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="request_queue"),
+            models.Index(fields=["subject", "kind"], name="request_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.pk} ({self.status})"
+
+    @property
+    def effective_due_on(self):  # type: ignore[no-untyped-def]
+        return self.extended_due_on or self.due_on
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class RequestNote(models.Model):
+    """A DPO's internal note on a request; never shown to the person."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="notes")
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    author = models.CharField(max_length=64)  # staff user id
+    text = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Note on request {self.request_id}"
+
+
+class ExportFile(models.Model):
+    """An access or portability export, sealed under the person's key; downloadable once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="exports")
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    # The sealed zip (rights.exports.export_seal); emptied when downloaded or after 7 days.
+    sealed = models.BinaryField(null=True, blank=True)
+    filename = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} of request {self.request_id}"

@@ -1,0 +1,75 @@
+"""Data-subject requests: the log is kept 24 months; what the person wrote goes with them."""
+
+from datetime import timedelta
+
+from qualipact.privacy.purposes import LegalBasis
+from qualipact.privacy.registry import (
+    Category,
+    Erasure,
+    PersonalField,
+    Retention,
+    Source,
+    personal_data,
+)
+from qualipact.rights.models import DataRequest, ExportFile, RequestNote
+
+# 11 CCR 7101: records of requests and how they were answered, for 24 months.
+REQUEST_LOG_RETENTION = Retention(after="received_at", period=timedelta(days=730))
+
+personal_data(
+    DataRequest,
+    purposes=["data_subject_rights"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.PROVIDED,
+    retention=REQUEST_LOG_RETENTION,
+    # Erasing the person keeps the log (kind, dates, status, outcome, basis of a refusal)
+    # and clears what they wrote (legal obligation, Art 17(3)(b); accountability, Art 5(2)).
+    erasure=Erasure.NULL,
+    portable=False,
+    # A parent's request about their child's account is about the child.
+    for_children=True,
+    fields={
+        "details": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "extension_reason": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "refusal_reason": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "requested_by": PersonalField(Category.IDENTIFIER),
+    },
+    non_personal=[
+        "id", "subject", "kind", "status", "regime", "channel", "received_at", "due_on",
+        "extended_due_on", "extension_notified_at", "acknowledged_at", "verified_at",
+        "completed_at", "outcome", "refusal_basis", "verification_code_hash",
+        "verification_expires_at", "verification_attempts", "created_at", "updated_at",
+    ],
+)  # fmt: skip
+
+personal_data(
+    RequestNote,
+    purposes=["data_subject_rights"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.DERIVED,
+    retention=Retention(after="created_at", period=timedelta(days=730)),
+    portable=False,
+    for_children=True,
+    fields={"text": PersonalField(Category.COMMUNICATION, encrypted=True)},
+    non_personal=["id", "request", "subject", "author", "created_at", "updated_at"],
+)
+
+personal_data(
+    ExportFile,
+    purposes=["data_subject_rights"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.DERIVED,
+    # The file is deleted 7 days after it was made (rights.services.exports_sweep).
+    retention=Retention(after="created_at", period=timedelta(days=7)),
+    portable=False,
+    for_children=True,
+    fields={
+        # Sealed under the person's key (rights.exports.export_seal), not a vault field.
+        "sealed": PersonalField(Category.ACCOUNT),
+        "token_hash": PersonalField(Category.IDENTIFIER),
+    },
+    non_personal=[
+        "id", "request", "subject", "filename", "sha256", "expires_at", "downloaded_at",
+        "deleted_at", "created_at", "updated_at",
+    ],
+)  # fmt: skip

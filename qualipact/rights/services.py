@@ -1,0 +1,449 @@
+"""Data-subject requests: receipt, verification, the workflow and its deadlines.
+
+A request is received from a signed-in account, from a parent for their child, or by
+email from a person without an account, who proves the address with a one-time code
+sent to it (the answer is the same whether or not the address is known). Simple
+requests are fulfilled at once after verification (rights.fulfil); rectification of
+fields people cannot edit themselves, and every refusal, need a DPO. Every change of
+status is audited and emailed to the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from qualipact.comms.services import email_queue
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import PURPOSES, LegalBasis
+from qualipact.privacy.selectors import subject_find_by_email
+from qualipact.rights.deadlines import Regime, deadlines_for
+from qualipact.rights.models import DataRequest, RequestNote
+
+PURPOSE = "data_subject_rights"
+CODE_MINUTES = 30
+CODE_ATTEMPTS = 5
+TICKET_SALT = "qualipact.rights.ticket"
+TICKET_MAX_AGE = CODE_MINUTES * 60
+
+
+class InvalidVerification(ApplicationError):
+    code = "invalid_verification"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The code is not valid: it may be wrong, expired or used up. Nothing was changed.",
+            {"code": "invalid"},
+        )
+
+
+def _code_hash(request_id: Any, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{request_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def details_of(request: DataRequest) -> dict[str, Any]:
+    return json.loads(request.details) if request.details else {}
+
+
+def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a malformed request before anything is stored."""
+    if kind not in DataRequest.Kind.values:
+        raise ApplicationError("Unknown kind of request", {"kind": "unknown"})
+    clean: dict[str, Any] = {}
+    if kind == DataRequest.Kind.OBJECTION:
+        purpose = details.get("purpose", "")
+        allowed = {
+            code
+            for code, p in PURPOSES.items()
+            if p.legal_basis is LegalBasis.LEGITIMATE_INTEREST or code == "marketing"
+        }
+        if purpose not in allowed:
+            raise ApplicationError(
+                "Name a purpose based on our legitimate interest, or direct marketing",
+                {"purpose": "not_objectable"},
+            )
+        clean["purpose"] = purpose
+    if kind == DataRequest.Kind.CONSENT_WITHDRAWAL:
+        purposes = details.get("purposes") or [
+            code for code, p in PURPOSES.items() if p.legal_basis is LegalBasis.CONSENT
+        ]
+        if not isinstance(purposes, list) or any(
+            p not in PURPOSES or PURPOSES[p].legal_basis is not LegalBasis.CONSENT for p in purposes
+        ):
+            raise ApplicationError("Name purposes based on consent", {"purposes": "invalid"})
+        clean["purposes"] = sorted(set(purposes))
+    if kind == DataRequest.Kind.RECTIFICATION:
+        text = str(details.get("correction", "")).strip()
+        if not text:
+            raise ApplicationError(
+                "Say what is wrong and what it should be", {"correction": "empty"}
+            )
+        clean["correction"] = text[:4000]
+        if isinstance(details.get("changes"), list):
+            clean["changes"] = details["changes"][:50]
+    if kind == DataRequest.Kind.PORTABILITY and details.get("endpoint"):
+        from qualipact.rights.transfer import endpoint_check
+
+        clean["endpoint"] = endpoint_check(str(details["endpoint"]))
+    if details.get("email"):
+        clean["email"] = str(details["email"])
+    return clean
+
+
+@transaction.atomic
+def request_submit(
+    *,
+    subject: DataSubject,
+    kind: str,
+    channel: str,
+    actor: Actor,
+    details: dict[str, Any] | None = None,
+    regime: str = Regime.GDPR,
+    requested_by: DataSubject | None = None,
+    verified: bool = True,
+) -> DataRequest:
+    """Record a request; a verified one goes straight on to fulfilment (on commit)."""
+    if channel not in DataRequest.Channel.values:
+        raise ApplicationError("Unknown channel", {"channel": "unknown"})
+    if regime not in DataRequest.Regime.values:
+        raise ApplicationError("Unknown regime", {"regime": "unknown"})
+    clean = _check_details(kind, details or {})
+    now = timezone.now()
+    dates = deadlines_for(timezone.localdate(now), Regime(regime))
+    request = DataRequest.objects.create(
+        subject=subject,
+        requested_by=requested_by,
+        kind=kind,
+        channel=channel,
+        regime=regime,
+        details=json.dumps(clean) if clean else None,
+        received_at=now,
+        due_on=dates.due,
+        status=DataRequest.Status.IN_PROGRESS if verified else DataRequest.Status.VERIFYING,
+        verified_at=now if verified else None,
+        acknowledged_at=now if verified else None,
+    )
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_RECEIVED,
+        actor=actor,
+        subject_id=subject.pk,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "kind": kind, "channel": channel, "regime": regime},
+    )
+    if verified:
+        _notify(request, "received")
+        transaction.on_commit(lambda: _fulfil_later(request.pk))
+    return request
+
+
+def _fulfil_later(request_id: Any) -> None:
+    from qualipact.rights.tasks import request_fulfil
+
+    request_fulfil.delay(str(request_id))
+
+
+@transaction.atomic
+def request_by_email(
+    *, email: str, kind: str, details: dict[str, Any] | None = None, regime: str = Regime.GDPR
+) -> str:
+    """A request from a person without an account: a code goes to the address on file.
+
+    Returns a ticket for the code form. An unknown address gets a ticket too, and the
+    same page; its code can never be right. Nothing tells whether we know the address.
+    """
+    clean = _check_details(kind, details or {})
+    subject = subject_find_by_email(email)
+    if subject is None or subject.erased_at is not None:
+        return signing.dumps({"r": None, "n": secrets.token_hex(8)}, salt=TICKET_SALT)
+    request = request_submit(
+        subject=subject,
+        kind=kind,
+        channel=DataRequest.Channel.EMAIL,
+        actor=Actor.system("rights-by-email"),
+        details={**clean, "email": email.strip()},
+        regime=regime,
+        verified=False,
+    )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    request.verification_code_hash = _code_hash(request.pk, code)
+    request.verification_expires_at = timezone.now() + timedelta(minutes=CODE_MINUTES)
+    request.save(update_fields=["verification_code_hash", "verification_expires_at", "updated_at"])
+    email_queue(
+        subject=subject,
+        to=email.strip(),
+        subject_line="Your code to confirm a request about your data",
+        body=(
+            f"Someone, hopefully you, asked us: {request.get_kind_display()}.\n"
+            f"Your code is {code}. It works for {CODE_MINUTES} minutes.\n"
+            "If it was not you, ignore this message: nothing happens without the code."
+        ),
+        kind="service",
+    )
+    return signing.dumps({"r": str(request.pk), "n": secrets.token_hex(8)}, salt=TICKET_SALT)
+
+
+def request_verify(*, ticket: str, code: str) -> DataRequest:
+    """Check the emailed code; right, the request goes on; wrong five times, it is refused."""
+    try:
+        payload = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
+    except signing.BadSignature:
+        raise InvalidVerification from None
+    request_id = payload.get("r") if isinstance(payload, dict) else None
+    if not request_id:
+        raise InvalidVerification
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or request.status != DataRequest.Status.VERIFYING:
+            raise InvalidVerification
+        expired = (
+            request.verification_expires_at is None
+            or request.verification_expires_at < timezone.now()
+        )
+        right = hmac.compare_digest(
+            request.verification_code_hash, _code_hash(request.pk, code.strip())
+        )
+        if expired or not right:
+            request.verification_attempts += 1
+            request.save(update_fields=["verification_attempts", "updated_at"])
+            audit_log(
+                code=EventCode.RIGHTS_VERIFICATION_FAILED,
+                actor=Actor.system("rights-by-email"),
+                subject_id=request.subject_id,
+                purpose=PURPOSE,
+                data={"request_id": str(request.pk), "attempts": request.verification_attempts},
+            )
+            if request.verification_attempts >= CODE_ATTEMPTS:
+                _refuse(request, basis=DataRequest.RefusalBasis.IDENTITY, reason="", actor=None)
+            failed = True
+        else:
+            failed = False
+    if failed:
+        raise InvalidVerification
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().get(pk=request.pk)
+        now = timezone.now()
+        request.status = DataRequest.Status.IN_PROGRESS
+        request.verified_at = now
+        request.acknowledged_at = request.acknowledged_at or now
+        request.verification_code_hash = ""
+        request.save()
+        audit_log(
+            code=EventCode.RIGHTS_REQUEST_VERIFIED,
+            actor=Actor.subject(request.subject_id),
+            subject_id=request.subject_id,
+            purpose=PURPOSE,
+            data={"request_id": str(request.pk)},
+        )
+        _notify(request, "received")
+        transaction.on_commit(lambda: _fulfil_later(request.pk))
+    return request
+
+
+# -- the workflow ----------------------------------------------------------------------
+
+_MESSAGES = {
+    "received": (
+        "We received your request",
+        "We received your request ({kind}) on {received}. We answer by {due} at the latest.",
+    ),
+    "in_progress": ("Your request is in progress", "We are working on your request ({kind})."),
+    "waiting_on_person": (
+        "We need something from you",
+        "To go on with your request ({kind}) we need more from you: {note}",
+    ),
+    "completed": ("Your request is complete", "Your request ({kind}) is complete. {note}"),
+    "refused": (
+        "We cannot do what you asked",
+        "We cannot do what you asked ({kind}): {basis}. {note}\n\n"
+        "You may complain to a data protection supervisory authority, for example the one "
+        "of the country where you live or work.",
+    ),
+    "extended": (
+        "We need more time for your request",
+        "Your request ({kind}) needs more time: {note} We now answer by {due}.",
+    ),
+}
+
+
+def contact_address(request: DataRequest) -> str | None:
+    """Where to write about the request: the address it came from, or the account's."""
+    details = details_of(request)
+    if details.get("email"):
+        return str(details["email"])
+    account = getattr(request.requested_by or request.subject, "account", None)
+    try:
+        return str(account.email) if account is not None else None
+    except Exception:
+        return None
+
+
+def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
+    address = contact_address(request)
+    if address is None:
+        return
+    subject_line, body = _MESSAGES[event]
+    recipient = request.requested_by or request.subject
+    email_queue(
+        subject=recipient,
+        to=address,
+        subject_line=subject_line,
+        body=body.format(
+            kind=request.get_kind_display().lower(),
+            received=request.received_at.date().isoformat(),
+            due=request.effective_due_on.isoformat(),
+            basis=request.get_refusal_basis_display().lower(),
+            note=note,
+        )
+        + f"\n\nReference: {request.pk}",
+        kind="service",
+    )
+
+
+def _status(request: DataRequest, status: str, actor: Actor | None) -> None:
+    previous = request.status
+    request.status = status
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_STATUS_CHANGED,
+        actor=actor or Actor.system("rights"),
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "from": previous, "to": status},
+    )
+
+
+@transaction.atomic
+def request_wait_on_person(*, request: DataRequest, note: str, actor: Actor) -> DataRequest:
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    _open_or_refuse(request)
+    _status(request, DataRequest.Status.WAITING_ON_PERSON, actor)
+    request.save()
+    _notify(request, "waiting_on_person", note=note)
+    return request
+
+
+@transaction.atomic
+def request_resume(*, request: DataRequest, actor: Actor) -> DataRequest:
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    _open_or_refuse(request)
+    _status(request, DataRequest.Status.IN_PROGRESS, actor)
+    request.save()
+    _notify(request, "in_progress")
+    return request
+
+
+def _open_or_refuse(request: DataRequest) -> None:
+    if not request.is_open:
+        raise ApplicationError("This request is closed", {"status": request.status})
+
+
+@transaction.atomic
+def request_complete(
+    *, request: DataRequest, actor: Actor | None, outcome: dict[str, Any], note: str = ""
+) -> DataRequest:
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    _open_or_refuse(request)
+    _status(request, DataRequest.Status.COMPLETED, actor)
+    request.completed_at = timezone.now()
+    request.outcome = outcome
+    request.save()
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_COMPLETED,
+        actor=actor or Actor.system("rights"),
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "kind": request.kind},
+    )
+    _notify(request, "completed", note=note)
+    return request
+
+
+def _refuse(request: DataRequest, *, basis: str, reason: str, actor: Actor | None) -> None:
+    _status(request, DataRequest.Status.REFUSED, actor)
+    request.refusal_basis = basis
+    request.refusal_reason = reason or None
+    request.completed_at = timezone.now()
+    request.save()
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_REFUSED,
+        actor=actor or Actor.system("rights"),
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "basis": basis},
+    )
+    _notify(request, "refused", note=reason)
+
+
+@transaction.atomic
+def request_refuse(*, request: DataRequest, basis: str, reason: str, actor: Actor) -> DataRequest:
+    """A DPO's refusal, with its basis and reasons; the person is told of the right to complain."""
+    if basis not in DataRequest.RefusalBasis.values:
+        raise ApplicationError("Unknown basis for a refusal", {"basis": "unknown"})
+    if not reason.strip():
+        raise ApplicationError("A refusal needs reasons", {"reason": "empty"})
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    _open_or_refuse(request)
+    _refuse(request, basis=basis, reason=reason.strip(), actor=actor)
+    return request
+
+
+@transaction.atomic
+def request_extend(
+    *, request: DataRequest, new_due_on: Any, reason: str, actor: Actor
+) -> DataRequest:
+    """Art 12(3): once, by up to two further months, told with reasons in the first month."""
+    if not reason.strip():
+        raise ApplicationError("An extension needs reasons", {"reason": "empty"})
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    _open_or_refuse(request)
+    if request.extended_due_on is not None:
+        raise ApplicationError("A request can be extended only once", {"extension": "used"})
+    dates = deadlines_for(timezone.localdate(request.received_at), Regime(request.regime))
+    if not dates.extension_allowed(notified_on=timezone.localdate(), new_due=new_due_on):
+        raise ApplicationError(
+            f"The new date must be after {dates.due} and no later than "
+            f"{dates.latest_extended_due}, and it must be set before {dates.due}",
+            {"new_due_on": "out_of_range"},
+        )
+    request.extended_due_on = new_due_on
+    request.extension_reason = reason.strip()
+    request.extension_notified_at = timezone.now()
+    request.save()
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_EXTENDED,
+        actor=actor,
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "due_on": new_due_on.isoformat()},
+    )
+    _notify(request, "extended", note=reason.strip())
+    return request
+
+
+@transaction.atomic
+def request_note_add(*, request: DataRequest, text: str, actor: Actor) -> RequestNote:
+    if not text.strip():
+        raise ApplicationError("A note cannot be empty", {"text": "empty"})
+    note = RequestNote.objects.create(
+        request=request, subject_id=request.subject_id, author=actor.id, text=text.strip()
+    )
+    audit_log(
+        code=EventCode.RIGHTS_NOTE_ADDED,
+        actor=actor,
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "note_id": str(note.pk)},
+    )
+    return note

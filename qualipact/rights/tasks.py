@@ -1,0 +1,46 @@
+"""Thin Celery tasks for requests: fulfil one, reconcile lost ones, sweep old exports."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def request_fulfil(self, request_id: str) -> None:  # type: ignore[no-untyped-def]
+    from qualipact.rights.fulfil import request_fulfil as fulfil
+
+    try:
+        fulfil(request_id=request_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from None
+
+
+@shared_task
+def requests_reconcile() -> int:
+    """Fulfil verified requests a lost message or a killed worker left behind."""
+    from qualipact.rights.fulfil import request_fulfil as fulfil
+    from qualipact.rights.models import DataRequest
+
+    stale = timezone.now() - timedelta(minutes=5)
+    pending = DataRequest.objects.filter(
+        status=DataRequest.Status.IN_PROGRESS, verified_at__lt=stale
+    ).exclude(kind=DataRequest.Kind.RECTIFICATION)
+    erased = DataRequest.objects.filter(
+        kind=DataRequest.Kind.ERASURE,
+        status=DataRequest.Status.COMPLETED,
+        outcome__complete=True,
+        completed_at__gt=timezone.now() - timedelta(days=2),
+    )
+    count = 0
+    for request_id in [*pending.values_list("pk", flat=True), *erased.values_list("pk", flat=True)]:
+        fulfil(request_id=request_id)
+        count += 1
+    return count
+
+
+@shared_task
+def exports_sweep() -> int:
+    from qualipact.rights.fulfil import exports_sweep as sweep
+
+    return sweep()
