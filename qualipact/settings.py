@@ -294,6 +294,13 @@ AXES_SENSITIVE_PARAMETERS = ["password", "login", "code", "token"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "qualipact.web.ratelimit.client_address"
 
+# Sign-up, password reset and "send the confirmation again" mail a typed address: at most
+# this many such forms per client address and window.
+ACCOUNT_MAIL_RATE_LIMIT = config.env_int("ACCOUNT_MAIL_RATE_LIMIT", 10, minimum=1)
+ACCOUNT_MAIL_RATE_WINDOW_SECONDS = config.env_int(
+    "ACCOUNT_MAIL_RATE_WINDOW_SECONDS", 600, minimum=1
+)
+
 # Age gate (GDPR Art 8): below this age a parent must consent. Member states choose 13-16.
 CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=13)
 CHILD_AGE_BY_COUNTRY = {

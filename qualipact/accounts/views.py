@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,8 +22,21 @@ from qualipact.accounts.forms import (
 from qualipact.accounts.models import Preferences, User
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.web.ratelimit import rate_limit_exceeded
 
 GET_POST = ["GET", "HEAD", "POST"]
+
+
+def _mail_flood(request: HttpRequest) -> HttpResponse | None:
+    """Forms that send email to a typed address: a few per client and window, no more."""
+    if rate_limit_exceeded(
+        "account-mail",
+        request,
+        limit=settings.ACCOUNT_MAIL_RATE_LIMIT,
+        window=settings.ACCOUNT_MAIL_RATE_WINDOW_SECONDS,
+    ):
+        return render(request, "accounts/rate_limited.html", status=429)
+    return None
 
 
 def _user(request: HttpRequest) -> User:
@@ -55,6 +69,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def sign_up_details(request: HttpRequest) -> HttpResponse:
     """Step two: username, email, password (and a parent's address for a child)."""
+    if flooded := _mail_flood(request):
+        return flooded
     valid, until = age_token_child_until(request.POST.get("age", ""))
     if not valid:
         form = AgeGateForm()
@@ -96,6 +112,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(GET_POST)
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and (flooded := _mail_flood(request)):
+        return flooded
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.account_verification_resend(email=form.cleaned_data["email"])
@@ -111,6 +129,8 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(GET_POST)
 def password_reset(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and (flooded := _mail_flood(request)):
+        return flooded
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(email=form.cleaned_data["email"])

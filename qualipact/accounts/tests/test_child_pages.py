@@ -72,3 +72,19 @@ def test_deleting_a_parents_account_deletes_the_children_they_consented_for(
         account_delete(user=parent, actor=Actor.subject(parent.subject_id))
     assert not User.objects.filter(pk__in=[parent.pk, child.pk]).exists()
     assert ShredRecord.objects.filter(subject_id=child.subject_id).exists()
+
+
+def test_forms_that_mail_a_typed_address_are_rate_limited(client, settings):
+    from qualipact.comms.models import OutboundEmail
+
+    settings.ACCOUNT_MAIL_RATE_LIMIT = 2
+    for _ in range(2):
+        assert (
+            client.post("/accounts/password/reset/", {"email": "x@example.com"}).status_code == 200
+        )
+    response = client.post("/accounts/password/reset/", {"email": "alice@example.org"})
+    assert response.status_code == 429
+    assert "data-rate-limited" in response.text
+    assert client.post("/accounts/verify/resend/", {"email": "x@example.com"}).status_code == 429
+    assert client.post("/accounts/signup/details/", {"age": "x"}).status_code == 429
+    assert not OutboundEmail.objects.exists()
