@@ -21,7 +21,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy qualipact/privacy
+	$(BIN)/mypy qualipact
 
 test: lint
 	$(BIN)/pytest

@@ -53,3 +53,5 @@ def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 
 api.add_router("/preferences", "qualipact.consent.api.router")
+api.add_router("/rights", "qualipact.rights.api.router")
+api.add_router("/dpo", "qualipact.rights.api.dpo_router")

@@ -73,10 +73,12 @@ def sign_up_details(request: HttpRequest) -> HttpResponse:
         return flooded
     valid, until = age_token_child_until(request.POST.get("age", ""))
     if not valid:
-        form = AgeGateForm()
         message = "The sign-up took too long or was changed; please start again."
         return render(
-            request, "accounts/signup_age.html", {"form": form, "message": message}, status=400
+            request,
+            "accounts/signup_age.html",
+            {"form": AgeGateForm(), "message": message},
+            status=400,
         )
     form = SignUpForm(request.POST, child=until is not None)
     if not form.is_valid():

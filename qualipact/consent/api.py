@@ -25,7 +25,7 @@ class PreferenceLinkAuth(HttpBearer):
 class SignedInAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> DataSubject | None:
         user = request.user
-        return user.subject if user.is_authenticated else None  # type: ignore[union-attr]
+        return user.subject if user.is_authenticated else None
 
 
 router = Router(auth=[PreferenceLinkAuth(), SignedInAuth(csrf=False)], tags=["preferences"])

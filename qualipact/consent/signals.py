@@ -31,9 +31,11 @@ def current_request_opted_out() -> bool:
 def account_signal_record(request: HttpRequest) -> None:
     """Signed in: write the signal on the account once (checked at most daily per person)."""
     user = getattr(request, "user", None)
-    subject = getattr(user, "subject", None) if user is not None else None
-    if subject is None or not user.is_authenticated or getattr(user, "is_child", False):
+    if user is None or not user.is_authenticated or getattr(user, "is_child", False):
         # Children never hold consent-based purposes, so there is nothing to opt out of.
+        return
+    subject = getattr(user, "subject", None)
+    if subject is None:
         return
     key = f"consent:signal-recorded:{subject.pk}"
     if cache.get(key):

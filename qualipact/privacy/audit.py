@@ -105,6 +105,10 @@ class EventCode(IntEnum):
     RIGHTS_EXPORT_DOWNLOADED = 811
     RIGHTS_EXPORT_DELETED = 812
     RIGHTS_EXPORT_TRANSFERRED = 813
+    RIGHTS_RESTRICTION_LIFT_NOTIFIED = 814
+    RIGHTS_RESTRICTION_LIFTED = 815
+    RIGHTS_REQUEST_LOG_SWEPT = 816
+    RIGHTS_DEADLINES_REMINDED = 817
     RIGHTS_RECTIFIED = 820
     RIGHTS_RECIPIENTS_NOTIFIED = 821
     RIGHTS_REQUEST_FOR_OTHER_REFUSED = 822
@@ -126,7 +130,9 @@ class Actor:
         return cls(AuditEvent.ActorKind.SUBJECT, str(subject_id))
 
     @classmethod
-    def staff(cls, user_id: int | str) -> Actor:
+    def staff(cls, user_id: int | str | uuid.UUID | None) -> Actor:
+        if user_id is None:
+            raise ValueError("A staff actor needs the staff member's id")
         return cls(AuditEvent.ActorKind.STAFF, str(user_id))
 
 

@@ -113,6 +113,9 @@ class ModelDeclaration:
     # None for tables that cannot name the person (lockout records keyed by address and
     # typed username): only their retention rule applies to them.
     subject_field: str | None = "subject"
+    # False for internal working records left out of the person's exports (a DPO's notes
+    # on a request); erasure and retention still cover them.
+    in_exports: bool = True
 
     @property
     def label(self) -> str:
@@ -142,6 +145,7 @@ class Registry:
         portable: bool = True,
         subject_field: str | None = "subject",
         for_children: bool = False,
+        in_exports: bool = True,
     ) -> None:
         label = model._meta.label
         if label in self._declarations:
@@ -173,6 +177,7 @@ class Registry:
             fields=resolved,
             non_personal=frozenset(non_personal),
             subject_field=subject_field,
+            in_exports=in_exports,
         )
 
     def declarations(self) -> list[ModelDeclaration]:

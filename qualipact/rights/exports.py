@@ -199,6 +199,8 @@ def export_build(*, subject: DataSubject, kind: ExportKind, actor: Actor) -> Exp
     collected = subject_collect(subject, actor=actor)
     records = []
     for record in collected.records:
+        if not _declaration(record.model).in_exports:
+            continue
         fields = [f for f in record.fields if kind == "access" or _is_portable(f.spec)]
         if fields:
             records.append((record.model, record.pk, fields))

@@ -50,6 +50,9 @@ personal_data(
     retention=Retention(after="created_at", period=timedelta(days=730)),
     portable=False,
     for_children=True,
+    # The DPO's internal working notes are not shown to the person (issue #4); they are
+    # erased with the person and deleted after 24 months like the log.
+    in_exports=False,
     fields={"text": PersonalField(Category.COMMUNICATION, encrypted=True)},
     non_personal=["id", "request", "subject", "author", "created_at", "updated_at"],
 )

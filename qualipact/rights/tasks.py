@@ -1,4 +1,5 @@
-"""Thin Celery tasks for requests: fulfil one, reconcile lost ones, sweep old exports."""
+"""Thin Celery tasks for requests: fulfil one, reconcile lost ones, sweep old exports and
+the 24-month request log, remind DPOs of what is due."""
 
 from datetime import timedelta
 
@@ -44,3 +45,27 @@ def exports_sweep() -> int:
     from qualipact.rights.fulfil import exports_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def request_log_sweep() -> dict[str, int]:
+    """Delete requests past the log's 24 months, with their notes and export records."""
+    from qualipact.rights.sweeps import request_log_sweep as sweep
+
+    return sweep()
+
+
+@shared_task
+def deadline_reminders() -> int:
+    """Email DPOs the open requests due within three days."""
+    from qualipact.rights.sweeps import deadline_reminders as remind
+
+    return remind()
+
+
+@shared_task
+def sqlite_checkpoint() -> dict[str, list[int]]:
+    """SQLite only: checkpoint the write-ahead logs off the request path (every minute)."""
+    from qualipact.rights.sweeps import sqlite_checkpoint as checkpoint
+
+    return checkpoint()

@@ -1,10 +1,349 @@
+"""Pages for requests about one's data: from an account, by email with a code, for a child.
+
+A person without an account gets no cookie: the signed ticket of their request travels
+in a hidden form field, never in a cookie or a URL. Anyone signed in who reaches for a
+request or a child that is not theirs gets "not found", and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from qualipact.accounts.children import child_of
+from qualipact.accounts.models import User
+from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
-from qualipact.rights import fulfil
+from qualipact.privacy.purposes import PURPOSES
+from qualipact.rights import fulfil, services
+from qualipact.rights.forms import CodeForm, EmailRequestForm, ReceiptForm, RequestForm
+from qualipact.rights.models import DataRequest
+from qualipact.web.ratelimit import rate_limit_exceeded
+
+logger = logging.getLogger(__name__)
+GET_POST = ["GET", "HEAD", "POST"]
+RECEIPT_SALT = "qualipact.rights.receipt"
+# The receipt button on the confirmation pages works this long (an erased person has no
+# account left to look at their request from).
+RECEIPT_MAX_AGE = int(timedelta(days=30).total_seconds())
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _erasure_post(request: HttpRequest) -> bool:
+    """Erasure asks for the password again (allauth replays the form afterwards)."""
+    return request.method == "POST" and request.POST.get("kind") == DataRequest.Kind.ERASURE
+
+
+def _rate_limited(scope: str, request: HttpRequest, *, limit: int) -> bool:
+    return rate_limit_exceeded(
+        scope, request, limit=limit, window=settings.RIGHTS_RATE_WINDOW_SECONDS
+    )
+
+
+# -- what a request came to, in words ------------------------------------------------------
+
+
+def _model_name(label: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.verbose_name).capitalize()
+    except (LookupError, ValueError):
+        return label
+
+
+def _refusal_reason(data_request: DataRequest) -> str:
+    try:
+        return data_request.refusal_reason or ""
+    except ApplicationError:  # the person's key is gone: the reason went with it
+        return ""
+
+
+def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any]:
+    """What the request came to, without any personal data: for the person's pages."""
+    outcome = data_request.outcome or {}
+    lines: list[str] = []
+    result: dict[str, Any] = {"lines": lines, "erased": [], "kept": [], "kept_by_law": []}
+    status = data_request.status
+    kind = data_request.kind
+    if status == DataRequest.Status.REFUSED:
+        lines.append(f"Refused: {data_request.get_refusal_basis_display()}.")
+        if reasons and (reason := _refusal_reason(data_request)):
+            lines.append(reason)
+        lines.append(
+            "You may complain to a data protection supervisory authority, for example the "
+            "one of the country where you live or work."
+        )
+        return result
+    if status == DataRequest.Status.VERIFYING:
+        lines.append("Waiting for the code we emailed: nothing happens without it.")
+        return result
+    if status != DataRequest.Status.COMPLETED:
+        if kind == DataRequest.Kind.RECTIFICATION:
+            lines.append("Our Data Protection Officer reviews the correction and tells you.")
+        else:
+            lines.append(f"Not finished yet. We answer by {data_request.effective_due_on}.")
+        return result
+    if kind in (DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY):
+        lines.append(
+            "Your data is ready: we emailed you a link to download it, once, within "
+            f"{settings.RIGHTS_EXPORT_DAYS} days."
+        )
+        transfer = outcome.get("transfer", {}).get("status")
+        if transfer == "sent":
+            lines.append("We also sent it to the provider you named.")
+        elif transfer == "failed":
+            lines.append(
+                "The transfer to the provider you named failed; the file is yours to pass on."
+            )
+    elif kind == DataRequest.Kind.ERASURE:
+        result["erased"] = [
+            {"label": label, "name": _model_name(label)} for label in outcome.get("erased", [])
+        ]
+        result["kept"] = [
+            {"label": label, "name": _model_name(label), "why": why}
+            for label, why in outcome.get("kept", {}).items()
+        ]
+        result["kept_by_law"] = [
+            {"label": label, "name": _model_name(label), "why": why}
+            for label, why in outcome.get("kept_by_law", {}).items()
+        ]
+        if outcome.get("complete"):
+            lines.append("Your data is erased, and the key that encrypted it destroyed.")
+        else:
+            lines.append(
+                "We erased what we could. What we must keep is listed with the reason; we "
+                "erase it as soon as the reason ends."
+            )
+    elif kind == DataRequest.Kind.RESTRICTION:
+        lines.append(
+            "We now only store your data (and use it for legal claims). We tell you before "
+            "the restriction is lifted."
+        )
+    elif kind == DataRequest.Kind.OBJECTION and outcome.get("objected") in PURPOSES:
+        lines.append(f"We stopped using your data for: {PURPOSES[outcome['objected']].label}.")
+    elif kind == DataRequest.Kind.CONSENT_WITHDRAWAL:
+        labels = [PURPOSES[p].label for p in outcome.get("withdrawn", []) if p in PURPOSES]
+        lines.append("Your consent is withdrawn for: " + ", ".join(labels) + ".")
+    elif kind == DataRequest.Kind.RECTIFICATION:
+        lines.append("We corrected: " + ", ".join(outcome.get("corrected", [])) + ".")
+    return result
+
+
+def _receipt_token(data_request: DataRequest) -> str:
+    return signing.dumps({"r": str(data_request.pk)}, salt=RECEIPT_SALT)
+
+
+def _submitted(request: HttpRequest, data_request: DataRequest, **extra: Any) -> HttpResponse:
+    context = {
+        "data_request": data_request,
+        "summary": summary(data_request),
+        "receipt_form": ReceiptForm(initial={"receipt": _receipt_token(data_request)}),
+        **extra,
+    }
+    return render(request, "rights/submitted.html", context)
+
+
+def _not_theirs(
+    request: HttpRequest, *, tried: uuid.UUID, target: str, subject_id: Any
+) -> HttpResponse:
+    """Someone signed in reached for another person's request or child: 404, audited."""
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_FOR_OTHER_REFUSED,
+        actor=Actor.subject(_user(request).subject_id),
+        subject_id=subject_id,
+        purpose=services.PURPOSE,
+        data={"id": str(tried), "target": target},
+    )
+    return render(request, "rights/not_found.html", status=404)
+
+
+# -- signed in -------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@reauthentication_required(enabled=_erasure_post)
+@require_http_methods(GET_POST)
+def mine(request: HttpRequest) -> HttpResponse:
+    """The person's requests, and a form to make a new one."""
+    user = _user(request)
+    form = RequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data_request = services.request_submit(
+                subject=user.subject,
+                kind=form.cleaned_data["kind"],
+                channel=DataRequest.Channel.ACCOUNT,
+                actor=Actor.subject(user.subject_id),
+                details=form.details(),
+                regime=form.regime,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, data_request)
+    own = DataRequest.objects.filter(
+        Q(subject_id=user.subject_id) | Q(requested_by_id=user.subject_id)
+    ).order_by("-received_at")
+    rows = [
+        {
+            "request": r,
+            "summary": summary(r),
+            "for_child": r.subject_id != user.subject_id,
+        }
+        for r in own
+    ]
+    context = {"form": form, "rows": rows}
+    return render(request, "rights/mine.html", context, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    user = _user(request)
+    data_request = DataRequest.objects.filter(pk=request_id).first()
+    if data_request is None or user.subject_id not in (
+        data_request.subject_id,
+        data_request.requested_by_id,
+    ):
+        return _not_theirs(
+            request,
+            tried=request_id,
+            target="request",
+            subject_id=data_request.subject_id if data_request else None,
+        )
+    context = {"data_request": data_request, "summary": summary(data_request)}
+    return render(request, "rights/detail.html", context)
+
+
+@never_cache
+@login_required
+@reauthentication_required(enabled=_erasure_post)
+@require_http_methods(GET_POST)
+def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
+    """A parent's request about the account of a child linked to them."""
+    parent = _user(request)
+    account = child_of(parent=parent, child_id=child_id)
+    if account is None:
+        target = User.objects.filter(pk=child_id).values_list("subject_id", flat=True).first()
+        return _not_theirs(request, tried=child_id, target="child", subject_id=target)
+    form = RequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data_request = services.request_submit(
+                subject=account.subject,
+                requested_by=parent.subject,
+                kind=form.cleaned_data["kind"],
+                channel=DataRequest.Channel.PARENT,
+                actor=Actor.subject(parent.subject_id),
+                details=form.details(),
+                regime=form.regime,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, data_request, child=account)
+    context = {"form": form, "child": account}
+    return render(request, "rights/child.html", context, status=400 if form.is_bound else 200)
+
+
+# -- without an account: by email, with a code --------------------------------------------
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def by_email(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "rights/request.html", {"form": EmailRequestForm()})
+    if _rate_limited("rights-request", request, limit=settings.RIGHTS_REQUEST_RATE_LIMIT):
+        logger.warning("rights request form rate limit reached")
+        return render(request, "rights/rate_limited.html", status=429)
+    form = EmailRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = services.request_by_email(
+                email=form.cleaned_data["email"],
+                kind=form.cleaned_data["kind"],
+                details=form.details(),
+                regime=form.regime,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            # The same page whether or not we know the address.
+            return render(
+                request, "rights/code.html", {"form": CodeForm(initial={"ticket": ticket})}
+            )
+    return render(request, "rights/request.html", {"form": form}, status=400)
+
+
+@never_cache
+@require_POST
+def verify(request: HttpRequest) -> HttpResponse:
+    if _rate_limited("rights-verify", request, limit=settings.RIGHTS_VERIFY_RATE_LIMIT):
+        logger.warning("rights code form rate limit reached")
+        return render(request, "rights/rate_limited.html", status=429)
+    form = CodeForm(request.POST)
+    error = services.InvalidVerification().message
+    if form.is_valid():
+        try:
+            data_request = services.request_verify(
+                ticket=form.cleaned_data["ticket"], code=form.cleaned_data["code"]
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return _submitted(request, data_request, verified=True)
+    retry = CodeForm(initial={"ticket": request.POST.get("ticket", "")[:1000]})
+    return render(request, "rights/code.html", {"form": retry, "error": error}, status=400)
+
+
+@never_cache
+@require_POST
+def status(request: HttpRequest) -> HttpResponse:
+    """Where a request stands, and an erasure's receipt: from the button on the
+    confirmation page, which also serves a person whose account was just erased."""
+    form = ReceiptForm(request.POST)
+    data_request = None
+    if form.is_valid():
+        try:
+            payload = signing.loads(
+                form.cleaned_data["receipt"], salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE
+            )
+        except signing.BadSignature:
+            payload = None
+        if isinstance(payload, dict) and payload.get("r"):
+            data_request = DataRequest.objects.filter(pk=payload["r"]).first()
+    if data_request is None:
+        return render(request, "rights/status_invalid.html", status=400)
+    context = {
+        "data_request": data_request,
+        # An erased person's reasons went with their key; the rest has no personal data.
+        "summary": summary(data_request, reasons=False),
+        "receipt_form": ReceiptForm(initial={"receipt": form.cleaned_data["receipt"]}),
+    }
+    return render(request, "rights/status.html", context)
+
+
+# -- the export's download link --------------------------------------------------------------
 
 
 @never_cache

@@ -6,7 +6,7 @@ import time
 class UTCFormatter(logging.Formatter):
     """Log times in UTC, ISO 8601."""
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # typeshed: gmtime's arg is optional
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 

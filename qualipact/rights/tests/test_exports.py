@@ -456,3 +456,22 @@ def test_it_encrypts_bytes_in_the_vault_bound_to_their_context(alice_and_bob):
         vault.decrypt_bytes_with_key(
             key, subject_id=alice.pk, context="rights.export|one", ciphertext=b"\x02" + sealed[1:]
         )
+
+
+def test_a_dpos_internal_notes_are_not_in_the_persons_export(alice_account):
+    from qualipact.rights.models import DataRequest
+    from qualipact.rights.services import request_note_add, request_submit
+
+    request = request_submit(
+        subject=alice_account.subject,
+        kind=DataRequest.Kind.RECTIFICATION,
+        channel=DataRequest.Channel.ACCOUNT,
+        actor=Actor.subject(alice_account.subject_id),
+        details={"correction": "My postal address changed."},
+    )
+    request_note_add(request=request, text="Check the contract file first.", actor=Actor.staff("9"))
+    archive = export_build(subject=alice_account.subject, kind="access", actor=Actor.system("test"))
+    data = zipfile.ZipFile(io.BytesIO(archive.zip_bytes)).read("data.json").decode()
+    assert "Check the contract file first." not in data
+    assert "rights.RequestNote" not in data
+    assert "rights.DataRequest" in data

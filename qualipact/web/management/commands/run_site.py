@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()  # reap it: no zombie outlives the command
         if failed:
             raise CommandError(f"the {failed} process stopped unexpectedly; stopped the others")
         self.stdout.write("stopped")

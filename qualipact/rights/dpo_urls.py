@@ -1,0 +1,43 @@
+"""The DPO's pages, under /staff/rights/ (staff with MFA, in the DPO group).
+
+Part of the "rights" namespace: qualipact/rights/urls.py appends these patterns (a second
+include with the same app_name would make one of the two unreversible)."""
+
+from django.urls import path
+
+from qualipact.rights import dpo_views
+
+_ACTIONS = {
+    "refuse": "refuse",
+    "extend": "extend",
+    "wait": "wait",
+    "resume": "resume",
+    "note": "notes",
+    "rectify": "rectify",
+    "hold": "holds",
+    "lift_notice": "restriction/notify",
+}
+
+urlpatterns = [
+    path("staff/rights/", dpo_views.queue, name="dpo_queue"),
+    path("staff/rights/<uuid:request_id>/", dpo_views.request_detail, name="dpo_request"),
+    *[
+        path(
+            f"staff/rights/<uuid:request_id>/{segment}/",
+            dpo_views.request_action,
+            {"action": action},
+            name=f"dpo_{action}",
+        )
+        for action, segment in _ACTIONS.items()
+    ],
+    path(
+        "staff/rights/<uuid:request_id>/restriction/lift/",
+        dpo_views.restriction_lift,
+        name="dpo_lift",
+    ),
+    path(
+        "staff/rights/<uuid:request_id>/holds/<uuid:hold_id>/lift/",
+        dpo_views.hold_lift,
+        name="dpo_hold_lift",
+    ),
+]

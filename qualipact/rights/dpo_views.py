@@ -1,0 +1,287 @@
+"""The DPO's pages: the queue of requests, and one request with everything to act on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from qualipact.privacy.audit import Actor
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.registry import registry
+from qualipact.privacy.selectors import subject_collect
+from qualipact.retention.models import LegalHold
+from qualipact.retention.services import legal_hold_place
+from qualipact.rights import dpo, services
+from qualipact.rights.fulfil import rectification_apply
+from qualipact.rights.models import DataRequest
+
+
+def _model_choices() -> list[tuple[str, str]]:
+    return [(d.label, d.label) for d in registry.subject_declarations()]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(dpo.STATUS_OPEN, "Open"), (dpo.STATUS_ALL, "All"), *DataRequest.Status.choices],
+        required=False,
+    )
+    due = forms.ChoiceField(
+        choices=[
+            (dpo.DueFilter.ALL, "Any date"),
+            (dpo.DueFilter.OVERDUE, "Overdue"),
+            (dpo.DueFilter.WEEK, f"Due within {dpo.DUE_WITHIN_DAYS} days"),
+        ],
+        required=False,
+    )
+
+
+class RefuseForm(forms.Form):
+    basis = forms.ChoiceField(choices=DataRequest.RefusalBasis.choices)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the person."
+    )
+
+
+class ExtendForm(forms.Form):
+    due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the person."
+    )
+
+
+class WaitForm(forms.Form):
+    note = forms.CharField(
+        label="What we need from the person",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the person.",
+    )
+
+
+class ResumeForm(forms.Form):
+    pass
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Internal note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Never shown to the person.",
+    )
+
+
+class RectifyForm(forms.Form):
+    model = forms.ChoiceField(label="Model", choices=_model_choices)
+    record = forms.CharField(label="Record id", max_length=64)
+    field = forms.CharField(label="Field", max_length=64)
+    value = forms.CharField(label="New value", required=False, max_length=4000)
+
+
+class HoldForm(forms.Form):
+    basis = forms.ChoiceField(choices=LegalHold.Basis.choices)
+    models = forms.MultipleChoiceField(
+        choices=_model_choices,
+        required=False,
+        help_text="None chosen: the hold covers everything of the person.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Case reference."
+    )
+
+
+class LiftNoticeForm(forms.Form):
+    lift_on = forms.DateField(
+        label="Lift on", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+
+
+FORMS: dict[str, type[forms.Form]] = {
+    "refuse": RefuseForm,
+    "extend": ExtendForm,
+    "wait": WaitForm,
+    "resume": ResumeForm,
+    "note": NoteForm,
+    "rectify": RectifyForm,
+    "hold": HoldForm,
+    "lift_notice": LiftNoticeForm,
+}
+
+
+@never_cache
+@dpo.dpo_required
+@require_safe
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET)
+    form.is_valid()
+    status = form.cleaned_data.get("status") or dpo.STATUS_OPEN
+    due = form.cleaned_data.get("due") or dpo.DueFilter.ALL
+    rows = dpo.requests_queue(status=status, due=due)
+    return render(
+        request,
+        "rights/dpo/queue.html",
+        {"form": form, "rows": rows, "status": status, "due": due, "limit": dpo.QUEUE_LIMIT},
+    )
+
+
+def _page(
+    request: HttpRequest,
+    data_request: DataRequest,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    problem: str = "",
+    status: int = 200,
+    records: Any = None,
+) -> HttpResponse:
+    page_forms = {name: form_class() for name, form_class in FORMS.items()}
+    page_forms.update(bound or {})
+    trail = dpo.request_trail(data_request)
+    context = {
+        "r": data_request,
+        "details": services.details_of(data_request),
+        "notes": list(data_request.notes.all()),
+        "trail": [(event, dpo.event_name(event.code)) for event in trail],
+        "holds": dpo.subject_holds(data_request),
+        "forms": page_forms,
+        "problem": problem,
+        "done": request.GET.get("done", "") if not problem else "",
+        "lift_state": dpo.restriction_lift_state(data_request),
+        "today": timezone.localdate(),
+        "records": records,
+    }
+    return render(request, "rights/dpo/request.html", context, status=status)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.staff(str(request.user.pk))
+
+
+def _request_or_404(request_id: Any) -> DataRequest:
+    return get_object_or_404(DataRequest.objects.select_related("subject"), pk=request_id)
+
+
+@never_cache
+@dpo.dpo_required
+@require_safe
+def request_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
+    data_request = _request_or_404(request_id)
+    records = None
+    if request.GET.get("records") == "1":
+        # A staff read of the person's data: audited (SUBJECT_DATA_COLLECTED).
+        records = subject_collect(data_request.subject, actor=_actor(request)).records
+    return _page(request, data_request, records=records)
+
+
+# -- actions: each a form posted to its own address --------------------------------------
+
+
+def _refuse(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_refuse(request=r, basis=data["basis"], reason=data["reason"], actor=actor)
+
+
+def _extend(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_extend(
+        request=r, new_due_on=data["due_on"], reason=data["reason"], actor=actor
+    )
+
+
+def _wait(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_wait_on_person(request=r, note=data["note"], actor=actor)
+
+
+def _resume(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_resume(request=r, actor=actor)
+
+
+def _note(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_note_add(request=r, text=data["text"], actor=actor)
+
+
+def _rectify(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    change = {
+        "model": data["model"],
+        "record": data["record"].strip(),
+        "field": data["field"].strip(),
+        "value": data["value"],
+    }
+    rectification_apply(request=r, changes=[change], actor=actor)
+
+
+def _hold(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    legal_hold_place(
+        subject=r.subject,
+        basis=data["basis"],
+        models_held=list(data["models"]),
+        note=data["note"],
+        actor=actor,
+    )
+
+
+def _lift_notice(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    dpo.restriction_lift_notify(request=r, lift_on=data["lift_on"], actor=actor)
+
+
+ACTIONS: dict[str, Callable[[DataRequest, dict[str, Any], Actor], None]] = {
+    "refuse": _refuse,
+    "extend": _extend,
+    "wait": _wait,
+    "resume": _resume,
+    "note": _note,
+    "rectify": _rectify,
+    "hold": _hold,
+    "lift_notice": _lift_notice,
+}
+
+
+def _done(data_request: DataRequest, action: str) -> HttpResponse:
+    url = reverse("rights:dpo_request", args=[data_request.pk])
+    return redirect(f"{url}?done={action}")
+
+
+@never_cache
+@dpo.dpo_required
+@require_POST
+def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpResponse:
+    data_request = _request_or_404(request_id)
+    form = FORMS[action](request.POST)
+    if not form.is_valid():
+        return _page(request, data_request, bound={action: form}, status=400)
+    try:
+        ACTIONS[action](data_request, form.cleaned_data, _actor(request))
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        data_request.refresh_from_db()
+        return _page(request, data_request, bound={action: form}, problem=error.message, status=400)
+    return _done(data_request, action)
+
+
+@never_cache
+@dpo.dpo_required
+@require_POST
+def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
+    data_request = _request_or_404(request_id)
+    try:
+        dpo.restriction_lift(request=data_request, actor=_actor(request))
+    except ApplicationError as error:
+        data_request.refresh_from_db()
+        return _page(request, data_request, problem=error.message, status=400)
+    return _done(data_request, "lift")
+
+
+@never_cache
+@dpo.dpo_required
+@require_POST
+def hold_lift(request: HttpRequest, request_id: Any, hold_id: Any) -> HttpResponse:
+    data_request = _request_or_404(request_id)
+    hold = get_object_or_404(LegalHold, pk=hold_id, subject_id=data_request.subject_id)
+    if hold.lifted_at is not None:
+        return _page(request, data_request, problem="This hold is already lifted", status=400)
+    dpo.legal_hold_lift_and_resume(hold=hold, actor=_actor(request))
+    return _done(data_request, "hold_lift")
