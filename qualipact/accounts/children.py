@@ -29,7 +29,7 @@ from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject, SubjectIdentifier
-from qualipact.privacy.registry import Category
+from qualipact.privacy.registry import Category, registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
 
@@ -353,7 +353,10 @@ class ChildData:
 
     def as_dict(self) -> dict[str, Any]:
         records = []
+        exported = {d.label for d in registry.subject_declarations() if d.in_exports}
         for record in self.data.records:
+            if record.model not in exported:
+                continue  # internal working records (a DPO's notes), as in exports
             fields = []
             for field in record.fields:
                 item = field.as_dict()

@@ -88,3 +88,33 @@ def test_forms_that_mail_a_typed_address_are_rate_limited(client, settings):
     assert client.post("/accounts/verify/resend/", {"email": "x@example.com"}).status_code == 429
     assert client.post("/accounts/signup/details/", {"age": "x"}).status_code == 429
     assert not OutboundEmail.objects.exists()
+
+
+def test_a_parent_sees_the_childs_requests_but_not_a_dpos_notes(child):
+    from qualipact.accounts.children import child_data_view
+    from qualipact.rights.models import DataRequest
+    from qualipact.rights.services import request_note_add, request_submit
+
+    parent = account_for("alice")
+    ParentalConsent.objects.create(
+        subject=child.subject,
+        parent_email=PERSONAS["alice"]["email"],
+        parent=parent,
+        status=ParentalConsent.Status.GRANTED,
+        token_hash="y" * 64,
+        expires_at=timezone.now(),
+        granted_at=timezone.now(),
+    )
+    request = request_submit(
+        subject=child.subject,
+        requested_by=parent.subject,
+        kind="access",
+        channel=DataRequest.Channel.PARENT,
+        actor=Actor.subject(parent.subject_id),
+    )
+    request_note_add(request=request, text="Internal: ask legal.", actor=Actor.staff("7"))
+    shown = child_data_view(parent=parent, child=child).as_dict()
+    models = {record["model"] for record in shown["records"]}
+    assert "rights.DataRequest" in models
+    assert "rights.RequestNote" not in models
+    assert "Internal: ask legal." not in str(shown)

@@ -10,10 +10,11 @@ from django.utils import timezone
 from conftest import PASSWORD, submit_persona
 from qualipact.accounts.services import account_create
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
-from qualipact.rights import dpo, services
+from qualipact.rights import dpo
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.rights.tests.test_dpo import submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -23,20 +24,6 @@ QUEUE = "/api/dpo/requests"
 
 def post(client, path, payload):
     return client.post(path, json.dumps(payload), content_type="application/json")
-
-
-def submit(subject, kind="access", *, details=None, **dates):
-    request = services.request_submit(
-        subject=subject,
-        kind=kind,
-        channel=DataRequest.Channel.ACCOUNT,
-        actor=Actor.subject(subject.pk),
-        details=details,
-    )
-    if dates:
-        DataRequest.objects.filter(pk=request.pk).update(**dates)
-        request.refresh_from_db()
-    return request
 
 
 def days(n):
