@@ -88,7 +88,9 @@ from spine import (
     paired,
     print_table,
     progress,
+    quoted,
     raw_audit,
+    subject_condition,
     timed_ms,
 )
 
@@ -516,22 +518,6 @@ class Table:
     fields: tuple[str, ...]
 
 
-def subject_condition(model: Any, path: str) -> tuple[str, int]:
-    """SQL condition "this row belongs to the subject %s" along a lookup path such as
-    "subject" or "user__subject", with a sub-select per hop; and the number of hops."""
-    hop, _, rest = path.partition("__")
-    field = model._meta.get_field(hop)
-    if not rest:
-        return f'"{field.column}" = %s', 0
-    related = field.related_model
-    inner, depth = subject_condition(related, rest)
-    target = field.target_field.column
-    condition = (
-        f'"{field.column}" IN (SELECT "{target}" FROM "{related._meta.db_table}" WHERE {inner})'
-    )
-    return condition, depth + 1
-
-
 def raw_tables() -> list[Table]:
     """The declared tables, as plain SQL written once from the models' column names.
 
@@ -576,10 +562,6 @@ def raw_tables() -> list[Table]:
             )
         )
     return sorted(tables, key=lambda table: -table.depth)
-
-
-def quoted(*columns: str) -> str:
-    return ", ".join(f'"{column}"' for column in columns)
 
 
 def raw_key(subject_id: uuid.UUID) -> bytes | None:

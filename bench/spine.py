@@ -31,6 +31,7 @@ the shred record, nothing else. The in-process key cache is cleared before every
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import hmac
 import json
@@ -323,12 +324,63 @@ def raw_decrypt(aead: AESGCM, subject_id: uuid.UUID, column: str, value: Any) ->
     return aead.decrypt(blob[1 : 1 + NONCE], blob[1 + NONCE :], aad).decode()
 
 
+def subject_condition(model: Any, path: str) -> tuple[str, int]:
+    """SQL condition "this row belongs to the subject %s" along a lookup path such as
+    "subject" or "user__subject", with a sub-select per hop; and the number of hops."""
+    hop, _, rest = path.partition("__")
+    field = model._meta.get_field(hop)
+    if not rest:
+        return f'"{field.column}" = %s', 0
+    related = field.related_model
+    inner, depth = subject_condition(related, rest)
+    target = field.target_field.column
+    condition = (
+        f'"{field.column}" IN (SELECT "{target}" FROM "{related._meta.db_table}" WHERE {inner})'
+    )
+    return condition, depth + 1
+
+
+def quoted(*columns: str) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+@functools.cache
+def other_tables() -> list[tuple[str, str, str, bool]]:
+    """(label, select, erase, deletes_row) for every declared table besides the two this
+    data set fills. subject_collect and subject_erase visit every declared table, so the
+    raw path does too: the same statements, on tables that hold nothing for the person."""
+    from qualipact.privacy.registry import registry
+
+    found = []
+    for declaration in registry.subject_declarations():
+        if declaration.label in (IDENTIFIER_LABEL, INQUIRY_LABEL):
+            continue
+        meta = declaration.model._meta
+        condition, depth = subject_condition(declaration.model, str(declaration.subject_field))
+        columns = [meta.get_field(name).column for name in declaration.fields]
+        select = (
+            f'SELECT {quoted(meta.pk.column, *columns)} FROM "{meta.db_table}" WHERE {condition}'
+        )
+        if declaration.deletes_row:
+            erase = f'DELETE FROM "{meta.db_table}" WHERE {condition}'
+        else:
+            cleared = ", ".join(f'"{column}" = NULL' for column in columns)
+            erase = f'UPDATE "{meta.db_table}" SET {cleared} WHERE {condition}'
+        found.append((depth, declaration.label, select, erase, declaration.deletes_row))
+    # Tables reached through a join first, so their rows go before the rows joined through.
+    return [row[1:] for row in sorted(found, key=lambda row: -row[0])]
+
+
 def raw_collect(subject_id: uuid.UUID) -> list[Record]:
     with connections["default"].cursor() as cursor:
         cursor.execute(SELECT_IDENTIFIERS, [db_uuid("default", subject_id)])
         identifiers = cursor.fetchall()
         cursor.execute(SELECT_INQUIRIES, [db_uuid("default", subject_id)])
         inquiries = cursor.fetchall()
+        for label, select, _, _ in other_tables():
+            cursor.execute(select, [db_uuid("default", subject_id)])
+            if cursor.fetchall():
+                raise AssertionError(f"{label} holds rows the raw path does not decrypt")
     records: list[Record] = [
         (IDENTIFIER_LABEL, pk, (("value_index", value),)) for pk, value in identifiers
     ]
@@ -390,6 +442,10 @@ def raw_erase(subject_id: uuid.UUID) -> None:
     with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
         cursor.execute(for_update("default", LOCK_SUBJECT), [main_id])
         cursor.fetchone()
+        others = {}
+        for label, _, erase, deletes_row in other_tables():
+            cursor.execute(erase, [main_id])
+            others[label] = {"action": "delete_row" if deletes_row else "update", "rows": 0}
         cursor.execute(DELETE_IDENTIFIERS, [main_id])
         identifiers = cursor.rowcount
         cursor.execute(DELETE_INQUIRIES, [main_id])
@@ -397,6 +453,7 @@ def raw_erase(subject_id: uuid.UUID) -> None:
         now = ops.adapt_datetimefield_value(timezone.now())
         cursor.execute(MARK_ERASED, [now, now, main_id])
         models = {
+            **others,
             IDENTIFIER_LABEL: {"action": "delete_row", "rows": identifiers},
             INQUIRY_LABEL: {"action": "delete_row", "rows": inquiries},
         }

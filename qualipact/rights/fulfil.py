@@ -186,6 +186,16 @@ def held_models(holds: list[LegalHold]) -> dict[str, str]:
     return kept
 
 
+def kept_categories(kept: dict[str, str]) -> dict[str, str]:
+    """Data category -> why it is kept, over the fields of the models a hold keeps."""
+    by_label = {d.label: d for d in registry.subject_declarations()}
+    categories: dict[str, set[str]] = {}
+    for label, why in kept.items():
+        for spec in by_label[label].fields.values():
+            categories.setdefault(str(spec.category), set()).add(why)
+    return {category: "; ".join(sorted(whys)) for category, whys in sorted(categories.items())}
+
+
 def _erase(request: DataRequest) -> DataRequest:
     address = services.contact_address(request)  # read before the key is gone
     with transaction.atomic():
@@ -206,6 +216,7 @@ def _erase(request: DataRequest) -> DataRequest:
         outcome = {
             "erased": sorted(receipt.models),
             "kept": receipt.kept,
+            "kept_categories": kept_categories(receipt.kept),
             "kept_by_law": _kept_by_law(),
             "complete": receipt.complete,
         }
@@ -245,7 +256,11 @@ def erasure_receipt_text(request: DataRequest) -> str:
     lines = ["We erased your data. What was erased:"]
     lines += [f"  - {label}" for label in outcome.get("erased", [])]
     if outcome.get("kept"):
-        lines.append("What we must keep for now, and why:")
+        lines.append("What we must keep for now, and why, by kind of data:")
+        lines += [
+            f"  - {category}: {why}" for category, why in outcome.get("kept_categories", {}).items()
+        ]
+        lines.append("In these records:")
         lines += [f"  - {label}: {why}" for label, why in outcome["kept"].items()]
         lines.append("We erase it as soon as the reason ends.")
     if outcome.get("kept_by_law"):
@@ -285,6 +300,7 @@ def erasure_resume(*, subject: DataSubject, actor: Actor) -> list[DataRequest]:
                 **request.outcome,
                 "erased": sorted(set(request.outcome.get("erased", [])) | set(receipt.models)),
                 "kept": receipt.kept,
+                "kept_categories": kept_categories(receipt.kept),
                 "complete": receipt.complete,
             }
             request.save(update_fields=["outcome", "updated_at"])

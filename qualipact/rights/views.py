@@ -79,7 +79,13 @@ def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any
     """What the request came to, without any personal data: for the person's pages."""
     outcome = data_request.outcome or {}
     lines: list[str] = []
-    result: dict[str, Any] = {"lines": lines, "erased": [], "kept": [], "kept_by_law": []}
+    result: dict[str, Any] = {
+        "lines": lines,
+        "erased": [],
+        "kept": [],
+        "kept_categories": [],
+        "kept_by_law": [],
+    }
     status = data_request.status
     kind = data_request.kind
     if status == DataRequest.Status.REFUSED:
@@ -119,6 +125,10 @@ def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any
         result["kept"] = [
             {"label": label, "name": _model_name(label), "why": why}
             for label, why in outcome.get("kept", {}).items()
+        ]
+        result["kept_categories"] = [
+            {"category": category, "why": why}
+            for category, why in outcome.get("kept_categories", {}).items()
         ]
         result["kept_by_law"] = [
             {"label": label, "name": _model_name(label), "why": why}

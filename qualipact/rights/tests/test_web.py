@@ -313,6 +313,11 @@ def test_it_keeps_what_a_legal_hold_covers_and_names_it_on_the_receipt(web):
     assert kept, page.text
     assert 'data-model="contact.Inquiry"' in kept.group(1)
     assert "Establishing, exercising or defending legal claims" in kept.group(1)
+    # The answer names the reason per category of data too.
+    categories = re.search(r"<ul data-kept-categories>(.*?)</ul>", page.text, re.S).group(1)
+    for category in ("communication", "contact", "identity"):
+        assert f'data-category="{category}"' in categories
+    assert "legal claims" in categories
     assert "We erased what we could" in page.text
     erased = re.search(r"<ul data-erased>(.*?)</ul>", page.text, re.S).group(1)
     assert 'data-model="accounts.User"' in erased and "contact.Inquiry" not in erased
