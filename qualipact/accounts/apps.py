@@ -13,3 +13,9 @@ class AccountsConfig(AppConfig):
 
         # Children: no consent-based purpose, and only fields declared for children.
         child_rule.register()
+
+        # vault_rotate re-seals MFA seeds under the newest master key.
+        from qualipact.accounts.mfa_adapter import mfa_seeds_reseal
+        from qualipact.privacy import vault
+
+        vault.reseal_hook_register("mfa_authenticators", mfa_seeds_reseal)

@@ -38,3 +38,41 @@ class MFAAdapter(DefaultMFAAdapter):
         # without the XML declaration; the markup has no style attribute and no script.
         svg = super().build_totp_svg(url)
         return svg[svg.index("<svg") :]
+
+
+def mfa_seeds_reseal() -> int:
+    """Re-seal TOTP and recovery-code seeds sealed under an older master key (vault_rotate)."""
+    from allauth.mfa.models import Authenticator
+    from django.db import transaction
+
+    current = next(iter(settings.VAULT_MASTER_KEYS))
+    count = 0
+    seeded = Authenticator.objects.filter(
+        type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]
+    )
+    for pk in seeded.values_list("pk", flat=True):
+        with transaction.atomic():
+            authenticator = Authenticator.objects.select_for_update().get(pk=pk)
+            data = dict(authenticator.data)
+            changed = False
+            for name in ("secret", "seed"):
+                value = data.get(name)
+                if isinstance(value, str) and vault.master_key_id_of(value) != current:
+                    data[name] = _resealed(value)
+                    changed = True
+            # Recovery codes migrated from elsewhere are sealed one by one.
+            migrated = data.get("migrated_codes")
+            if isinstance(migrated, list) and any(
+                vault.master_key_id_of(code) != current for code in migrated
+            ):
+                data["migrated_codes"] = [_resealed(code) for code in migrated]
+                changed = True
+            if changed:
+                authenticator.data = data
+                authenticator.save(update_fields=["data"])
+                count += 1
+    return count
+
+
+def _resealed(value: str) -> str:
+    return vault.master_seal(MFA_SEAL_CONTEXT, vault.master_open(MFA_SEAL_CONTEXT, value))

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -87,6 +87,25 @@ def _unwrap(row: SubjectKey) -> bytes:
         )
     except InvalidTag:
         raise VaultError(f"Data key of subject {row.subject_id} failed authentication") from None
+
+
+# Secrets sealed with `master_seal` live in other apps' tables; each app registers how to
+# re-seal its own under the newest master key, and `manage.py vault_rotate` runs them all.
+_reseal_hooks: dict[str, Callable[[], int]] = {}
+
+
+def reseal_hook_register(name: str, hook: Callable[[], int]) -> None:
+    """`hook()` re-seals the app's sealed values under the current master key; returns a count."""
+    _reseal_hooks[name] = hook
+
+
+def reseal_hooks() -> dict[str, Callable[[], int]]:
+    return dict(_reseal_hooks)
+
+
+def master_key_id_of(token: str) -> str:
+    """The id of the master key a `master_seal` value is sealed under."""
+    return token.partition(".")[2].rpartition(".")[0]
 
 
 def master_seal(context: str, plaintext: str) -> str:

@@ -10,8 +10,9 @@ from qualipact.privacy.audit import Actor, EventCode, audit_log
 
 class Command(BaseCommand):
     help = (
-        "Rewrap every subject data key under the first key of VAULT_MASTER_KEYS. "
-        "Deletes nothing; older master keys can be removed from the setting afterwards."
+        "Rewrap every subject data key under the first key of VAULT_MASTER_KEYS, and re-seal "
+        "the secrets other apps sealed under a master key (MFA seeds). Deletes nothing; older "
+        "master keys can be removed from the setting afterwards."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -26,9 +27,12 @@ class Command(BaseCommand):
                 done += count
                 bar.update(count)
         current_id = next(iter(settings.VAULT_MASTER_KEYS))
+        resealed = {name: hook() for name, hook in sorted(vault.reseal_hooks().items())}
         audit_log(
             code=EventCode.VAULT_KEYS_ROTATED,
             actor=Actor.system("vault_rotate"),
-            data={"keys": done, "master_key_id": current_id},
+            data={"keys": done, "master_key_id": current_id, "resealed": resealed},
         )
         self.stdout.write(f"rewrapped {done} keys under master key {current_id}")
+        for name, count in resealed.items():
+            self.stdout.write(f"re-sealed {count} {name} under master key {current_id}")
