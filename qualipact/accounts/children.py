@@ -11,7 +11,6 @@ deleted, key shredded, nothing of the child left.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from django.utils import timezone
 from qualipact.accounts import age
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.comms.services import email_queue
+from qualipact.consent.selectors import token_hash
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject, SubjectIdentifier
@@ -44,10 +44,6 @@ class ConsentLinkInvalid(ApplicationError):
             "This consent link is not valid: it may have expired or been answered already.",
             {"token": "invalid"},
         )
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _site(path: str) -> str:
@@ -97,7 +93,7 @@ def parental_consent_request(*, child: User, parent_email: str) -> ParentalConse
     consent = ParentalConsent.objects.create(
         subject=child.subject,
         parent_email=parent_email.strip(),
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         expires_at=now + timedelta(days=_consent_days()),
     )
     audit_log(
@@ -135,7 +131,7 @@ def parental_consent_for_token(token: str) -> ParentalConsent:
     """The open request a link is for; refused when unknown, answered or expired."""
     consent = (
         ParentalConsent.objects.select_related("subject__account")
-        .filter(token_hash=_token_hash(token), status=ParentalConsent.Status.REQUESTED)
+        .filter(token_hash=token_hash(token), status=ParentalConsent.Status.REQUESTED)
         .first()
     )
     if consent is None or consent.expires_at <= timezone.now():

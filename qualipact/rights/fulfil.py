@@ -8,8 +8,6 @@ and an erasure whose key shred a crash interrupted is finished on the next run.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 import zipfile
@@ -25,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.consent.models import Channel
+from qualipact.consent.selectors import token_hash
 from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
@@ -43,10 +42,6 @@ from qualipact.rights.transfer import TransferError, transfer_post
 logger = logging.getLogger(__name__)
 ACTOR = Actor.system("rights")
 PURPOSE = services.PURPOSE
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_fulfil(*, request_id: Any) -> DataRequest:
@@ -437,7 +432,3 @@ _HANDLERS: dict[str, Callable[[DataRequest], DataRequest]] = {
     DataRequest.Kind.OBJECTION: _object,
     DataRequest.Kind.CONSENT_WITHDRAWAL: _withdraw,
 }
-
-
-def json_outcome(request: DataRequest) -> str:
-    return json.dumps(request.outcome, sort_keys=True)

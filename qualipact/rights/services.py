@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.errors import ApplicationError, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.selectors import subject_find_by_email
@@ -286,7 +286,7 @@ def contact_address(request: DataRequest) -> str | None:
     account = getattr(request.requested_by or request.subject, "account", None)
     try:
         return str(account.email) if account is not None else None
-    except Exception:
+    except VaultError:  # the key is shredded: nobody to write to
         return None
 
 

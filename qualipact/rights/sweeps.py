@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.errors import VaultError
 from qualipact.privacy.registry import Retention, registry
 from qualipact.retention.models import LegalHold
 from qualipact.rights.dpo import DPO_GROUP
@@ -122,7 +123,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
     for dpo in _dpos():
         try:
             address = dpo.email  # type: ignore[attr-defined]
-        except Exception:
+        except VaultError:
             address = None
         if not address:
             continue  # no readable address (an erased staff member): nobody to tell
