@@ -29,13 +29,11 @@ from qualipact.consent.selectors import token_hash
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject, SubjectIdentifier
-from qualipact.privacy.registry import Category, registry
+from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
 
 SWEEP_ACTOR = Actor.system("parental_consent_sweep")
-# Shown instead of the value: credentials and keyed hashes are stored but never handed out.
-WITHHELD = "(stored, not shown: a credential or keyed hash)"
 
 
 class ConsentLinkInvalid(ApplicationError):
@@ -338,10 +336,6 @@ def _linked(parent: User, child: User) -> User:
     return linked
 
 
-def _withheld(spec: Any) -> bool:
-    return not spec.portable and spec.category in (Category.ACCOUNT, Category.IDENTIFIER)
-
-
 @dataclass
 class ChildData:
     child: User
@@ -353,12 +347,8 @@ class ChildData:
         for record in self.data.records:
             if record.model not in exported:
                 continue  # internal working records (a DPO's notes), as in exports
-            fields = []
-            for field in record.fields:
-                item = field.as_dict()
-                if _withheld(field.spec):
-                    item["value"] = WITHHELD
-                fields.append(item)
+            # Secrets come out of subject_collect as "withheld", never with a value.
+            fields = [field.as_dict() for field in record.fields]
             records.append({"model": record.model, "id": record.pk, "fields": fields})
         return {"child_id": str(self.child.pk), "records": records}
 

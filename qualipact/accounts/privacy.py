@@ -42,7 +42,11 @@ personal_data(
         "username": PersonalField(Category.IDENTITY),
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
-            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+            Category.IDENTIFIER,
+            blind_index=True,
+            source=Source.DERIVED,
+            portable=False,
+            secret=True,
         ),
         "pending_email": PersonalField(Category.CONTACT, encrypted=True),
         "password": PersonalField(
@@ -51,6 +55,7 @@ personal_data(
             legal_basis=LegalBasis.LEGITIMATE_INTEREST,
             source=Source.DERIVED,
             portable=False,
+            secret=True,
         ),
         "last_login": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC, portable=False),
         "email_verified_at": PersonalField(Category.ACCOUNT, source=Source.AUTOMATIC),
@@ -93,13 +98,14 @@ personal_data(
     # A child's sessions are listed too, but never with a location.
     for_children=True,
     fields={
-        "session_key": PersonalField(Category.IDENTIFIER, encrypted=True),
-        "session_key_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED),
+        # The session key signs the person in: a credential, as is its keyed hash.
+        "session_key": PersonalField(Category.IDENTIFIER, encrypted=True, secret=True),
+        "session_key_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
         "device": PersonalField(Category.TECHNICAL, encrypted=True),
         "country": PersonalField(
             Category.LOCATION, encrypted=True, source=Source.DERIVED, for_children=False
         ),
-        "device_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED),
+        "device_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
         "signed_in_at": PersonalField(Category.TECHNICAL),
         "last_seen_at": PersonalField(Category.TECHNICAL),
         "ended_at": PersonalField(Category.TECHNICAL),
@@ -121,12 +127,13 @@ personal_data(
         "parent": PersonalField(Category.IDENTIFIER),
         "granted_at": PersonalField(Category.CONSENT),
         "withdrawn_at": PersonalField(Category.CONSENT),
+        # The hash of the parent's single-use link: whoever has the link may consent.
+        "token_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
     },
     non_personal=[
         "id",
         "subject",
         "status",
-        "token_hash",
         "expires_at",
         "confirmation_due_at",
         "confirmation_sent_at",
@@ -203,7 +210,8 @@ personal_data(
     portable=False,
     for_children=True,
     fields={
-        "data": PersonalField(Category.ACCOUNT),
+        # TOTP and recovery-code seeds, a passkey's credential: what signs the person in.
+        "data": PersonalField(Category.ACCOUNT, secret=True),
         "created_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
         "last_used_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
     },

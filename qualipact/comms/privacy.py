@@ -19,7 +19,9 @@ personal_data(
     retention=Retention(after="created_at", period=timedelta(days=90)),
     fields={
         "to": PersonalField(Category.CONTACT, encrypted=True, source=Source.PROVIDED),
-        "to_index": PersonalField(Category.IDENTIFIER, blind_index=True, portable=False),
+        "to_index": PersonalField(
+            Category.IDENTIFIER, blind_index=True, portable=False, secret=True
+        ),
         "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
         "body": PersonalField(Category.COMMUNICATION, encrypted=True),
         "headers": PersonalField(Category.COMMUNICATION, encrypted=True),
@@ -51,11 +53,15 @@ personal_data(
     fields={
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
-            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+            Category.IDENTIFIER,
+            blind_index=True,
+            source=Source.DERIVED,
+            portable=False,
+            secret=True,
         ),
         "wording": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
         "confirmation_hash": PersonalField(
-            Category.IDENTIFIER, source=Source.DERIVED, portable=False
+            Category.IDENTIFIER, source=Source.DERIVED, portable=False, secret=True
         ),
         "confirmed_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
     },

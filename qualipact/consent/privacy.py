@@ -48,6 +48,6 @@ personal_data(
     source=Source.DERIVED,
     retention=Retention(after="expires_at", period=timedelta(days=1)),
     portable=False,
-    fields={"token_hash": PersonalField(Category.IDENTIFIER)},
+    fields={"token_hash": PersonalField(Category.IDENTIFIER, secret=True)},
     non_personal=["id", "subject", "expires_at", "created_at", "updated_at"],
 )

@@ -17,7 +17,11 @@ personal_data(
         "name": PersonalField(Category.IDENTITY, encrypted=True),
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
-            Category.IDENTIFIER, blind_index=True, source=Source.DERIVED, portable=False
+            Category.IDENTIFIER,
+            blind_index=True,
+            source=Source.DERIVED,
+            portable=False,
+            secret=True,
         ),
         "phone": PersonalField(Category.CONTACT, encrypted=True),
         "postal_address": PersonalField(Category.CONTACT, encrypted=True),

@@ -16,7 +16,8 @@ personal_data(
     # The blind index of a child's own address: what finds their account.
     for_children=True,
     fields={
-        "value_index": PersonalField(Category.IDENTIFIER),
+        # The blind index of an address (a keyed hash): a secret like every blind index.
+        "value_index": PersonalField(Category.IDENTIFIER, secret=True),
     },
     non_personal=["id", "subject", "kind", "created_at", "updated_at"],
 )

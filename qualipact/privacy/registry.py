@@ -80,6 +80,12 @@ class PersonalField:
     # May be stored for a child below the age of digital consent (policy section 9: email
     # and username only). Every other field is refused for a child by accounts.child_rule.
     for_children: bool | None = None
+    # A secret: a credential or anything that would let its holder act as the person or
+    # find them (password hash, session key, MFA seed, recovery codes, a token or its
+    # hash, a blind index, a sealed copy of their data). Listed in exports and on staff
+    # pages, its value is never displayed, exported, returned or logged: `subject_collect`
+    # hands out no value for it, only that one is stored (see `secret_reason`).
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,14 @@ class ResolvedField:
     anonymise_to: Any
     retention: Retention
     for_children: bool
+    secret: bool = False
+
+    @property
+    def secret_reason(self) -> str:
+        """Why a secret's value is not shown, in words a person understands."""
+        if self.blind_index or self.category is Category.IDENTIFIER:
+            return "a keyed code that finds your records; stored, never shown"
+        return "a credential (such as a password hash or a sign-in key); stored, never shown"
 
     def anonymised(self, value: Any) -> Any:
         if callable(self.anonymise_to):
@@ -171,6 +185,7 @@ class Registry:
                 anonymise_to=spec.anonymise_to,
                 retention=spec.retention or retention,
                 for_children=spec.for_children if spec.for_children is not None else for_children,
+                secret=spec.secret,
             )
         self._declarations[label] = ModelDeclaration(
             model=model,
@@ -285,6 +300,8 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             problems.append(f"{where}: encrypted={spec.encrypted} but the field type disagrees")
         if spec.blind_index != isinstance(found, BlindIndexField):
             problems.append(f"{where}: blind_index={spec.blind_index} but the field type disagrees")
+        if spec.blind_index and not spec.secret:
+            problems.append(f"{where}: a blind index is a secret; declare secret=True")
         if (
             isinstance(found, EncryptedTextField)
             and found.subject_field != declaration.subject_field

@@ -18,17 +18,23 @@ from qualipact.privacy.registry import ModelDeclaration, ResolvedField, registry
 
 @dataclass(frozen=True)
 class CollectedField:
+    """One stored field. For a secret (`spec.secret`) `value` is always None and
+    `withheld` says whether a value is stored: secrets never leave the database."""
+
     name: str
     value: Any
     spec: ResolvedField
+    withheld: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         value = self.value
         if isinstance(value, datetime | date):
             value = value.isoformat()
+        shown: dict[str, Any] = {"field": self.name, "value": value}
+        if self.withheld:
+            shown["withheld"] = self.spec.secret_reason
         return {
-            "field": self.name,
-            "value": value,
+            **shown,
             "category": str(self.spec.category),
             "purposes": list(self.spec.purposes),
             "legal_basis": str(self.spec.legal_basis),
@@ -63,8 +69,9 @@ class SubjectData:
 def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> SubjectData:
     """Every declared row and field of the person, decrypted, with what the registry says of it.
 
-    One query per declared model and at most one key fetch. When `actor` is given the
-    read is audited (staff reads and exports are).
+    Secret fields (`PersonalField(secret=True)`) are never read out: their value is None
+    and `withheld` tells whether one is stored. One query per declared model and at most
+    one key fetch. When `actor` is given the read is audited (staff reads and exports are).
     """
     collected = SubjectData(subject_id=subject.pk)
     key: bytes | None = None
@@ -73,6 +80,10 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
         for pk, *values in _rows_of(declaration, subject.pk):
             fields = []
             for spec, value in zip(specs, values, strict=True):
+                if spec.secret:
+                    stored = value not in (None, "", b"") and value != {} and value != []
+                    fields.append(CollectedField(spec.name, None, spec, withheld=stored))
+                    continue
                 if spec.encrypted and value is not None:
                     if key is None:
                         key = vault.data_key(subject.pk)

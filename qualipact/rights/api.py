@@ -143,6 +143,7 @@ class QueueRowOut(Schema):
     id: UUID
     kind: str
     status: str
+    failure_code: str
     regime: str
     channel: str
     received_at: datetime
@@ -171,6 +172,8 @@ class EventOut(Schema):
 
 class DpoRequestOut(RequestOut):
     subject_id: UUID
+    failure_code: str
+    fulfil_attempts: int
     effective_due_on: date
     days_left: int
     notes: list[NoteOut]
@@ -181,6 +184,8 @@ def _dpo_out(request: DataRequest) -> dict[str, Any]:
     return {
         **_out(request),
         "subject_id": request.subject_id,
+        "failure_code": request.failure_code,
+        "fulfil_attempts": request.fulfil_attempts,
         "effective_due_on": request.effective_due_on,
         "days_left": (request.effective_due_on - timezone.localdate()).days,
         "notes": [_note_out(note) for note in request.notes.all()],
@@ -223,6 +228,7 @@ def queue(request: HttpRequest, status: str = "open", due: str = "all") -> list[
             "id": row.pk,
             "kind": row.kind,
             "status": row.status,
+            "failure_code": row.failure_code,
             "regime": row.regime,
             "channel": row.channel,
             "received_at": row.received_at,
@@ -290,6 +296,13 @@ def wait(request: HttpRequest, request_id: UUID, payload: WaitIn) -> dict[str, A
 @dpo_router.post("/requests/{request_id}/resume", response=DpoRequestOut, summary="Resume")
 def resume(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     return _dpo_out(services.request_resume(request=_get(request_id), actor=_actor(request)))
+
+
+@dpo_router.post(
+    "/requests/{request_id}/retry", response=DpoRequestOut, summary="Retry a failed request"
+)
+def retry(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
+    return _dpo_out(services.request_retry(request=_get(request_id), actor=_actor(request)))
 
 
 class NoteIn(Schema):

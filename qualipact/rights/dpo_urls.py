@@ -12,6 +12,7 @@ _ACTIONS = {
     "extend": "extend",
     "wait": "wait",
     "resume": "resume",
+    "retry": "retry",
     "note": "notes",
     "rectify": "rectify",
     "hold": "holds",

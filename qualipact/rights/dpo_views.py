@@ -69,6 +69,10 @@ class ResumeForm(forms.Form):
     pass
 
 
+class RetryForm(forms.Form):
+    pass
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(
         label="Internal note",
@@ -108,6 +112,7 @@ FORMS: dict[str, type[forms.Form]] = {
     "extend": ExtendForm,
     "wait": WaitForm,
     "resume": ResumeForm,
+    "retry": RetryForm,
     "note": NoteForm,
     "rectify": RectifyForm,
     "hold": HoldForm,
@@ -200,6 +205,10 @@ def _resume(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
     services.request_resume(request=r, actor=actor)
 
 
+def _retry(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
+    services.request_retry(request=r, actor=actor)
+
+
 def _note(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
     services.request_note_add(request=r, text=data["text"], actor=actor)
 
@@ -233,6 +242,7 @@ ACTIONS: dict[str, Callable[[DataRequest, dict[str, Any], Actor], None]] = {
     "extend": _extend,
     "wait": _wait,
     "resume": _resume,
+    "retry": _retry,
     "note": _note,
     "rectify": _rectify,
     "hold": _hold,

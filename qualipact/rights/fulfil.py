@@ -45,6 +45,9 @@ PURPOSE = services.PURPOSE
 
 
 def request_fulfil(*, request_id: Any) -> DataRequest:
+    """Carry out a verified request. A failure never escapes silently: the request is
+    marked failed (or left for another automatic try when the error is transient and
+    tries remain; then the error is raised again so the task retries)."""
     request = DataRequest.objects.select_related("subject").get(pk=request_id)
     if request.kind == DataRequest.Kind.ERASURE and request.status == DataRequest.Status.COMPLETED:
         _shred_if_left(request)
@@ -54,7 +57,15 @@ def request_fulfil(*, request_id: Any) -> DataRequest:
     handler = _HANDLERS.get(request.kind)
     if handler is None:
         return request  # rectification: a DPO decides
-    return handler(request)
+    try:
+        return handler(request)
+    except Exception as exc:
+        # Only the error's type: its text could quote the person's data.
+        logger.warning("request %s failed: %s", request.pk, services.failure_code_of(exc))
+        failed = services.request_fail(request_id=request.pk, exc=exc)
+        if failed.status == DataRequest.Status.IN_PROGRESS:
+            raise  # transient: the task retries, or the reconciler
+        return failed
 
 
 # -- access and portability ------------------------------------------------------------
@@ -370,6 +381,7 @@ def _rectifiable(label: str, name: str) -> Any:
         declaration is None
         or spec is None
         or spec.blind_index
+        or spec.secret
         or spec.source is Source.DERIVED
         or declaration.subject_field != "subject"
     ):

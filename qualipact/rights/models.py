@@ -28,6 +28,8 @@ class DataRequest(models.Model):
         VERIFYING = "verifying", "Verifying your identity"
         IN_PROGRESS = "in_progress", "In progress"
         WAITING_ON_PERSON = "waiting_on_person", "Waiting for you"
+        # Fulfilment hit a problem on our side; a DPO was told and retries or answers.
+        FAILED = "failed", "Delayed by a problem on our side"
         COMPLETED = "completed", "Completed"
         REFUSED = "refused", "Refused"
 
@@ -55,6 +57,7 @@ class DataRequest(models.Model):
         Status.VERIFYING,
         Status.IN_PROGRESS,
         Status.WAITING_ON_PERSON,
+        Status.FAILED,
     )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -90,6 +93,11 @@ class DataRequest(models.Model):
     verification_code_hash = models.CharField(max_length=64, blank=True)
     verification_expires_at = models.DateTimeField(null=True, blank=True)
     verification_attempts = models.PositiveSmallIntegerField(default=0)
+    # Fulfilment that failed: how often, when it was given up, and a stable code of why
+    # (an error code or class name; never an exception's text, which can quote data).
+    fulfil_attempts = models.PositiveSmallIntegerField(default=0)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,11 +33,17 @@ personal_data(
         "extension_reason": PersonalField(Category.COMMUNICATION, encrypted=True),
         "refusal_reason": PersonalField(Category.COMMUNICATION, encrypted=True),
         "requested_by": PersonalField(Category.IDENTIFIER),
+        # The keyed hash of the emailed one-time code (a credential while it is valid).
+        "verification_code_hash": PersonalField(
+            Category.IDENTIFIER, source=Source.DERIVED, secret=True,
+            erasure=Erasure.ANONYMISE, anonymise_to="",
+        ),
     },
     non_personal=[
         "id", "subject", "kind", "status", "regime", "channel", "received_at", "due_on",
         "extended_due_on", "extension_notified_at", "acknowledged_at", "verified_at",
-        "completed_at", "outcome", "refusal_basis", "verification_code_hash",
+        "completed_at", "outcome", "refusal_basis", "fulfil_attempts", "failed_at",
+        "failure_code",
         "verification_expires_at", "verification_attempts", "created_at", "updated_at",
     ],
 )  # fmt: skip
@@ -67,9 +73,11 @@ personal_data(
     portable=False,
     for_children=True,
     fields={
-        # Sealed under the person's key (rights.exports.export_seal), not a vault field.
-        "sealed": PersonalField(Category.ACCOUNT),
-        "token_hash": PersonalField(Category.IDENTIFIER),
+        # Sealed under the person's key (rights.exports.export_seal), not a vault field: an
+        # earlier copy of their data, handed over only through its own link.
+        "sealed": PersonalField(Category.ACCOUNT, secret=True),
+        # The hash of the single-use download link.
+        "token_hash": PersonalField(Category.IDENTIFIER, secret=True),
     },
     non_personal=[
         "id", "request", "subject", "filename", "sha256", "expires_at", "downloaded_at",

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from qualipact.comms.services import email_queue
@@ -271,6 +271,11 @@ _MESSAGES = {
         "You may complain to a data protection supervisory authority, for example the one "
         "of the country where you live or work.",
     ),
+    "failed": (
+        "Your request is delayed",
+        "A problem on our side stopped your request ({kind}). Our Data Protection Officer "
+        "has been told and will finish it by {due}; you do not need to do anything.",
+    ),
     "extended": (
         "We need more time for your request",
         "Your request ({kind}) needs more time: {note} We now answer by {due}.",
@@ -430,6 +435,116 @@ def request_extend(
     )
     _notify(request, "extended", note=reason.strip())
     return request
+
+
+# Errors worth another automatic try (a busy or restarting database); anything else
+# needs a person.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+MAX_AUTOMATIC_ATTEMPTS = 3
+
+
+def failure_code_of(exc: BaseException) -> str:
+    """A stable code for why fulfilment failed: the domain error's code, or the exception's
+    class name. Never its message, which can quote personal data."""
+    if isinstance(exc, ApplicationError):
+        return exc.code
+    return type(exc).__name__[:64]
+
+
+@transaction.atomic
+def request_fail(*, request_id: Any, exc: BaseException) -> DataRequest:
+    """Record that fulfilling a request failed.
+
+    A transient database error leaves the request in progress for the next automatic try
+    (the task's retry or the reconciler), up to MAX_AUTOMATIC_ATTEMPTS; anything else, or
+    the last try, marks it failed: the DPOs are emailed and the person is told it is
+    delayed (the deadline stands). The DPO retries it (`request_retry`) or answers it.
+    """
+    request = DataRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != DataRequest.Status.IN_PROGRESS:
+        return request
+    request.fulfil_attempts += 1
+    if isinstance(exc, TRANSIENT_ERRORS) and request.fulfil_attempts < MAX_AUTOMATIC_ATTEMPTS:
+        request.save(update_fields=["fulfil_attempts", "updated_at"])
+        return request
+    code = failure_code_of(exc)
+    _status(request, DataRequest.Status.FAILED, None)
+    request.failed_at = timezone.now()
+    request.failure_code = code
+    request.save()
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_FAILED,
+        actor=Actor.system("rights"),
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk), "failure": code, "attempts": request.fulfil_attempts},
+    )
+    _notify(request, "failed")
+    dpos_email(
+        subject_line="A request failed and needs you",
+        body=(
+            f"Fulfilling a request ({request.get_kind_display().lower()}, due "
+            f"{request.effective_due_on}) failed: {code}, after {request.fulfil_attempts} "
+            f"attempt(s).\nOpen it in the DPO queue to retry it or answer it.\n\n"
+            f"Reference: {request.pk}"
+        ),
+    )
+    return request
+
+
+@transaction.atomic
+def request_retry(*, request: DataRequest, actor: Actor) -> DataRequest:
+    """A DPO sends a failed request back to fulfilment."""
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != DataRequest.Status.FAILED:
+        raise ApplicationError("Only a failed request can be retried", {"status": request.status})
+    _status(request, DataRequest.Status.IN_PROGRESS, actor)
+    request.fulfil_attempts = 0
+    request.failure_code = ""
+    request.failed_at = None
+    request.save()
+    audit_log(
+        code=EventCode.RIGHTS_REQUEST_RETRIED,
+        actor=actor,
+        subject_id=request.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(request.pk)},
+    )
+    transaction.on_commit(lambda: _fulfil_later(request.pk))
+    return request
+
+
+def dpo_accounts() -> list[Any]:
+    """Active staff in the DPO group."""
+    from django.contrib.auth import get_user_model
+
+    from qualipact.rights.dpo import DPO_GROUP
+
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
+        .select_related("subject")
+        .distinct()
+    )
+
+
+def dpos_email(*, subject_line: str, body: str) -> int:
+    """Email every DPO (references, kinds and dates only: no personal data of the person
+    concerned). Returns how many were queued."""
+    sent = 0
+    for dpo in dpo_accounts():
+        try:
+            address = dpo.email
+        except VaultError:
+            address = None
+        if not address:
+            continue  # no readable address (an erased staff member): nobody to tell
+        email_queue(
+            subject=dpo.subject, to=str(address), subject_line=subject_line, body=body,
+            kind="service",
+        )  # fmt: skip
+        sent += 1
+    return sent
 
 
 @transaction.atomic

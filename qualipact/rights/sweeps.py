@@ -12,20 +12,16 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.errors import VaultError
 from qualipact.privacy.registry import Retention, registry
 from qualipact.retention.models import LegalHold
-from qualipact.rights.dpo import DPO_GROUP
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
-from qualipact.rights.services import PURPOSE
+from qualipact.rights.services import PURPOSE, dpos_email
 
 logger = logging.getLogger(__name__)
 REMIND_DAYS = 3
@@ -75,15 +71,6 @@ def request_log_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def _dpos() -> list[object]:
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
-        .select_related("subject")
-        .distinct()
-    )
-
-
 def requests_due(*, today: date, days: int = REMIND_DAYS) -> list[DataRequest]:
     """Open requests due within `days` (the extension counted), overdue ones included."""
     limit = today + timedelta(days=days)
@@ -119,22 +106,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
             "Open the DPO queue to act on them.",
         ]
     )
-    sent = 0
-    for dpo in _dpos():
-        try:
-            address = dpo.email  # type: ignore[attr-defined]
-        except VaultError:
-            address = None
-        if not address:
-            continue  # no readable address (an erased staff member): nobody to tell
-        email_queue(
-            subject=dpo.subject,  # type: ignore[attr-defined]
-            to=str(address),
-            subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}",
-            body=body,
-            kind="service",
-        )
-        sent += 1
+    sent = dpos_email(subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}", body=body)
     if sent:
         audit_log(
             code=EventCode.RIGHTS_DEADLINES_REMINDED,

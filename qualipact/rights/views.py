@@ -97,6 +97,12 @@ def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any
             "one of the country where you live or work."
         )
         return result
+    if status == DataRequest.Status.FAILED:
+        lines.append(
+            "A problem on our side delayed this request. Our Data Protection Officer has "
+            f"been told and will finish it by {data_request.effective_due_on}."
+        )
+        return result
     if status == DataRequest.Status.VERIFYING:
         lines.append("Waiting for the code we emailed: nothing happens without it.")
         return result
