@@ -19,3 +19,9 @@ class AccountsConfig(AppConfig):
         from qualipact.privacy import vault
 
         vault.reseal_hook_register("mfa_authenticators", mfa_seeds_reseal)
+
+        # The outbox writes to an account's own addresses only (privacy.recipients).
+        from qualipact.accounts.selectors import account_addresses
+        from qualipact.privacy.recipients import recipient_source_register
+
+        recipient_source_register("accounts", account_addresses)

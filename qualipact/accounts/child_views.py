@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,6 +26,7 @@ from qualipact.accounts.models import User
 from qualipact.accounts.staff import staff_required
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.web.reauth import SensitiveAction, sensitive_action
 
 GET_POST = ["GET", "HEAD", "POST"]
 DELETE_LABEL = "Delete my child's account and all its data"
@@ -122,7 +122,7 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 
 @never_cache
 @login_required
-@reauthentication_required
+@sensitive_action(SensitiveAction.EMAIL_CHANGE)
 @require_http_methods(["POST"])
 def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     child = _child_or_404(request, child_id)
@@ -174,7 +174,7 @@ def _confirmed_action(request: HttpRequest, child_id: uuid.UUID, *, withdraw: bo
 
 @never_cache
 @login_required
-@reauthentication_required
+@sensitive_action(SensitiveAction.CHILD_DELETION)
 @require_http_methods(["POST"])
 def child_delete(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     return _confirmed_action(request, child_id, withdraw=False)
@@ -182,7 +182,7 @@ def child_delete(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 
 @never_cache
 @login_required
-@reauthentication_required
+@sensitive_action(SensitiveAction.CHILD_DELETION)
 @require_http_methods(["POST"])
 def child_withdraw(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     return _confirmed_action(request, child_id, withdraw=True)

@@ -415,8 +415,10 @@ def preferences_update(
 def account_delete(*, user: User, actor: Actor) -> None:
     """Delete the account and everything the registry holds for the person, then shred the key.
 
-    Every session ends first; the erasure is the spine's, so it is idempotent and audited.
-    The accounts of children this person consented for as a parent are deleted too.
+    Every session ends first; the erasure is the spine's, so it is idempotent, audited and
+    keeps what a legal hold covers (the key is then kept too). An account row a hold keeps
+    can no longer be used: it is deactivated. The accounts of children this person
+    consented for as a parent are deleted too (their own holds apply to them).
     """
     from qualipact.accounts.children import children_of, parental_consent_withdraw
     from qualipact.accounts.sessions import sessions_end_all
@@ -434,4 +436,6 @@ def account_delete(*, user: User, actor: Actor) -> None:
             subject_id=subject.pk,
             purpose="data_subject_rights",
         )
-        subject_erase(subject=subject, actor=actor)
+        receipt = subject_erase(subject=subject, actor=actor)
+        if not receipt.complete:
+            User.objects.filter(subject=subject).update(is_active=False, updated_at=timezone.now())

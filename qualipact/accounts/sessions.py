@@ -27,6 +27,7 @@ from qualipact.accounts.models import AccountSession, User
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.errors import ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.registry import Retention, registry
@@ -236,7 +237,7 @@ def sessions_sweep(*, now: datetime | None = None) -> int:
     """Delete session records not seen for longer than their declared retention (90 days)."""
     now = now or timezone.now()
     # Django's own rows expired long before (SESSION_ABSOLUTE_SECONDS): only ours remain.
-    count = _expired(AccountSession, now).delete()[1].get(AccountSession._meta.label, 0)
+    count = rows_erase(_expired(AccountSession, now)).get(AccountSession._meta.label, 0)
     if count:
         audit_log(
             code=EventCode.ACCOUNT_SESSIONS_SWEPT,
@@ -253,7 +254,7 @@ def lockout_records_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        count += _expired(model, now).delete()[1].get(model._meta.label, 0)
+        count += rows_erase(_expired(model, now)).get(model._meta.label, 0)
     if count:
         audit_log(
             code=EventCode.LOCKOUT_RECORDS_SWEPT,

@@ -23,6 +23,7 @@ from qualipact.accounts.models import Preferences, User
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.ratelimit import rate_limit_exceeded
+from qualipact.web.reauth import SensitiveAction, sensitive_action
 
 GET_POST = ["GET", "HEAD", "POST"]
 
@@ -196,7 +197,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@reauthentication_required
+@sensitive_action(SensitiveAction.EMAIL_CHANGE, on_get=True)
 @require_http_methods(GET_POST)
 def email_change(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -259,7 +260,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@reauthentication_required
+@sensitive_action(SensitiveAction.ACCOUNT_DELETION, on_get=True)
 @require_http_methods(GET_POST)
 def delete_account(request: HttpRequest) -> HttpResponse:
     user = _user(request)

@@ -36,6 +36,7 @@ from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.enforcement import purpose_decide
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, SubjectShredded
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.recipients import address_belongs_to
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,12 @@ def email_queue(
             f"Email to subject {subject.pk} for purpose '{purpose}' is refused: "
             + ", ".join(reasons),
             {"purpose": purpose, "reasons": list(reasons)},
+        )
+    if not address_belongs_to(subject, to):
+        # A message about a person goes to their own address only, whatever a form or an
+        # API was given (privacy.recipients).
+        raise ApplicationError(
+            "The recipient is not an address of this person", {"to": "not_the_persons"}
         )
     email = OutboundEmail(
         subject=subject,

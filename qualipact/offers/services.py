@@ -27,6 +27,7 @@ from qualipact.offers.privacy import (
 )
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.enforcement import purpose_require
+from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 
@@ -225,7 +226,7 @@ def location_record_from_browser(
 @transaction.atomic
 def location_forget(*, subject: DataSubject, actor: Actor) -> int:
     """Delete every location we hold of the person. Always allowed: it only removes data."""
-    deleted, _ = LocationFix.objects.filter(subject=subject).delete()
+    deleted = rows_erase(LocationFix.objects.filter(subject=subject))[LocationFix._meta.label]
     audit_log(
         code=EventCode.LOCATION_FORGOTTEN,
         actor=actor,
@@ -274,7 +275,9 @@ def offers_personal_data_sweep(*, now: datetime.datetime | None = None) -> dict[
         "browsing_events_withdrawn": _without_current_grant(BrowsingEvent, PERSONALISED_OFFERS),
         "location_fixes_withdrawn": _without_current_grant(LocationFix, LOCATION_FEATURES),
     }
-    counts = {name: queryset.delete()[0] for name, queryset in swept.items()}
+    counts = {
+        name: rows_erase(queryset)[queryset.model._meta.label] for name, queryset in swept.items()
+    }
     if any(counts.values()):
         audit_log(
             code=EventCode.OFFERS_PERSONAL_DATA_SWEPT,

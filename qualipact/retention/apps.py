@@ -6,3 +6,10 @@ class RetentionConfig(AppConfig):
     label = "retention"
     verbose_name = "Retention and legal holds"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from qualipact.privacy.erasure import hold_source_register
+        from qualipact.retention.services import LegalHoldSource
+
+        # Every erasure and sweep keeps what an active legal hold covers.
+        hold_source_register("legal_holds", LegalHoldSource())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,3 +63,27 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
 
 def legal_holds_active(subject: DataSubject) -> list[LegalHold]:
     return list(LegalHold.objects.filter(subject=subject, lifted_at__isnull=True))
+
+
+class LegalHoldSource:
+    """The erasure primitive's view of legal holds (registered by RetentionConfig.ready)."""
+
+    def kept(self, subject_id: UUID) -> dict[str, str]:
+        holds = LegalHold.objects.filter(subject_id=subject_id, lifted_at__isnull=True)
+        kept: dict[str, str] = {}
+        for declaration in registry.subject_declarations():
+            for hold in holds:
+                if hold.covers(declaration.label):
+                    kept[declaration.label] = hold.get_basis_display()
+                    break
+        return kept
+
+    def held_subjects(self, label: str) -> list[UUID]:
+        # Active holds are few; models_held is a JSON list, which SQLite cannot search.
+        return [
+            hold.subject_id
+            for hold in LegalHold.objects.filter(lifted_at__isnull=True).only(
+                "subject_id", "models_held"
+            )
+            if hold.covers(label)
+        ]

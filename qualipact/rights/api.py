@@ -25,8 +25,10 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.rights import dpo, services
+from qualipact.rights.forms import SENSITIVE_KINDS
 from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.web.reauth import SensitiveAction, sensitive_action_check
 
 KINDS = ", ".join(DataRequest.Kind.values)
 REGIMES = ", ".join(DataRequest.Regime.values)
@@ -88,6 +90,13 @@ class RequestIn(Schema):
         ),
     )
     regime: str = Field(default="gdpr", description=f"One of: {REGIMES}")
+    confirm: bool = Field(
+        default=False,
+        description=(
+            "Required true for erasure, access and portability, which also need a recent "
+            "re-authentication (POST /accounts/reauthenticate/ within 5 minutes)"
+        ),
+    )
 
 
 def _own(subject: DataSubject) -> Any:
@@ -104,6 +113,13 @@ def my_requests(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/requests", response={201: RequestOut}, summary="Make a request about my data")
 def my_request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[str, Any]]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
+    if payload.kind in SENSITIVE_KINDS:
+        action = (
+            SensitiveAction.ERASURE
+            if payload.kind == DataRequest.Kind.ERASURE
+            else SensitiveAction.EXPORT
+        )
+        sensitive_action_check(request, action, confirmed=payload.confirm)
     created = services.request_submit(
         subject=subject,
         kind=payload.kind,

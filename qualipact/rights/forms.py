@@ -15,6 +15,15 @@ ERASURE_CONFIRMATION = (
     "I understand: my data is erased for good, my account (if I have one) is deleted, "
     "and this cannot be undone"
 )
+EXPORT_CONFIRMATION = (
+    "I understand: a copy of all my data is prepared, and a link to download it, once, "
+    "is emailed to me"
+)
+# Kinds that cannot be undone or that hand out the person's data: a recent sign-in
+# (qualipact.web.reauth) and an explicit confirmation, on every channel.
+SENSITIVE_KINDS = frozenset(
+    {DataRequest.Kind.ERASURE, DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY}
+)
 OBJECTABLE = [
     (code, purpose.label)
     for code, purpose in PURPOSES.items()
@@ -73,6 +82,7 @@ class RequestForm(forms.Form):
         help_text="Your request is then answered under the CCPA: within 45 days.",
     )
     confirm_erasure = forms.BooleanField(label=ERASURE_CONFIRMATION, required=False)
+    confirm_export = forms.BooleanField(label=EXPORT_CONFIRMATION, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -86,6 +96,9 @@ class RequestForm(forms.Form):
             self.add_error("purpose", "Choose the use you object to.")
         if kind == DataRequest.Kind.ERASURE and not data.get("confirm_erasure"):
             self.add_error("confirm_erasure", "Tick the box to confirm the erasure.")
+        exports = (DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY)
+        if kind in exports and not data.get("confirm_export"):
+            self.add_error("confirm_export", "Tick the box to confirm you want a copy.")
         if data.get("endpoint") and kind != DataRequest.Kind.PORTABILITY:
             self.add_error("endpoint", "A direct transfer is only for a portability request.")
         return data

@@ -27,13 +27,12 @@ from qualipact.consent.selectors import token_hash
 from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.erasure import rows_without_holds
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.registry import Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
-from qualipact.retention.models import LegalHold
-from qualipact.retention.services import legal_holds_active
 from qualipact.rights import services
 from qualipact.rights.exports import ExportKind, export_build, export_seal
 from qualipact.rights.models import DataRequest, ExportFile
@@ -159,8 +158,9 @@ def export_download(*, token: str) -> tuple[ExportFile, bytes]:
 @transaction.atomic
 def exports_sweep() -> int:
     """Delete export files past their 7 days (the row stays as the log of the request)."""
-    expired = ExportFile.objects.filter(
-        deleted_at__isnull=True, expires_at__lt=timezone.now()
+    # A legal hold on the person keeps their export files too (the erasure primitive).
+    expired = rows_without_holds(
+        ExportFile.objects.filter(deleted_at__isnull=True, expires_at__lt=timezone.now())
     ).select_for_update()
     count = 0
     for export in expired:
@@ -181,17 +181,6 @@ def exports_sweep() -> int:
 # -- erasure ---------------------------------------------------------------------------
 
 
-def held_models(holds: list[LegalHold]) -> dict[str, str]:
-    """Model label -> why it is kept, for every declared model an active hold covers."""
-    kept: dict[str, str] = {}
-    for declaration in registry.subject_declarations():
-        for hold in holds:
-            if hold.covers(declaration.label):
-                kept[declaration.label] = hold.get_basis_display()
-                break
-    return kept
-
-
 def kept_categories(kept: dict[str, str]) -> dict[str, str]:
     """Data category -> why it is kept, over the fields of the models a hold keeps."""
     by_label = {d.label: d for d in registry.subject_declarations()}
@@ -208,7 +197,6 @@ def _erase(request: DataRequest) -> DataRequest:
         request = DataRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != DataRequest.Status.IN_PROGRESS:
             return request
-        keep = held_models(legal_holds_active(request.subject))
         # The receipt goes out after the commit and before the key shred that
         # subject_erase schedules: a worker that dies in the shred has sent it already (a
         # re-run only finishes the shred; the address is gone with the key by then).
@@ -218,7 +206,8 @@ def _erase(request: DataRequest) -> DataRequest:
                 lambda: _send_receipt(address, receipt_body[0]) if receipt_body else None
             )
         # The request log itself stays (cleared of what the person wrote), as the law asks.
-        receipt = subject_erase(subject=request.subject, actor=ACTOR, keep=keep)
+        # subject_erase keeps what an active legal hold covers, with the hold's reason.
+        receipt = subject_erase(subject=request.subject, actor=ACTOR)
         outcome = {
             "erased": sorted(receipt.models),
             "kept": receipt.kept,
@@ -300,8 +289,7 @@ def erasure_resume(*, subject: DataSubject, actor: Actor) -> list[DataRequest]:
     )
     for request in pending:
         with transaction.atomic():
-            keep = held_models(legal_holds_active(subject))
-            receipt = subject_erase(subject=subject, actor=actor, keep=keep)
+            receipt = subject_erase(subject=subject, actor=actor)
             request.outcome = {
                 **request.outcome,
                 "erased": sorted(set(request.outcome.get("erased", [])) | set(receipt.models)),

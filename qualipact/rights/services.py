@@ -36,6 +36,8 @@ CODE_MINUTES = 30
 CODE_ATTEMPTS = 5
 TICKET_SALT = "qualipact.rights.ticket"
 TICKET_MAX_AGE = CODE_MINUTES * 60
+# In `details` of a request by email only: the address that asked (set by the service).
+ADDRESS_KEY = "email"
 
 
 class InvalidVerification(ApplicationError):
@@ -98,8 +100,8 @@ def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
         from qualipact.rights.transfer import endpoint_check
 
         clean["endpoint"] = endpoint_check(str(details["endpoint"]))
-    if details.get("email"):
-        clean["email"] = str(details["email"])
+    # Never an address: where the person is written to is decided by who they are
+    # (contact_address), not by anything they or anyone else types in `details`.
     return clean
 
 
@@ -173,14 +175,20 @@ def request_by_email(
         kind=kind,
         channel=DataRequest.Channel.EMAIL,
         actor=Actor.system("rights-by-email"),
-        details={**clean, "email": email.strip()},
+        details=clean,
         regime=regime,
         verified=False,
     )
+    # The address that asked, known to be this person's (it found them), is where the
+    # code, and after it every message about the request, goes.
+    details = {**clean, ADDRESS_KEY: email.strip()}
+    request.details = json.dumps(details)
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.verification_code_hash = _code_hash(request.pk, code)
     request.verification_expires_at = timezone.now() + timedelta(minutes=CODE_MINUTES)
-    request.save(update_fields=["verification_code_hash", "verification_expires_at", "updated_at"])
+    request.save(
+        update_fields=["details", "verification_code_hash", "verification_expires_at", "updated_at"]
+    )
     email_queue(
         subject=subject,
         to=email.strip(),
@@ -284,10 +292,12 @@ _MESSAGES = {
 
 
 def contact_address(request: DataRequest) -> str | None:
-    """Where to write about the request: the address it came from, or the account's."""
+    """Where to write about the request: the address that proved itself with the emailed
+    code, or the account's (of the parent, for a parent's request). The outbox refuses any
+    address that is not the person's own (privacy.recipients)."""
     details = details_of(request)
-    if details.get("email"):
-        return str(details["email"])
+    if request.channel == DataRequest.Channel.EMAIL and details.get(ADDRESS_KEY):
+        return str(details[ADDRESS_KEY])
     account = getattr(request.requested_by or request.subject, "account", None)
     try:
         return str(account.email) if account is not None else None

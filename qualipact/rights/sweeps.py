@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.erasure import rows_erase, rows_without_holds
 from qualipact.privacy.registry import Retention, registry
-from qualipact.retention.models import LegalHold
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
 from qualipact.rights.services import PURPOSE, dpos_email
 
@@ -46,14 +46,9 @@ def request_log_sweep(*, now: datetime | None = None) -> dict[str, int]:
     expired = DataRequest.objects.filter(**{f"{rule.after}__lt": now - rule.period}).exclude(
         status__in=DataRequest.OPEN_STATUSES
     )
-    held = [
-        hold.subject_id
-        for hold in LegalHold.objects.filter(lifted_at__isnull=True)
-        if hold.covers(DataRequest._meta.label)
-    ]
-    if held:
-        expired = expired.exclude(subject_id__in=held)
-    _, per_model = expired.delete()
+    held = expired.count() - rows_without_holds(expired).count()
+    # The erasure primitive keeps the requests of people under a legal hold.
+    per_model = rows_erase(expired)
     counts = {
         "requests": per_model.get(DataRequest._meta.label, 0),
         "notes": per_model.get(RequestNote._meta.label, 0),
@@ -64,7 +59,7 @@ def request_log_sweep(*, now: datetime | None = None) -> dict[str, int]:
             code=EventCode.RIGHTS_REQUEST_LOG_SWEPT,
             actor=Actor.system("request_log_sweep"),
             purpose=PURPOSE,
-            data={**counts, "held_back": len(held)},
+            data={**counts, "held_back": held},
         )
     if counts["requests"]:
         logger.info("request log sweep deleted %(requests)d requests", counts)

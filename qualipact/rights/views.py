@@ -12,7 +12,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -29,9 +28,16 @@ from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.rights import fulfil, services
-from qualipact.rights.forms import CodeForm, EmailRequestForm, ReceiptForm, RequestForm
+from qualipact.rights.forms import (
+    SENSITIVE_KINDS,
+    CodeForm,
+    EmailRequestForm,
+    ReceiptForm,
+    RequestForm,
+)
 from qualipact.rights.models import DataRequest
 from qualipact.web.ratelimit import rate_limit_exceeded
+from qualipact.web.reauth import SensitiveAction, sensitive_action
 
 logger = logging.getLogger(__name__)
 GET_POST = ["GET", "HEAD", "POST"]
@@ -47,9 +53,9 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _erasure_post(request: HttpRequest) -> bool:
-    """Erasure asks for the password again (allauth replays the form afterwards)."""
-    return request.method == "POST" and request.POST.get("kind") == DataRequest.Kind.ERASURE
+def _sensitive_post(request: HttpRequest) -> bool:
+    """Erasure and exports ask the person to confirm it is them (the form is replayed)."""
+    return request.method == "POST" and request.POST.get("kind") in SENSITIVE_KINDS
 
 
 def _rate_limited(scope: str, request: HttpRequest, *, limit: int) -> bool:
@@ -195,7 +201,7 @@ def _not_theirs(
 
 @never_cache
 @login_required
-@reauthentication_required(enabled=_erasure_post)
+@sensitive_action(SensitiveAction.ERASURE, SensitiveAction.EXPORT, when=_sensitive_post)
 @require_http_methods(GET_POST)
 def mine(request: HttpRequest) -> HttpResponse:
     """The person's requests, and a form to make a new one."""
@@ -252,7 +258,7 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 @never_cache
 @login_required
-@reauthentication_required(enabled=_erasure_post)
+@sensitive_action(SensitiveAction.ERASURE, SensitiveAction.EXPORT, when=_sensitive_post)
 @require_http_methods(GET_POST)
 def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     """A parent's request about the account of a child linked to them."""

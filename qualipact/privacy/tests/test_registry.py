@@ -26,7 +26,7 @@ def declare_inquiry(target: Registry, **overrides) -> None:
     fields = {
         "name": PersonalField(Category.IDENTITY, encrypted=True),
         "email": PersonalField(Category.CONTACT, encrypted=True),
-        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True),
+        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True, secret=True),
         "phone": PersonalField(Category.CONTACT, encrypted=True),
         "postal_address": PersonalField(Category.CONTACT, encrypted=True),
         "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
@@ -173,7 +173,7 @@ def test_it_refuses_to_anonymise_an_encrypted_or_blind_indexed_field():
                 Category.COMMUNICATION, encrypted=True, erasure=Erasure.ANONYMISE
             ),
             "email_index": PersonalField(
-                Category.IDENTIFIER, blind_index=True, erasure=Erasure.ANONYMISE
+                Category.IDENTIFIER, blind_index=True, secret=True, erasure=Erasure.ANONYMISE
             ),
         },
     )
@@ -253,3 +253,13 @@ def test_fields_are_not_for_children_unless_declared_so():
     fresh = Registry()
     declare_inquiry(fresh, for_children=True)
     assert all(spec.for_children for spec in fresh.get(Inquiry).fields.values())
+
+
+def test_it_refuses_a_blind_index_not_declared_secret():
+    fresh = Registry()
+    declare_inquiry(
+        fresh, fields={"email_index": PersonalField(Category.IDENTIFIER, blind_index=True)}
+    )
+    assert "Inquiry.email_index: a blind index is a secret; declare secret=True" in problems_of(
+        fresh
+    )

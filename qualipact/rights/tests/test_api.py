@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from conftest import PASSWORD, submit_persona
+from conftest import PASSWORD, reauthenticate, submit_persona
 from qualipact.accounts.services import account_create
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.audit import EventCode
@@ -43,6 +43,8 @@ def assert_error(response, status, code):
 @pytest.fixture
 def alice_client(client, alice_account):
     client.force_login(alice_account)
+    # Exports and erasure need a recent re-authentication (qualipact.web.reauth).
+    reauthenticate(client)
     return client
 
 
@@ -77,7 +79,7 @@ def test_it_takes_a_request_and_gives_it_back(alice_client, alice_account):
     assert body["details"] == {"purpose": "marketing"}
     assert body["status"] == "in_progress"
     assert alice_client.get(f"{MINE}/{request.pk}").json()["id"] == str(request.pk)
-    response = post(alice_client, MINE, {"kind": "access", "regime": "ccpa"})
+    response = post(alice_client, MINE, {"kind": "access", "regime": "ccpa", "confirm": True})
     assert response.status_code == 201
     assert response.json()["due_on"] == (timezone.localdate() + timedelta(days=45)).isoformat()
 
@@ -86,7 +88,7 @@ def test_it_takes_a_request_and_gives_it_back(alice_client, alice_account):
     ("payload", "detail"),
     [
         ({"kind": "everything"}, {"kind": "unknown"}),
-        ({"kind": "access", "regime": "mars"}, {"regime": "unknown"}),
+        ({"kind": "access", "regime": "mars", "confirm": True}, {"regime": "unknown"}),
         ({"kind": "objection", "details": {"purpose": "contract"}}, {"purpose": "not_objectable"}),
         ({"kind": "rectification", "details": {"correction": " "}}, {"correction": "empty"}),
     ],

@@ -49,7 +49,8 @@ def test_it_leaves_nothing_of_an_erased_person_readable(client, smtp, settings, 
     )
 
     # An export made before the erasure, still waiting to be downloaded.
-    assert client.post(MINE, {"kind": "access"}).status_code == 200
+    reauthenticate(client)
+    assert client.post(MINE, {"kind": "access", "confirm_export": "on"}).status_code == 200
     export = ExportFile.objects.get()
     sealed = bytes(export.sealed)
     opened = export_open(subject=alice.subject, sealed=sealed, export_id=export.pk)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
-from conftest import PASSWORD, PERSONAS, account_for, submit_persona
+from conftest import PASSWORD, PERSONAS, account_for, reauthenticate, submit_persona
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.rights.models import DataRequest, ExportFile
@@ -129,6 +129,7 @@ def web(client, smtp, settings, django_capture_on_commit_callbacks):
     submit_persona("bob")
     response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert response.status_code == 302
+    reauthenticate(client)  # an export needs a recent re-authentication
 
     def post(url, data):
         with django_capture_on_commit_callbacks(execute=True):
@@ -145,7 +146,9 @@ def download_link(smtp) -> str:
 
 
 def test_it_sends_the_persons_data_and_nobody_elses_to_the_endpoint(web, receiver):
-    response = web.post(MINE, {"kind": "portability", "endpoint": receiver.url})
+    response = web.post(
+        MINE, {"kind": "portability", "confirm_export": "on", "endpoint": receiver.url}
+    )
     assert response.status_code == 200, response.text
     assert len(receiver.received) == 1
     received = receiver.received[0]
@@ -170,7 +173,7 @@ def test_it_sends_the_persons_data_and_nobody_elses_to_the_endpoint(web, receive
 
 def test_it_refuses_an_http_endpoint_when_the_request_is_made(web, receiver):
     plain = receiver.url.replace("https://", "http://")
-    response = web.post(MINE, {"kind": "portability", "endpoint": plain})
+    response = web.post(MINE, {"kind": "portability", "confirm_export": "on", "endpoint": plain})
     assert response.status_code == 400
     assert "Give the receiving provider&#x27;s https:// address" in response.text
     assert not DataRequest.objects.exists()
@@ -179,7 +182,9 @@ def test_it_refuses_an_http_endpoint_when_the_request_is_made(web, receiver):
 
 def test_it_refuses_a_private_address_unless_allowed(web, receiver, settings):
     settings.RIGHTS_TRANSFER_ALLOW_PRIVATE = False
-    response = web.post(MINE, {"kind": "portability", "endpoint": receiver.url})
+    response = web.post(
+        MINE, {"kind": "portability", "confirm_export": "on", "endpoint": receiver.url}
+    )
     assert response.status_code == 400
     assert "The receiving provider&#x27;s address is not a public one" in response.text
     assert not DataRequest.objects.exists()
@@ -188,7 +193,9 @@ def test_it_refuses_a_private_address_unless_allowed(web, receiver, settings):
 
 def test_it_completes_with_the_file_link_when_the_receiver_fails(web, receiver):
     receiver.status = 500
-    response = web.post(MINE, {"kind": "portability", "endpoint": receiver.url})
+    response = web.post(
+        MINE, {"kind": "portability", "confirm_export": "on", "endpoint": receiver.url}
+    )
     assert response.status_code == 200
     assert len(receiver.received) == 1
     data_request = DataRequest.objects.get()

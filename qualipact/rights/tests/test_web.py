@@ -39,18 +39,6 @@ DOWNLOAD = re.compile(r"/rights/download/([A-Za-z0-9_-]+)/")
 NOT_VALID = "The code is not valid: it may be wrong, expired or used up. Nothing was changed."
 
 
-@pytest.fixture
-def web(client, smtp, settings, django_capture_on_commit_callbacks):
-    """POST through the pages; what the commit schedules (fulfilment, emails) runs at once."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-
-    def post(url, data, *, by=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            return (by or client).post(url, data)
-
-    return SimpleNamespace(post=post, client=client, smtp=smtp)
-
-
 def bodies(smtp) -> list[str]:
     return [m.get_payload(decode=True).decode() for m in smtp.messages]
 
@@ -118,7 +106,8 @@ def test_it_links_the_account_page_and_points_to_self_service_corrections(client
 def test_it_gives_a_signed_in_person_their_data_once_through_the_emailed_link(web):
     alice = signed_in(web.client)
     submit_persona("alice")
-    response = web.post(MINE, {"kind": "access"})
+    reauthenticate(web.client)
+    response = web.post(MINE, {"kind": "access", "confirm_export": "on"})
     assert response.status_code == 200, response.text
     assert "data-submitted" in response.text
     data_request = DataRequest.objects.get()
@@ -155,7 +144,8 @@ def test_it_gives_a_signed_in_person_their_data_once_through_the_emailed_link(we
 
 def test_it_refuses_an_expired_download_link_clearly(web):
     signed_in(web.client)
-    web.post(MINE, {"kind": "portability"})
+    reauthenticate(web.client)
+    web.post(MINE, {"kind": "portability", "confirm_export": "on"})
     token = next(
         m.group(1) for body in sent_to(web.smtp, PERSONAS["alice"]["email"])
         if (m := DOWNLOAD.search(body))
@@ -350,8 +340,8 @@ def emailed_code(web, email: str = PERSONAS["alice"]["email"]) -> str:
 
 
 KINDS = [
-    ("access", {}, "completed"),
-    ("portability", {}, "completed"),
+    ("access", {"confirm_export": "on"}, "completed"),
+    ("portability", {"confirm_export": "on"}, "completed"),
     ("rectification", {"wrong": "My phone", "should_be": "+44 20 7946 0000"}, "in_progress"),
     ("erasure", {"confirm_erasure": "on"}, "completed"),
     ("restriction", {}, "completed"),
@@ -403,7 +393,7 @@ def test_it_does_nothing_while_the_code_is_not_entered(web, settings):
 
 def test_it_gives_an_unknown_address_the_same_page_and_no_email(web):
     submit_persona("alice")
-    ticket = ask_by_email(web, "access", email="nobody@example.com")
+    ticket = ask_by_email(web, "access", email="nobody@example.com", confirm_export="on")
     assert not DataRequest.objects.exists()
     assert sent_to(web.smtp, "nobody@example.com") == []
     response = web.post(VERIFY, {"ticket": ticket, "code": "123456"})
@@ -444,7 +434,7 @@ def test_it_refuses_an_expired_code(web):
 
 def test_it_refuses_an_expired_ticket(web, monkeypatch):
     submit_persona("alice")
-    ticket = ask_by_email(web, "access")
+    ticket = ask_by_email(web, "access", confirm_export="on")
     later = timezone.now().timestamp() + 31 * 60
     monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: later))
     response = web.post(VERIFY, {"ticket": ticket, "code": emailed_code(web)})
@@ -475,9 +465,11 @@ def test_it_limits_how_often_one_address_sends_the_forms(web, settings):
     settings.RIGHTS_REQUEST_RATE_LIMIT = 2
     settings.RIGHTS_VERIFY_RATE_LIMIT = 2
     submit_persona("alice")
-    ticket = ask_by_email(web, "access")
-    ask_by_email(web, "access")
-    response = web.post(BY_EMAIL, {"email": PERSONAS["alice"]["email"], "kind": "access"})
+    ticket = ask_by_email(web, "access", confirm_export="on")
+    ask_by_email(web, "access", confirm_export="on")
+    response = web.post(
+        BY_EMAIL, {"email": PERSONAS["alice"]["email"], "kind": "access", "confirm_export": "on"}
+    )
     assert response.status_code == 429 and response.cookies == {}
     assert DataRequest.objects.count() == 2
     for _ in range(2):
@@ -529,7 +521,8 @@ def test_it_lets_a_parent_make_a_request_for_a_linked_child(web):
     assert f'href="{url}"' in listing
     assert web.client.get(url).status_code == 200
 
-    response = web.post(url, {"kind": "access"})
+    reauthenticate(web.client)  # an export needs a recent re-authentication
+    response = web.post(url, {"kind": "access", "confirm_export": "on"})
     assert response.status_code == 200, response.text
     data_request = DataRequest.objects.get()
     assert data_request.subject_id == child.subject_id
@@ -544,6 +537,7 @@ def test_it_lets_a_parent_make_a_request_for_a_linked_child(web):
 
 def test_it_refuses_and_audits_a_request_for_anyone_but_a_linked_child(web):
     parent = signed_in(web.client, "alice")
+    reauthenticate(web.client)
     bob = account_for("bob")
     unlinked = child_sign_up(username="lee", email="lee.child@example.org")
     tries = [
