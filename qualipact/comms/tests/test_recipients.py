@@ -12,6 +12,9 @@ from qualipact.accounts.services import account_email_change_request
 from qualipact.accounts.tests.test_children import child_sign_up
 from qualipact.comms.models import OutboundEmail
 from qualipact.comms.services import email_queue
+from qualipact.consent.models import Channel
+from qualipact.consent.services import consent_grant
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -38,6 +41,12 @@ def queue(subject, to, kind="service"):
 def test_it_refuses_to_write_about_a_person_to_an_address_that_is_not_theirs(kind, stranger):
     submit_persona("bob")  # a known address, but another person's
     alice = account_for("alice")
+    consent_grant(  # so that only the address can be what is refused
+        subject=alice.subject,
+        purpose="marketing",
+        channel=Channel.PREFERENCE_CENTRE,
+        actor=Actor.subject(alice.subject_id),
+    )
     with pytest.raises(ApplicationError) as refused:
         queue(alice.subject, stranger, kind)
     assert refused.value.extra == {"to": "not_the_persons"}

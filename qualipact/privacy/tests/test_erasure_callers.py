@@ -46,6 +46,7 @@ OTHER_DELETES = {
         "the person's own change of the topics they chose, not an erasure"
     ),
     "qualipact.privacy.vault:key_destroy": "the key shred, reached only through the primitive",
+    "qualipact.web.submissions:submitted_once": "a cache entry: a form submission's keyed hash",
 }
 
 
