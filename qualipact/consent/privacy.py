@@ -46,8 +46,18 @@ personal_data(
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
-    retention=Retention(after="expires_at", period=timedelta(days=1)),
+    # An opt-out link must work as long as the mail it came in can be read: every mailing
+    # reuses a person's bulk link and touches it, so it is kept three years after the
+    # last mail that carried it (the ledger's own horizon), or until the person is erased.
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
     portable=False,
-    fields={"token_hash": PersonalField(Category.IDENTIFIER)},
-    non_personal=["id", "subject", "expires_at", "created_at", "updated_at"],
+    fields={
+        "token_hash": PersonalField(Category.IDENTIFIER),
+        "token": PersonalField(Category.IDENTIFIER, encrypted=True),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True),
+        "grants_until": PersonalField(Category.CONSENT),
+        "granted_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "subject", "created_at", "updated_at"],
 )

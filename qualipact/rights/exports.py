@@ -21,11 +21,9 @@ person shreds that key, so stored exports die with them.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
-import re
 import uuid
 import zipfile
 from collections import defaultdict
@@ -48,6 +46,7 @@ from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis
 from qualipact.privacy.registry import Category, ResolvedField, Source, registry
 from qualipact.privacy.selectors import CollectedField, subject_collect
+from qualipact.privacy.spreadsheets import CsvWriter
 from qualipact.rights.schema import SCHEMA_ID, SCHEMA_VERSION, export_schema
 
 ExportKind = Literal["access", "portability"]
@@ -415,30 +414,13 @@ def _schema_bytes() -> bytes:
     return json.dumps(export_schema(), ensure_ascii=False, indent=2).encode()
 
 
-# A cell a spreadsheet would run as a formula; plain numbers and phone numbers are left alone.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"[+-]?[\d .,()/-]+")
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def _csv_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
     buffers: dict[str, tuple[io.StringIO, Any]] = {}
     for record in records:
         if record["model"] not in buffers:
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
+            # Every cell through the one CSV writer: no cell is ever a formula.
+            writer = CsvWriter(buffer)
             writer.writerow(CSV_COLUMNS)
             buffers[record["model"]] = (buffer, writer)
         _, writer = buffers[record["model"]]
@@ -450,7 +432,7 @@ def _csv_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
                 [
                     record["id"],
                     entry["field"],
-                    _csv_cell(value),
+                    value,
                     entry["category"],
                     "; ".join(entry["purposes"]),
                     entry["legal_basis"],

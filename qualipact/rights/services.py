@@ -190,7 +190,7 @@ def request_by_email(
             f"Your code is {code}. It works for {CODE_MINUTES} minutes.\n"
             "If it was not you, ignore this message: nothing happens without the code."
         ),
-        kind="service",
+        purpose="data_subject_rights",
     )
     return signing.dumps({"r": str(request.pk), "n": secrets.token_hex(8)}, salt=TICKET_SALT)
 
@@ -308,7 +308,7 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
             note=note,
         )
         + f"\n\nReference: {request.pk}",
-        kind="service",
+        purpose="data_subject_rights",
     )
 
 

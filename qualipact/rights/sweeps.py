@@ -132,7 +132,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
             to=str(address),
             subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}",
             body=body,
-            kind="service",
+            purpose="legal_compliance",
         )
         sent += 1
     if sent:
