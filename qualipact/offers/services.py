@@ -34,6 +34,8 @@ PERSONALISED_OFFERS = "personalised_offers"
 LOCATION_FEATURES = "location_features"
 # At most this many stated interests per person (the catalogue has a handful of topics).
 MAX_TOPICS = 20
+
+
 class InvalidTopics(ApplicationError):
     code = "invalid_topics"
 

@@ -136,7 +136,7 @@ def _page_action(request: HttpRequest, page: PersonPage) -> None:
         _require_fresh(page)
         form = TopicPreferencesForm(request.POST, topics=selectors.topics_all())
         if not form.is_valid():
-            raise services.InvalidTopics("Please choose topics from the list", {"topics": "invalid"})
+            raise services.InvalidTopics("Choose topics from the list", {"topics": "invalid"})
         services.topic_preferences_set(
             subject=subject, topics=form.cleaned_data["topics"], actor=actor
         )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from conftest import PERSONAS, deliver_queued
 from qualipact.comms import newsletters
 from qualipact.comms.models import Newsletter, NewsletterSignup
-from qualipact.comms.tests.test_newsletters import SITE, subscribe, unfolded
+from qualipact.comms.tests.test_newsletters import SITE, unfolded
 from qualipact.consent.models import Channel
 from qualipact.consent.selectors import consent_wording_current
 from qualipact.consent.services import consent_grant, consent_withdraw, objection_record

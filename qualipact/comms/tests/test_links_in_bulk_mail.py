@@ -166,7 +166,8 @@ def test_a_fresh_link_goes_to_the_newsletters_address_and_grants_once(
 
     # After its day it still withdraws, as every opt-out must.
     later(monkeypatch, days=400)
-    assert reader.post(fresh, {"purpose": "partner_sharing", "action": "withdraw"}).status_code == 302
+    withdrawn = reader.post(fresh, {"purpose": "partner_sharing", "action": "withdraw"})
+    assert withdrawn.status_code == 302
     assert not may_process(alice, "partner_sharing")
 
 
@@ -214,16 +215,15 @@ def test_the_preference_link_of_an_old_newsletter_still_withdraws_and_objects(
     assert not may_process(alice, "marketing") and not may_process(alice, "analytics")
 
 
-def test_every_newsletter_to_an_address_carries_the_same_opt_out_link(
-    newsletter_received, smtp
-):
+def test_every_newsletter_to_an_address_carries_the_same_opt_out_link(newsletter_received, smtp):
     newsletters.newsletter_send(
         newsletter=Newsletter.objects.create(subject_line="More news", body="And more.")
     )
     deliver_queued()
     [message] = smtp.messages
-    assert urlsplit(unfolded(message["List-Unsubscribe"])[1:-1]).path == (
-        newsletter_received["unsubscribe"]
+    assert (
+        urlsplit(unfolded(message["List-Unsubscribe"])[1:-1]).path
+        == (newsletter_received["unsubscribe"])
     )
     assert PreferenceToken.objects.count() == 1
     stored = PreferenceToken.objects.get()

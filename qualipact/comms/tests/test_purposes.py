@@ -45,6 +45,6 @@ def test_it_names_a_known_purpose_in_every_call_to_the_outbox(path, line, call):
 
 
 def test_required_purposes_are_purposes_and_never_marketing():
-    assert REQUIRED_PURPOSES <= set(PURPOSES)
+    assert set(PURPOSES) >= REQUIRED_PURPOSES
     assert all(email_kind(purpose) == "service" for purpose in REQUIRED_PURPOSES)
     assert "service_notifications" not in REQUIRED_PURPOSES

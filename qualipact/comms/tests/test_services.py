@@ -156,9 +156,7 @@ def test_it_refuses_bad_input_and_stores_nothing(alice, enqueued, overrides, ext
 
 
 @pytest.mark.parametrize("purpose", sorted(services.REQUIRED_PURPOSES))
-def test_it_sends_required_messages_whatever_the_rules_say(
-    alice, smtp, enqueued, rules, purpose
-):
+def test_it_sends_required_messages_whatever_the_rules_say(alice, smtp, enqueued, rules, purpose):
     # No consent to anything, every purpose refused, and processing restricted.
     rules.consent_withdrawn()
     rules.refuse_everything()

@@ -1,7 +1,6 @@
 """The pages: the public list knows nobody; a person's page follows their consent."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -10,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from qualipact.analytics.models import DailyTotal, PageStat
-from qualipact.consent.models import ConsentEvent, PreferenceToken
+from qualipact.consent.models import ConsentEvent
 from qualipact.consent.selectors import consent_wording_current
 from qualipact.offers import services
 from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
