@@ -35,6 +35,7 @@ from qualipact.web.ratelimit import client_address
 # The consent choices this page offers; everything else is in the preference centre.
 PAGE_PURPOSES = (services.PERSONALISED_OFFERS, services.LOCATION_FEATURES)
 NEEDS_CONSENT = "This needs your consent first. Nothing was stored."
+NOT_DONE = "That could not be done. Nothing was changed."
 NEEDS_FRESH_LINK = (
     "A link from a newsletter can withdraw consent but not give it, nor store anything: "
     "anyone the email was forwarded to could use it. Sign in, or ask for a fresh link."
@@ -175,7 +176,7 @@ def _person_page(request: HttpRequest, page: PersonPage) -> HttpResponse:
         except FreshLinkRequired as error:
             problem, status = person_message(error, SENTENCES), 403
         except ApplicationError as error:
-            problem, status = person_message(error, SENTENCES), 400
+            problem, status = person_message(error, SENTENCES, default=NOT_DONE), 400
         else:
             return redirect(request.path)
     # A link that can only opt out shows nobody's data: it may have been forwarded.
@@ -293,7 +294,8 @@ def _location(request: HttpRequest, page: PersonPage) -> JsonResponse:
         return _json_error(403, error.code, NEEDS_CONSENT, {"purpose": services.LOCATION_FEATURES})
     except ApplicationError as error:
         status = 403 if isinstance(error, FreshLinkRequired) else 400
-        return _json_error(status, error.code, person_message(error, SENTENCES), error.extra)
+        message = person_message(error, SENTENCES, default=NOT_DONE)
+        return _json_error(status, error.code, message, error.extra)
     return JsonResponse({"stored": {"position": fix.position, "precision_km": 1}})
 
 

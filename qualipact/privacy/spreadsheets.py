@@ -13,9 +13,11 @@ also see a piece start with a quote character before the `=`.
 the text and every position after a comma, semicolon, tab, carriage return or line
 feed (or their full-width forms). Where what follows, after blanks and quote
 characters, begins with a formula character, it inserts an apostrophe, which makes
-the cell text in every spreadsheet. Plain numbers (`-5`, `+3.25`) are left alone: a
-spreadsheet reads them as the numbers they are. defusedcsv, the library for this,
-looks at the first character only, so it is not used.
+the cell text in every spreadsheet. That includes numbers with a sign, such as a phone
+number `+44 20 7946 0018`, which a spreadsheet computes too (to an error): what a
+neighbouring cell or another locale's separator makes of "a number" cannot be known
+from one cell. The exact values are in the export's JSON file. defusedcsv, the library
+for this, looks at the first character only, so it is not used.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -35,7 +36,6 @@ SEPARATORS = frozenset(",;\t\r\n")
 # Skipped before looking at a cell's first character: blanks, and quote characters
 # that a reader may take as the start of a quoted cell.
 _LEADING = frozenset(' "')
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 NEUTRALISER = "'"
 
 
@@ -49,20 +49,12 @@ def _is_separator(char: str) -> bool:
 
 def _starts_formula(text: str, start: int) -> bool:
     """Whether a cell a reader starts at `start` would begin with a formula character."""
-    end = start
-    while end < len(text):
-        char = text[end]
+    for char in text[start:]:
         if char in FORMULA_START or _normal(char) in FORMULA_START:
-            break
+            return True
         if not (char.isspace() or char in _LEADING or _normal(char) in _LEADING):
             return False
-        end += 1
-    else:
-        return False
-    piece_end = end
-    while piece_end < len(text) and not _is_separator(text[piece_end]):
-        piece_end += 1
-    return not _PLAIN_NUMBER.fullmatch(text[end:piece_end])
+    return False
 
 
 def csv_safe(text: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from qualipact.privacy.errors import ApplicationError
 
-GENERAL = "That could not be done, and nothing was changed."
+GENERAL = "That could not be done."
 
 COMMON: Mapping[str, str] = {
     "processing_refused": "This needs your consent first. Nothing was stored.",
@@ -21,6 +21,8 @@ COMMON: Mapping[str, str] = {
 }
 
 
-def person_message(error: ApplicationError, sentences: Mapping[str, str] | None = None) -> str:
+def person_message(
+    error: ApplicationError, sentences: Mapping[str, str] | None = None, *, default: str = GENERAL
+) -> str:
     """The sentence a page shows for this error: chosen by its code, never its message."""
-    return (sentences or {}).get(error.code) or COMMON.get(error.code) or GENERAL
+    return (sentences or {}).get(error.code) or COMMON.get(error.code) or default

@@ -72,7 +72,7 @@ def test_an_objection_from_the_page_stops_the_purpose(client, subscriber, link):
 def test_a_bad_choice_is_explained_and_changes_nothing(client, subscriber, link):
     response = client.post(page(link), {"purpose": "customer_support", "action": "grant"})
     assert response.status_code == 400
-    assert "That could not be done, and nothing was changed." in response.text
+    assert "That could not be done. Nothing was changed." in response.text
     response = client.post(page(link), {"purpose": "marketing", "action": "sell"})
     assert response.status_code == 400
     assert not ConsentEvent.objects.exists()
