@@ -32,7 +32,7 @@ from qualipact.consent.services import (
 )
 from qualipact.privacy.addresses import proven_addresses
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.enforcement import subjects_for_purpose
+from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_for_email
@@ -40,6 +40,8 @@ from qualipact.privacy.services import subject_for_email
 logger = logging.getLogger(__name__)
 
 PURPOSE = "marketing"
+# Reasons that only say the person has not consented yet: what a sign-up asks for.
+AWAITING_CONSENT = frozenset({"no_consent", "consent_needs_renewal"})
 CONFIRM_DAYS = 7
 ACTOR = Actor.system("newsletter")
 
@@ -73,6 +75,12 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | 
             "The newsletter wording changed; please read it again", {"wording": "stale"}
         )
     subject = subject_for_email(email=email, actor=ACTOR)
+    # Consent is what the sign-up asks for, so its absence is expected; anything else the
+    # purpose check says (a child, a restriction) means nothing may be stored for it.
+    reasons = [r for r in purpose_decide(subject, PURPOSE).reasons if r not in AWAITING_CONSENT]
+    if reasons:
+        _signup_refused_notice(subject=subject, email=email, reasons=reasons)
+        return None
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
@@ -83,8 +91,10 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | 
                 confirmation_hash=token_hash(token),
                 confirm_by=timezone.now() + timedelta(days=CONFIRM_DAYS),
             )
-    except ProcessingRefused as refused:
-        _signup_refused_notice(subject=subject, email=email, reasons=refused.extra)
+    except ProcessingRefused as refused:  # the registry's own rules, as a backstop
+        _signup_refused_notice(
+            subject=subject, email=email, reasons=refused.extra.get("reasons", [])
+        )
         return None
     link = _absolute(reverse("comms:newsletter_confirm", args=[token]))
     email_queue(
@@ -108,15 +118,21 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | 
     return signup
 
 
-def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: dict) -> None:
+def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: list[str]) -> None:
     """Tell the address, and only the address, why its sign-up was not kept."""
-    child = "child" in reasons.get("reasons", [])
-    why = (
-        "This address belongs to a child's account, and we never send newsletters or "
-        "marketing to children."
-        if child
-        else "We cannot add this address to the newsletter."
-    )
+    child = "child" in reasons
+    if child:
+        why = (
+            "This address belongs to a child's account, and we never send newsletters or "
+            "marketing to children."
+        )
+    elif "restricted" in reasons:
+        why = (
+            "You asked us to restrict the use of your data, so we cannot add you to the "
+            "newsletter while the restriction lasts."
+        )
+    else:
+        why = "We cannot add this address to the newsletter."
     email_queue(
         subject=subject,
         to=email,
@@ -133,7 +149,7 @@ def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: dict) -
         actor=Actor.subject(subject.pk),
         subject_id=subject.pk,
         purpose=PURPOSE,
-        data={"reasons": ["child"] if child else ["refused"]},
+        data={"reasons": sorted(set(reasons)) or ["refused"]},
     )
 
 

@@ -24,8 +24,10 @@ from qualipact.comms.models import NewsletterSignup, OutboundEmail
 from qualipact.consent.selectors import consent_wording_current
 from qualipact.consent.services import preference_link_for_mailing, preference_link_issue
 from qualipact.offers.services import offer_create
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.privacy.registry import registry
+from qualipact.privacy.services import subject_restrict
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -96,12 +98,15 @@ def newsletter_post(client, email, **extra):
 
 
 def test_the_newsletter_answers_the_same_for_a_new_a_known_and_a_childs_address(people):
+    restricted = submit_persona("bob").subject
+    subject_restrict(subject=restricted, actor=Actor.system("test"), reason="contested")
     answers = {
         who: newsletter_post(Client(), email)
         for who, email in (
             ("new", NEW_EMAIL),
             ("known", PERSONAS["alice"]["email"]),
             ("child", CHILD_EMAIL),
+            ("restricted", PERSONAS["bob"]["email"]),
         )
     }
     assert {who: r.status_code for who, r in answers.items()} == dict.fromkeys(answers, 200)
@@ -112,6 +117,9 @@ def test_the_newsletter_answers_the_same_for_a_new_a_known_and_a_childs_address(
     [notice] = OutboundEmail.objects.filter(subject=people["child"].subject)
     assert (notice.to, notice.purpose) == (CHILD_EMAIL, "service_delivery")
     assert "child" in notice.body
+    assert not NewsletterSignup.objects.filter(subject=restricted).exists()
+    [notice] = OutboundEmail.objects.filter(subject=restricted)
+    assert "restrict" in notice.body
 
 
 def bad_inputs(people, client, staffless):
