@@ -130,11 +130,9 @@ class PreferenceToken(models.Model):
     grants_until = models.DateTimeField(null=True, blank=True)
     # When the one consent a fresh link may give was given.
     granted_at = models.DateTimeField(null=True, blank=True)
-    # The address the link was emailed to, and (bulk links only, which every mailing
-    # reuses) the token itself; both under the person's key.
+    # The address the link was emailed to, under the person's key.
     email = EncryptedTextField(null=True, blank=True)
     email_index = BlindIndexField(source="email", scope="email", db_index=True)
-    token = EncryptedTextField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

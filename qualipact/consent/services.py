@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -237,6 +238,13 @@ class FreshLinkRequired(ApplicationError):
     status = 403
 
 
+def _bulk_token(link_id: uuid.UUID) -> str:
+    """A bulk link's token, derived from its row under the server's HMAC key (the vault's
+    blind-index key, in a scope of its own), so that nothing secret is stored and every
+    mailing can carry the same link."""
+    return vault.blind_index("preference_link", str(link_id))
+
+
 @transaction.atomic
 def preference_link_for_mailing(*, subject: DataSubject, email: str) -> str:
     """The person's link for bulk mail to this address: it may withdraw and object, never
@@ -249,17 +257,18 @@ def preference_link_for_mailing(*, subject: DataSubject, email: str) -> str:
             subject=subject,
             email_index=vault.blind_index("email", email),
             grants_until__isnull=True,
-            token__isnull=False,
         )
         .order_by("-created_at")
-        .first()
     )
-    if existing is not None:
-        existing.save(update_fields=["updated_at"])  # one more mail carries it
-        return existing.token  # type: ignore[return-value]
-    token = secrets.token_urlsafe(32)
+    for link in existing:
+        token = _bulk_token(link.pk)
+        if link.token_hash == token_hash(token):  # links from before were random
+            link.save(update_fields=["updated_at"])  # one more mail carries it
+            return token
+    link_id = uuid.uuid4()
+    token = _bulk_token(link_id)
     PreferenceToken.objects.create(
-        subject=subject, token_hash=token_hash(token), email=email, token=token
+        id=link_id, subject=subject, token_hash=token_hash(token), email=email
     )
     return token
 

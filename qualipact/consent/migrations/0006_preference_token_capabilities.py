@@ -34,9 +34,4 @@ class Migration(migrations.Migration):
                 blank=True, db_index=True, editable=False, null=True, source="email"
             ),
         ),
-        migrations.AddField(
-            model_name="preferencetoken",
-            name="token",
-            field=qualipact.privacy.fields.EncryptedTextField(blank=True, null=True),
-        ),
     ]
