@@ -8,7 +8,6 @@ carries `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Clic
 
 from __future__ import annotations
 
-import logging
 import secrets
 import uuid
 from collections.abc import Collection
@@ -36,8 +35,6 @@ from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_for_email
-
-logger = logging.getLogger(__name__)
 
 PURPOSE = "marketing"
 # Reasons that only say the person has not consented yet: what a sign-up asks for.
