@@ -69,7 +69,7 @@ PACKAGE = Path(qualipact.__file__).parent
 SIGNAL_READERS = {"browser_opted_out", "current_request_opted_out"}
 
 
-def test_only_the_purpose_check_reads_the_browser_signal():
+def test_it_reads_the_browser_signal_only_in_the_purpose_check():
     """A feature asks `may_process`; the consent app's rule and middleware alone read GPC/DNT."""
     readers = set()
     for path in PACKAGE.rglob("*.py"):

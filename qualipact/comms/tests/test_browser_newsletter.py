@@ -39,7 +39,7 @@ def sign_in(page, base, username):
 
 # transaction=True: the live server answers from another thread, so data must be committed.
 @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
-def test_a_tick_in_the_preference_centre_brings_the_next_newsletter_to_the_mailbox(
+def test_it_brings_the_next_newsletter_to_the_mailbox_after_a_tick_in_the_preference_centre(
     live_server, chromium_path, smtp
 ):
     from playwright.sync_api import expect, sync_playwright

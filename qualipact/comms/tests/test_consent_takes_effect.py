@@ -62,7 +62,7 @@ def send(smtp) -> list:
 
 
 @pytest.mark.parametrize("grant", [grant_on_page, grant_by_api], ids=["page", "api"])
-def test_consent_in_the_signed_in_preference_centre_subscribes_the_account_address(
+def test_it_subscribes_the_account_address_on_consent_in_the_signed_in_preference_centre(
     alice_client, alice_account, smtp, grant
 ):
     grant(alice_client)
@@ -74,7 +74,7 @@ def test_consent_in_the_signed_in_preference_centre_subscribes_the_account_addre
     assert unfolded(message["List-Unsubscribe"]).startswith(f"<{SITE}/unsubscribe/")
 
 
-def test_an_address_confirmed_for_the_newsletter_comes_before_the_account_address(
+def test_it_prefers_the_address_confirmed_for_the_newsletter_to_the_account_address(
     alice_client, alice_account
 ):
     grant_on_page(alice_client)
@@ -90,7 +90,7 @@ def test_an_address_confirmed_for_the_newsletter_comes_before_the_account_addres
     assert recipient.email == "alice.news@example.org"
 
 
-def test_consent_without_any_proven_address_writes_to_nobody(smtp):
+def test_it_writes_to_nobody_on_consent_without_a_proven_address(smtp):
     nobody = subject_create(actor=Actor.system("test"))
     consent_grant(
         subject=nobody, purpose="marketing", channel=Channel.API, actor=Actor.subject(nobody.pk)
@@ -132,7 +132,7 @@ def withdraw_by_rights_request(client, subject, smtp):
     [withdraw_on_page, withdraw_by_api, withdraw_by_unsubscribe_link, withdraw_by_rights_request],
     ids=["page", "api", "unsubscribe", "rights_request"],
 )
-def test_withdrawal_on_any_channel_takes_the_person_out_of_the_next_send(
+def test_it_takes_the_person_out_of_the_next_send_on_withdrawal_on_any_channel(
     alice_client, alice_account, smtp, withdraw
 ):
     grant_on_page(alice_client)
@@ -141,7 +141,7 @@ def test_withdrawal_on_any_channel_takes_the_person_out_of_the_next_send(
     assert send(smtp) == []
 
 
-def test_an_objection_elsewhere_does_not_subscribe_anyone(alice_account, smtp):
+def test_it_subscribes_nobody_on_an_objection_to_something_else(alice_account, smtp):
     subject = alice_account.subject
     objection_record(
         subject=subject, purpose="analytics", channel=Channel.API, actor=Actor.subject(subject.pk)
@@ -149,7 +149,9 @@ def test_an_objection_elsewhere_does_not_subscribe_anyone(alice_account, smtp):
     assert newsletters.newsletter_audience() == []
 
 
-def test_a_child_is_never_in_the_audience_whatever_the_ledger_says(alice_client, alice_account):
+def test_it_never_puts_a_child_in_the_audience_whatever_the_ledger_says(
+    alice_client, alice_account
+):
     from datetime import timedelta
 
     from qualipact.accounts.models import User

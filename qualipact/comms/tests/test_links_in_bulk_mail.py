@@ -74,7 +74,7 @@ def later(monkeypatch, **delta) -> None:
 
 
 @pytest.mark.parametrize("purpose", ["partner_sharing", "personalised_ads", "location_features"])
-def test_a_forwarded_newsletter_cannot_grant_through_its_footer_link(
+def test_it_refuses_a_grant_through_a_forwarded_newsletters_footer_link(
     newsletter_received, alice, purpose
 ):
     reader = Client()  # whoever the mail was forwarded to
@@ -88,7 +88,7 @@ def test_a_forwarded_newsletter_cannot_grant_through_its_footer_link(
     assert "Email me a fresh link" in page
 
 
-def test_the_footer_link_cannot_take_back_an_objection_either(newsletter_received, alice):
+def test_it_refuses_to_take_back_an_objection_through_the_footer_link(newsletter_received, alice):
     reader = Client()
     path = newsletter_received["preferences"]
     assert reader.post(path, {"purpose": "analytics", "action": "object"}).status_code == 302
@@ -97,7 +97,7 @@ def test_the_footer_link_cannot_take_back_an_objection_either(newsletter_receive
     assert not may_process(alice, "analytics")
 
 
-def test_the_bearer_api_refuses_a_grant_with_a_bulk_mail_link(newsletter_received, alice):
+def test_it_refuses_a_grant_on_the_bearer_api_with_a_bulk_mail_link(newsletter_received, alice):
     response = Client().post(
         "/api/preferences",
         json.dumps({"purpose": "partner_sharing", "action": "grant"}),
@@ -117,7 +117,7 @@ def test_the_bearer_api_refuses_a_grant_with_a_bulk_mail_link(newsletter_receive
     assert not may_process(alice, "marketing")
 
 
-def test_the_offers_page_of_a_bulk_link_shows_and_stores_nothing_about_the_person(
+def test_it_shows_and_stores_nothing_about_the_person_on_a_bulk_links_offers_page(
     newsletter_received, alice, monkeypatch
 ):
     from qualipact.offers.tests.conftest import grant
@@ -145,7 +145,7 @@ def test_the_offers_page_of_a_bulk_link_shows_and_stores_nothing_about_the_perso
     assert not may_process(alice, "location_features")
 
 
-def test_a_fresh_link_goes_to_the_newsletters_address_and_grants_once(
+def test_it_sends_a_fresh_link_to_the_newsletters_address_that_grants_once(
     newsletter_received, alice, smtp, monkeypatch
 ):
     reader = Client()
@@ -171,9 +171,7 @@ def test_a_fresh_link_goes_to_the_newsletters_address_and_grants_once(
     assert not may_process(alice, "partner_sharing")
 
 
-def test_a_fresh_link_request_sends_one_link_per_ten_minutes(
-    newsletter_received, smtp, monkeypatch
-):
+def test_it_sends_one_fresh_link_per_ten_minutes(newsletter_received, smtp, monkeypatch):
     path = newsletter_received["preferences"] + "fresh-link/"
     for _ in range(3):
         assert Client().post(path).status_code == 200
@@ -188,7 +186,7 @@ def test_a_fresh_link_request_sends_one_link_per_ten_minutes(
 
 
 @pytest.mark.parametrize("years", [1, 10])
-def test_the_one_click_unsubscribe_link_still_works_years_later(
+def test_it_keeps_the_one_click_unsubscribe_link_working_years_later(
     newsletter_received, alice, monkeypatch, years
 ):
     later(monkeypatch, days=365 * years)
@@ -204,7 +202,7 @@ def test_the_one_click_unsubscribe_link_still_works_years_later(
     assert newsletters.newsletter_audience() == []
 
 
-def test_the_preference_link_of_an_old_newsletter_still_withdraws_and_objects(
+def test_it_keeps_an_old_newsletters_preference_link_withdrawing_and_objecting(
     newsletter_received, alice, monkeypatch
 ):
     later(monkeypatch, days=3650)
@@ -215,7 +213,9 @@ def test_the_preference_link_of_an_old_newsletter_still_withdraws_and_objects(
     assert not may_process(alice, "marketing") and not may_process(alice, "analytics")
 
 
-def test_every_newsletter_to_an_address_carries_the_same_opt_out_link(newsletter_received, smtp):
+def test_it_carries_the_same_opt_out_link_in_every_newsletter_to_an_address(
+    newsletter_received, smtp
+):
     newsletters.newsletter_send(
         newsletter=Newsletter.objects.create(subject_line="More news", body="And more.")
     )

@@ -44,7 +44,7 @@ def test_it_names_a_known_purpose_in_every_call_to_the_outbox(path, line, call):
     assert not [k for k in call.keywords if k.arg == "kind"]
 
 
-def test_required_purposes_are_purposes_and_never_marketing():
+def test_it_requires_only_known_purposes_and_never_marketing():
     assert set(PURPOSES) >= REQUIRED_PURPOSES
     assert all(email_kind(purpose) == "service" for purpose in REQUIRED_PURPOSES)
     assert "service_notifications" not in REQUIRED_PURPOSES

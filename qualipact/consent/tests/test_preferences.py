@@ -92,7 +92,7 @@ def test_an_invalid_link_gets_a_clear_error_and_changes_nothing(client, subscrib
     assert not ConsentEvent.objects.exists()
 
 
-def test_a_fresh_link_past_its_day_still_withdraws_but_no_longer_grants(client, subscriber, link):
+def test_it_lets_a_fresh_link_past_its_day_withdraw_but_not_grant(client, subscriber, link):
     PreferenceToken.objects.update(grants_until=timezone.now() - timedelta(seconds=1))
     wording = consent_wording_current("marketing")
     response = client.post(

@@ -32,7 +32,7 @@ def catalogue() -> None:
 
 # transaction=True: the live server answers from another thread, so data must be committed.
 @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
-def test_a_person_reaches_offers_for_them_from_the_home_page(live_server, chromium_path):
+def test_it_leads_a_person_from_the_home_page_to_offers_for_them(live_server, chromium_path):
     from playwright.sync_api import expect, sync_playwright
 
     account_for("alice")

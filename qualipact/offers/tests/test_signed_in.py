@@ -32,12 +32,12 @@ def test_it_sends_anonymous_visitors_to_sign_in_and_back(client):
     assert "data-offers-how" in listing and "/accounts/login/?next=/offers/for-you/" in listing
 
 
-def test_every_page_links_a_signed_in_person_to_their_offers(alice_client):
+def test_it_links_a_signed_in_person_to_their_offers_from_every_page(alice_client):
     for path in ("/", "/offers/", "/accounts/"):
         assert 'href="/offers/for-you/"' in alice_client.get(path).text, path
 
 
-def test_a_signed_in_person_gives_consent_interests_and_location_on_their_page(
+def test_it_takes_consent_interests_and_location_from_a_signed_in_person(
     alice_client, alice_account, catalogue
 ):
     subject = alice_account.subject
@@ -62,7 +62,7 @@ def test_a_signed_in_person_gives_consent_interests_and_location_on_their_page(
     assert shown["Permissions-Policy"].endswith("geolocation=(self)")
 
 
-def test_a_childs_account_is_offered_nothing_to_turn_on(client, catalogue):
+def test_it_offers_a_childs_account_nothing_to_turn_on(client, catalogue):
     child = account_for("bob", child_until=timezone.localdate() + timedelta(days=300))
     client.force_login(child)
     page = client.get(PAGE)
@@ -74,6 +74,6 @@ def test_a_childs_account_is_offered_nothing_to_turn_on(client, catalogue):
 
 
 @pytest.mark.parametrize("slug", ["for-you", "for"])
-def test_an_offer_cannot_take_the_address_of_a_page(slug):
+def test_it_keeps_the_pages_addresses_free_of_offers(slug):
     with pytest.raises(ApplicationError):
         offer_create(slug=slug, title="X", kind="article", summary="Y")

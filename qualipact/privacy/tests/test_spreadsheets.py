@@ -72,7 +72,7 @@ def fields(data: bytes, reader: dict) -> list[str]:
 @example(texts=["x;", '"=1'])
 @example(texts=["\t=1", "+44 20 7946 0018"])
 @example(texts=["\uff1dHYPERLINK(1)", "a\r\n@SUM(A1)"])
-def test_no_reader_sees_a_formula_in_any_cell(reader, texts):
+def test_it_never_lets_a_reader_see_a_formula_in_any_cell(reader, texts):
     data = csv_bytes([["id", *texts, "end"], texts])
     assert not [field for field in fields(data, reader) if is_formula(field)]
 
@@ -85,7 +85,7 @@ def test_it_only_adds_apostrophes(text):
     assert not starts_a_segment_with_a_formula_character(safe)
 
 
-def test_the_reported_cell_is_text_in_a_semicolon_locale():
+def test_it_keeps_the_reported_cell_text_in_a_semicolon_locale():
     data = csv_bytes([["Ida Lund;=1+1;"]])
     assert fields(data, {"delimiter": ";"}) == ["Ida Lund", "'=1+1", ""]
     assert fields(data, {"delimiter": ","}) == ["Ida Lund;'=1+1;"]
@@ -100,7 +100,7 @@ def test_it_writes_values_as_text(value, cell):
 
 
 @pytest.mark.django_db(databases=["default", "keys"])
-def test_the_access_export_defuses_a_name_split_on_semicolons():
+def test_it_defuses_a_name_split_on_semicolons_in_the_access_export():
     from qualipact.contact.services import inquiry_submit
     from qualipact.privacy.audit import Actor
     from qualipact.rights.exports import export_build
@@ -122,7 +122,7 @@ def test_the_access_export_defuses_a_name_split_on_semicolons():
 PACKAGE = Path(qualipact.__file__).parent
 
 
-def test_every_csv_is_written_by_the_one_writer():
+def test_it_writes_every_csv_through_the_one_writer():
     """Only privacy.spreadsheets imports the csv module: any other producer would bypass it."""
     importers = set()
     for path in PACKAGE.rglob("*.py"):

@@ -97,7 +97,7 @@ def newsletter_post(client, email, **extra):
     return client.post("/newsletter/", data)
 
 
-def test_the_newsletter_answers_the_same_for_a_new_a_known_and_a_childs_address(people):
+def test_it_answers_the_newsletter_form_the_same_for_every_address(people):
     restricted = submit_persona("bob").subject
     subject_restrict(subject=restricted, actor=Actor.system("test"), reason="contested")
     answers = {
@@ -205,7 +205,7 @@ def bad_inputs(people, client, staffless):
         yield client.post("/rights/request/", {"email": email, "kind": "access"})
 
 
-def test_no_public_answer_shows_anything_internal(people, alice_account):
+def test_it_shows_nothing_internal_in_any_public_answer(people, alice_account):
     offer_create(slug="guide", title="A guide", kind="article", summary="About it.")
     found = {}
     for response in bad_inputs(people, Client(), alice_account):
@@ -215,7 +215,7 @@ def test_no_public_answer_shows_anything_internal(people, alice_account):
     assert found == {}
 
 
-def test_the_scan_finds_what_the_old_pages_showed():
+def test_it_finds_what_the_old_pages_showed():
     """The scan itself: the newsletter page's old 400 answer for a child would be caught."""
 
     class Old:
