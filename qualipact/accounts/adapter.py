@@ -41,7 +41,7 @@ class AccountAdapter(DefaultAccountAdapter):
             to=user.email,
             subject_line=str(message.subject),
             body=str(message.body),
-            kind="service",
+            purpose="security",
         )
 
     def send_notification_mail(

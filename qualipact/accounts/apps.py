@@ -9,10 +9,18 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # signals: sign-in, sign-out and lockout hooks (session records, audit events).
-        from qualipact.accounts import child_rule, signals  # noqa: F401
+        from qualipact.accounts import child_rule, email_choice, signals  # noqa: F401
 
         # Children: no consent-based purpose, and only fields declared for children.
         child_rule.register()
+        # "Email me about my account" off: no optional notices.
+        email_choice.register()
+        # A verified account address is one a person proved: mail selected by purpose
+        # (a newsletter) may go there.
+        from qualipact.accounts.selectors import verified_account_addresses
+        from qualipact.privacy.addresses import proven_address_provider_register
+
+        proven_address_provider_register("accounts", verified_account_addresses)
 
         # vault_rotate re-seals MFA seeds under the newest master key.
         from qualipact.accounts.mfa_adapter import mfa_seeds_reseal

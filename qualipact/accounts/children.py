@@ -120,7 +120,7 @@ def parental_consent_request(*, child: User, parent_email: str) -> ParentalConse
             f"If you do nothing, the account and everything in it is deleted after "
             f"{_consent_days()} days. If you do not know this person, ignore this message."
         ),
-        kind="service",
+        purpose="legal_compliance",
     )
     return consent
 
@@ -258,7 +258,7 @@ def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
             "If this was not you, or you changed your mind, withdraw your consent here; the "
             f"child's account and all its data are then deleted at once:\n{dashboard}\n"
         ),
-        kind="service",
+        purpose="legal_compliance",
     )
     consent.confirmation_sent_at = timezone.now()
     consent.save(update_fields=["confirmation_sent_at", "updated_at"])

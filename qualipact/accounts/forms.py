@@ -157,12 +157,20 @@ class NewPasswordForm(forms.Form):
 
 
 class PreferencesForm(forms.ModelForm):
+    # Only choices that do something: the site is in English until translations exist,
+    # and there are no site notices yet (both columns are kept for then).
     class Meta:
         model = Preferences
-        fields = ["language", "channel_email", "channel_site"]
+        fields = ["channel_email"]
         labels = {
-            "channel_email": "Email me about my account and requests",
-            "channel_site": "Show me notices on the site",
+            "channel_email": "Email me optional notices about my account",
+        }
+        help_texts = {
+            "channel_email": (
+                "Such as a sign-in from a new device. Security notices that must reach you, "
+                "links you ask for (password reset, address confirmation) and answers to your "
+                "requests are always sent."
+            ),
         }
 
 

@@ -170,7 +170,7 @@ def _account_exists_notice(user: User) -> None:
             f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
             "If it was not you, you can ignore this message."
         ),
-        kind="service",
+        purpose="security",
     )
 
 
@@ -184,7 +184,7 @@ def _verification_send(user: User) -> None:
             f"Hello {user.username},\n\nfollow this link to confirm your address "
             f"(valid for 3 days):\n{_link('accounts:verify_email', token)}\n"
         ),
-        kind="service",
+        purpose="service_delivery",
     )
 
 
@@ -242,7 +242,7 @@ def password_reset_request(*, email: str) -> None:
             f"follow this link within an hour:\n{_link('accounts:password_reset_set', token)}\n"
             "If not, ignore this message: nothing changes."
         ),
-        kind="service",
+        purpose="service_delivery",
     )
 
 
@@ -296,7 +296,7 @@ def _password_set(user: User, password: str, *, code: EventCode) -> None:
             "device was signed out. If this was not you, reset your password now:\n"
             f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
         ),
-        kind="service",
+        purpose="security",
     )
 
 
@@ -326,7 +326,7 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
             "Follow this link within a day to use this address for your Qualipact account:\n"
             f"{_link('accounts:email_change_confirm', token)}\n"
         ),
-        kind="service",
+        purpose="service_delivery",
     )
     email_queue(
         subject=user.subject,
@@ -337,7 +337,7 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
             "happens only when the new address is confirmed. If this was not you, change your "
             "password now."
         ),
-        kind="service",
+        purpose="security",
     )
 
 
@@ -383,24 +383,12 @@ def account_email_change_confirm(*, token: str) -> User:
 
 
 @transaction.atomic
-def preferences_update(
-    *, user: User, language: str, channel_email: bool, channel_site: bool
-) -> Preferences:
-    if language not in Preferences.Language.values:
-        raise ApplicationError("Unknown language", {"language": "invalid"})
+def preferences_update(*, user: User, channel_email: bool) -> Preferences:
+    """Save the account's choices. `channel_email` off: no optional notices by email (the
+    `account_email_choice` enforcement rule); required messages still go."""
     preferences, _ = Preferences.objects.select_for_update().get_or_create(subject=user.subject)
-    changed = sorted(
-        name
-        for name, value in (
-            ("language", language),
-            ("channel_email", channel_email),
-            ("channel_site", channel_site),
-        )
-        if getattr(preferences, name) != value
-    )
-    preferences.language = language
+    changed = ["channel_email"] if preferences.channel_email != channel_email else []
     preferences.channel_email = channel_email
-    preferences.channel_site = channel_site
     preferences.save()
     audit_log(
         code=EventCode.ACCOUNT_PREFERENCES_CHANGED,

@@ -126,7 +126,7 @@ def _new_device_notice(*, user: User, record: AccountSession) -> None:
                 "If this was you, there is nothing to do. If not, end that session and change "
                 f"your password:\n{link}\n"
             ),
-            kind="service",
+            purpose="service_notifications",
         )
 
 

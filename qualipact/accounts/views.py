@@ -242,12 +242,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     saved = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        current = services.preferences_update(
-            user=user,
-            language=data["language"],
-            channel_email=data["channel_email"],
-            channel_site=data["channel_site"],
-        )
+        current = services.preferences_update(user=user, channel_email=data["channel_email"])
         form = PreferencesForm(instance=current)
         saved = True
     return render(

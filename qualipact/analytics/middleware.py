@@ -10,11 +10,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from qualipact.analytics import dimensions, services
-from qualipact.consent.signals import browser_opted_out
+from qualipact.privacy.enforcement import may_process
+from qualipact.web.people import request_subject
 from qualipact.web.ratelimit import client_address
 
 logger = logging.getLogger(__name__)
 
+PURPOSE = "analytics"
 # Namespaces whose pages are not visits to the site: the statistics themselves.
 EXCLUDED_NAMESPACES = frozenset({"analytics"})
 EXCLUDED_PREFIXES = ("/.well-known/",)
@@ -33,6 +35,10 @@ class Visit:
 
 class PageViewMiddleware:
     """Counts successful GETs of HTML pages by people who did not opt out.
+
+    Whether a request may be counted is the purpose check's answer for the person it
+    comes from (`may_process(person, "analytics")`): a GPC / DNT signal on the request,
+    and for a signed-in person their objection or the signal saved on their account.
 
     The response is never touched: no cookie, no header, no script. The count runs
     when the server closes the response, after the page has been sent, and a failure
@@ -62,8 +68,6 @@ def countable_visit(request: HttpRequest, response: HttpResponse) -> Visit | Non
         return None
     if not response.get("Content-Type", "").startswith("text/html"):
         return None
-    if browser_opted_out(request):
-        return None
     match = request.resolver_match
     if match is None or EXCLUDED_NAMESPACES.intersection(match.namespaces):
         return None
@@ -72,6 +76,9 @@ def countable_visit(request: HttpRequest, response: HttpResponse) -> Visit | Non
     path = dimensions.page_route(match)
     user_agent = request.headers.get("User-Agent", "")
     if path is None or not user_agent.strip():
+        return None
+    # Last: the one check that may read the database (a signed-in person's choices).
+    if not may_process(request_subject(request), PURPOSE):
         return None
     return Visit(
         ip=client_address(request),

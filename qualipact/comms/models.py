@@ -30,6 +30,8 @@ class OutboundEmail(models.Model):
         DataSubject, on_delete=models.CASCADE, related_name="outbound_emails"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What the message is for (a code of privacy.purposes): it decides who may get it.
+    purpose = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     to = EncryptedTextField()
     to_index = BlindIndexField(source="to", scope="email", db_index=True)

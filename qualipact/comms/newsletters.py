@@ -9,6 +9,9 @@ carries `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Clic
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,18 +19,26 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from qualipact.comms.models import Newsletter, NewsletterSignup, OutboundEmail
+from qualipact.comms.models import Newsletter, NewsletterSignup
 from qualipact.comms.services import email_queue
-from qualipact.consent.models import Channel, ConsentState
+from qualipact.consent.models import Channel, ConsentState, PreferenceToken
 from qualipact.consent.selectors import consent_wording_current, token_hash
-from qualipact.consent.services import consent_grant, consent_withdraw, preference_link_issue
+from qualipact.consent.services import (
+    consent_grant,
+    consent_withdraw,
+    preference_link_for_mailing,
+    preference_link_issue,
+)
+from qualipact.privacy.addresses import proven_addresses
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.enforcement import subjects_for_purpose
-from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
+from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_for_email
 
 PURPOSE = "marketing"
+# Reasons that only say the person has not consented yet: what a sign-up asks for.
+AWAITING_CONSENT = frozenset({"no_consent", "consent_needs_renewal"})
 CONFIRM_DAYS = 7
 ACTOR = Actor.system("newsletter")
 
@@ -37,28 +48,51 @@ class InvalidConfirmation(ApplicationError):
     status = 404
 
 
+class WordingChanged(ApplicationError):
+    """The form showed other words than those in force: ask again rather than guess."""
+
+    code = "wording_changed"
+
+
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
 @transaction.atomic
-def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup:
-    """Record a sign-up and email a confirmation link; consent waits for the click."""
+def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | None:
+    """Record a sign-up and email a confirmation link; consent waits for the click.
+
+    Whatever happens, the caller answers the same: "check your inbox". When the sign-up
+    may not be stored (the address is a child's account, for one), nothing is kept and
+    the explanation goes by email to that address, never to the page (returns None).
+    """
     wording = consent_wording_current(PURPOSE)
     if wording_sha256 != wording.sha256:
-        # The form showed other words than those in force: ask again rather than guess.
-        raise ApplicationError(
+        raise WordingChanged(
             "The newsletter wording changed; please read it again", {"wording": "stale"}
         )
     subject = subject_for_email(email=email, actor=ACTOR)
+    # Consent is what the sign-up asks for, so its absence is expected; anything else the
+    # purpose check says (a child, a restriction) means nothing may be stored for it.
+    reasons = [r for r in purpose_decide(subject, PURPOSE).reasons if r not in AWAITING_CONSENT]
+    if reasons:
+        _signup_refused_notice(subject=subject, email=email, reasons=reasons)
+        return None
     token = secrets.token_urlsafe(32)
-    signup = NewsletterSignup.objects.create(
-        subject=subject,
-        email=email,
-        wording=wording,
-        confirmation_hash=token_hash(token),
-        confirm_by=timezone.now() + timedelta(days=CONFIRM_DAYS),
-    )
+    try:
+        with transaction.atomic():
+            signup = NewsletterSignup.objects.create(
+                subject=subject,
+                email=email,
+                wording=wording,
+                confirmation_hash=token_hash(token),
+                confirm_by=timezone.now() + timedelta(days=CONFIRM_DAYS),
+            )
+    except ProcessingRefused as refused:  # the registry's own rules, as a backstop
+        _signup_refused_notice(
+            subject=subject, email=email, reasons=refused.extra.get("reasons", [])
+        )
+        return None
     link = _absolute(reverse("comms:newsletter_confirm", args=[token]))
     email_queue(
         subject=subject,
@@ -69,7 +103,7 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup:
             f"address.\n\nTo confirm, open this link within {CONFIRM_DAYS} days and press "
             f"Confirm:\n{link}\n\nIf it was not you, ignore this email: nothing will be sent."
         ),
-        kind=OutboundEmail.Kind.SERVICE,
+        purpose="service_delivery",
     )
     audit_log(
         code=EventCode.NEWSLETTER_SIGNUP,
@@ -79,6 +113,41 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup:
         data={"signup_id": str(signup.pk)},
     )
     return signup
+
+
+def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: list[str]) -> None:
+    """Tell the address, and only the address, why its sign-up was not kept."""
+    child = "child" in reasons
+    if child:
+        why = (
+            "This address belongs to a child's account, and we never send newsletters or "
+            "marketing to children."
+        )
+    elif "restricted" in reasons:
+        why = (
+            "You asked us to restrict the use of your data, so we cannot add you to the "
+            "newsletter while the restriction lasts."
+        )
+    else:
+        why = "We cannot add this address to the newsletter."
+    email_queue(
+        subject=subject,
+        to=email,
+        subject_line="About your Qualipact newsletter sign-up",
+        body=(
+            "Someone, perhaps you, asked to receive the Qualipact newsletter at this address.\n\n"
+            f"{why} Nothing was stored, and no newsletter will be sent.\n\n"
+            "If it was not you, you can ignore this message."
+        ),
+        purpose="service_delivery",
+    )
+    audit_log(
+        code=EventCode.NEWSLETTER_SIGNUP_REFUSED,
+        actor=Actor.subject(subject.pk),
+        subject_id=subject.pk,
+        purpose=PURPOSE,
+        data={"reasons": sorted(set(reasons)) or ["refused"]},
+    )
 
 
 def _pending(token: str) -> NewsletterSignup:
@@ -138,18 +207,38 @@ def newsletter_unsubscribe(*, subject: DataSubject) -> bool:
     return True
 
 
-def newsletter_audience() -> list[NewsletterSignup]:
-    """The latest confirmed sign-up of every person marketing may reach right now."""
-    allowed = subjects_for_purpose(DataSubject.objects.order_by(), PURPOSE).values("pk")
-    latest: dict[object, NewsletterSignup] = {}
-    confirmed = (
-        NewsletterSignup.objects.select_related("subject")
-        .filter(confirmed_at__isnull=False, subject__in=allowed)
-        .order_by("confirmed_at")
-    )
+@dataclass(frozen=True)
+class Recipient:
+    subject: DataSubject
+    email: str
+
+
+def newsletter_audience() -> list[Recipient]:
+    """Everyone marketing may reach right now, at an address they proved.
+
+    Consent given on any channel counts (the newsletter form, the preference centre, the
+    API); the address is the latest one confirmed for the newsletter (double opt-in), or
+    else the person's verified account address (`privacy.addresses`). A person with
+    consent but no proven address cannot be written to.
+    """
+    allowed = list(subjects_for_purpose(DataSubject.objects.order_by("pk"), PURPOSE))
+    addresses = proven_addresses([s.pk for s in allowed], prefer=["newsletter"])
+    return [Recipient(s, addresses[s.pk]) for s in allowed if s.pk in addresses]
+
+
+def confirmed_signup_addresses(subject_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The latest address each person confirmed for the newsletter (registered with
+    `privacy.addresses` as "newsletter")."""
+    latest: dict[uuid.UUID, str] = {}
+    confirmed = NewsletterSignup.objects.filter(
+        subject_id__in=list(subject_ids), confirmed_at__isnull=False
+    ).order_by("confirmed_at")
     for signup in confirmed:
-        latest[signup.subject_id] = signup
-    return list(latest.values())
+        try:
+            latest[signup.subject_id] = signup.email
+        except VaultError:  # the key is shredded: nobody to write to
+            continue
+    return latest
 
 
 @transaction.atomic
@@ -181,19 +270,21 @@ def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
     if newsletter.sent_at is not None:
         raise ApplicationError("This newsletter was already sent", {"newsletter": "sent"})
     audience = newsletter_audience()
-    for signup in audience:
-        token = preference_link_issue(subject=signup.subject)
+    for recipient in audience:
+        token = preference_link_for_mailing(subject=recipient.subject, email=recipient.email)
         unsubscribe = _absolute(reverse("comms:unsubscribe", args=[token]))
         preferences = _absolute(reverse("consent:preferences_by_link", args=[token]))
         email_queue(
-            subject=signup.subject,
-            to=signup.email,
+            subject=recipient.subject,
+            to=recipient.email,
             subject_line=newsletter.subject_line,
             body=(
                 f"{newsletter.body}\n\n--\nUnsubscribe with one click: {unsubscribe}\n"
-                f"All your privacy choices: {preferences}"
+                f"All your privacy choices: {preferences}\n"
+                "Offers chosen for you, with your consent: "
+                f"{_absolute(reverse('offers:for_person', args=[token]))}"
             ),
-            kind=OutboundEmail.Kind.MARKETING,
+            purpose="marketing",
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -209,3 +300,54 @@ def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
         data={"newsletter_id": str(newsletter.pk), "recipients": len(audience)},
     )
     return len(audience)
+
+
+# Fresh links: one at most per person in this time, however often the button is pressed.
+FRESH_LINK_PAUSE = timedelta(minutes=10)
+
+
+@transaction.atomic
+def preference_fresh_link_send(*, link: PreferenceToken) -> bool:
+    """Email a fresh single-use link to the address `link` (from a bulk mail) was sent to.
+
+    The link from a newsletter only opts out, because the mail may have been forwarded; a
+    fresh link, sent to that address alone, may give consent once within a day. Whoever
+    presses the button, the fresh link goes only to the mailbox the newsletter went to.
+    Returns whether one was sent (the page says the same either way).
+    """
+    subject = DataSubject.objects.select_for_update().get(pk=link.subject_id)
+    if subject.erased_at is not None or not link.email:
+        return False
+    recent = PreferenceToken.objects.filter(
+        subject=subject,
+        grants_until__isnull=False,
+        created_at__gt=timezone.now() - FRESH_LINK_PAUSE,
+    )
+    if recent.exists():
+        return False
+    email = str(link.email)
+    token = preference_link_issue(subject=subject, email=email)
+    preferences = _absolute(reverse("consent:preferences_by_link", args=[token]))
+    offers = _absolute(reverse("offers:for_person", args=[token]))
+    email_queue(
+        subject=subject,
+        to=email,
+        subject_line="Your link to give consent",
+        body=(
+            "Someone, hopefully you, asked for a link to change your Qualipact privacy choices.\n\n"
+            "Your privacy choices:\n"
+            f"{preferences}\n\nOffers chosen for you:\n{offers}\n\n"
+            "For one day these links can also give consent, once; after that they can still "
+            "withdraw it. Do not forward this email. If it was not you, ignore it: nothing "
+            "changes."
+        ),
+        purpose="service_delivery",
+    )
+    audit_log(
+        code=EventCode.PREFERENCE_FRESH_LINK_SENT,
+        actor=Actor.subject(subject.pk),
+        subject_id=subject.pk,
+        purpose="service_delivery",
+        data={"link_id": str(link.pk)},
+    )
+    return True

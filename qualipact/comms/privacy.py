@@ -8,11 +8,20 @@ from qualipact.privacy.registry import Category, PersonalField, Retention, Sourc
 
 personal_data(
     OutboundEmail,
-    # Service notifications (security notices, request updates) on legitimate interest.
-    # Rows of kind "marketing" are processed on consent instead, which the services
-    # check when the email is queued and again just before it is sent; the registry
-    # holds one legal basis per field, so the declaration names the service basis.
-    purposes=["service_notifications", "marketing"],
+    # Every email names its purpose (the row's `purpose`): optional notices on legitimate
+    # interest, and messages the person asked for or the law requires. Rows for a purpose
+    # resting on consent (marketing) are processed on consent instead, which the services
+    # check when the email is queued and again just before it is sent; the registry holds
+    # one legal basis per field, so the declaration names the notices' basis.
+    purposes=[
+        "service_notifications",
+        "security",
+        "service_delivery",
+        "customer_support",
+        "data_subject_rights",
+        "legal_compliance",
+        "marketing",
+    ],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.DERIVED,
     # Kept 90 days after it was queued (delivery questions, complaints), then deleted.
@@ -31,6 +40,7 @@ personal_data(
         "id",
         "subject",
         "kind",
+        "purpose",
         "status",
         "attempts",
         "next_attempt_at",

@@ -36,15 +36,21 @@ from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.enforcement import purpose_decide
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, SubjectShredded
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import LegalBasis, purpose_get
 from qualipact.privacy.recipients import address_belongs_to
 
 logger = logging.getLogger(__name__)
 
 ACTOR = Actor.system("comms_outbox")
-PURPOSE_BY_KIND = {
-    OutboundEmail.Kind.SERVICE: "service_notifications",
-    OutboundEmail.Kind.MARKETING: "marketing",
-}
+# Messages the person asked for or the law requires: they go whatever the person chose,
+# to anyone not erased (Art 18(3) even requires telling a restricted person). A reset or
+# verification link, a fresh preference link, a double opt-in confirmation
+# (service_delivery); security notices that must go (security); answers to their
+# messages (customer_support) and to their rights requests (data_subject_rights); what a
+# law requires us to send, such as a parent's consent request (legal_compliance).
+REQUIRED_PURPOSES = frozenset(
+    {"service_delivery", "security", "customer_support", "data_subject_rights", "legal_compliance"}
+)
 # Header names are RFC 5322 field names; these are set by the outbox itself.
 _HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")
 _RESERVED_HEADERS = frozenset(
@@ -116,20 +122,28 @@ def _checked_headers(headers: dict[str, str]) -> dict[str, str]:
     return checked
 
 
-def _refusal(subject: DataSubject, kind: str) -> tuple[str, ...]:
-    """Why this email may not be sent to this subject now; empty when it may.
+def email_kind(purpose: str) -> str:
+    """Mail for a purpose that rests on consent is marketing (List-Unsubscribe required)."""
+    basis = purpose_get(purpose).legal_basis
+    return (
+        OutboundEmail.Kind.MARKETING if basis is LegalBasis.CONSENT else OutboundEmail.Kind.SERVICE
+    )
 
-    Service notifications do not depend on consent or restriction (Art 18(3) even
-    requires telling a restricted person before the restriction is lifted), but a
-    person who objected to them (Art 21) gets none; an erased person gets nothing.
-    Marketing goes through purpose enforcement in full.
+
+def _refusal(subject: DataSubject, purpose: str) -> tuple[str, ...]:
+    """Why an email for this purpose may not go to this subject now; empty when it may.
+
+    The one place that decides, by the email's purpose: an erased person gets nothing; a
+    required message (REQUIRED_PURPOSES) goes whatever else holds; every other message
+    goes through purpose enforcement in full, so consent, objections, restriction, a
+    child's status and the person's own choices (accounts: "email me about my account")
+    all count.
     """
     if subject.erased_at is not None:
         return ("erased",)
-    reasons = purpose_decide(subject, PURPOSE_BY_KIND[OutboundEmail.Kind(kind)]).reasons
-    if kind == OutboundEmail.Kind.MARKETING:
-        return reasons
-    return tuple(reason for reason in reasons if reason == "objected")
+    if purpose in REQUIRED_PURPOSES:
+        return ()
+    return purpose_decide(subject, purpose).reasons
 
 
 def _enqueue(email_id: uuid.UUID | str) -> None:
@@ -145,12 +159,19 @@ def email_queue(
     to: str,
     subject_line: str,
     body: str,
-    kind: str,
+    purpose: str,
     headers: dict[str, str] | None = None,
 ) -> OutboundEmail:
-    """Store an email for the subject, encrypted, and schedule its sending on commit."""
-    if kind not in OutboundEmail.Kind.values:
-        raise ApplicationError("Unknown email kind", {"kind": "invalid"})
+    """Store an email for the subject, encrypted, and schedule its sending on commit.
+
+    `purpose` says what kind of message it is (a code of privacy.purposes): it decides,
+    here and again just before sending, whether the person gets it (`_refusal`). Raises
+    `ProcessingRefused` (nothing stored) when they may not, `ApplicationError` on bad input.
+    """
+    try:
+        kind = email_kind(purpose)
+    except KeyError:
+        raise ApplicationError("Unknown email purpose", {"purpose": "invalid"}) from None
     to = to.strip()
     try:
         validate_email(to)
@@ -169,8 +190,7 @@ def email_queue(
     # Lock the person first, like subject_for_email: an erasure running now finishes
     # before this, and then nothing new is attached to them.
     subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
-    purpose = PURPOSE_BY_KIND[OutboundEmail.Kind(kind)]
-    if reasons := _refusal(subject, kind):
+    if reasons := _refusal(subject, purpose):
         raise ProcessingRefused(
             f"Email to subject {subject.pk} for purpose '{purpose}' is refused: "
             + ", ".join(reasons),
@@ -185,6 +205,7 @@ def email_queue(
     email = OutboundEmail(
         subject=subject,
         kind=kind,
+        purpose=purpose,
         to=to,
         subject_line=subject_line,
         body=body,
@@ -273,7 +294,7 @@ def email_send(*, email_id: uuid.UUID | str) -> SendOutcome:
     email = _claimed(email_id, token)
     if email is None:  # erased between the claim and now
         return SendOutcome("skipped")
-    if reasons := _refusal(email.subject, email.kind):
+    if reasons := _refusal(email.subject, email.purpose):
         return _finish_failed(email, token, code="processing_refused", reasons=reasons)
     connection = get_connection(fail_silently=False, timeout=_smtp_timeout())
     try:
@@ -327,7 +348,7 @@ def _mark_sent_once(email: OutboundEmail, token: uuid.UUID) -> SendOutcome:
         code=EventCode.EMAIL_SENT,
         actor=ACTOR,
         subject_id=email.subject_id,
-        purpose=PURPOSE_BY_KIND[OutboundEmail.Kind(email.kind)],
+        purpose=email.purpose,
         data={"email_id": str(email.pk), "kind": email.kind, "attempts": email.attempts},
     )
     logger.info("email %s sent on attempt %s", email.pk, email.attempts)
@@ -381,7 +402,7 @@ def _finish_failed(
         code=EventCode.EMAIL_FAILED,
         actor=ACTOR,
         subject_id=email.subject_id,
-        purpose=PURPOSE_BY_KIND[OutboundEmail.Kind(email.kind)],
+        purpose=email.purpose,
         data={
             "email_id": str(email.pk),
             "kind": email.kind,
@@ -460,16 +481,18 @@ def outbox_reconcile() -> ReconcileReport:
     requeued = failed = 0
     expired = OutboundEmail.objects.filter(
         status=OutboundEmail.Status.SENDING, lease_expires_at__lt=now
-    ).values_list("pk", "claim_token", "subject_id", "kind", "attempts")[:batch]
-    for pk, token, subject_id, kind, attempts in expired:
+    ).values_list("pk", "claim_token", "subject_id", "kind", "purpose", "attempts")[:batch]
+    for pk, token, subject_id, kind, purpose, attempts in expired:
         if token is None:  # a row in "sending" always carries its claim token
             continue
         if attempts >= _max_attempts():
-            email = OutboundEmail(pk=pk, subject_id=subject_id, kind=kind, attempts=attempts)
+            email = OutboundEmail(
+                pk=pk, subject_id=subject_id, kind=kind, purpose=purpose, attempts=attempts
+            )
             if _finish_failed(email, token, code="lease_expired").status == "failed":
                 failed += 1
             continue
-        requeued += _lease_release(pk, token, subject_id=subject_id, kind=kind, now=now)
+        requeued += _lease_release(pk, token, subject_id=subject_id, purpose=purpose, now=now)
     # Give the normal path a head start, so healthy queued emails are not enqueued twice.
     grace = timedelta(seconds=_setting("COMMS_OUTBOX_RECONCILE_GRACE_SECONDS", 60))
     due = list(
@@ -489,7 +512,7 @@ def outbox_reconcile() -> ReconcileReport:
 
 @transaction.atomic
 def _lease_release(
-    pk: uuid.UUID, token: uuid.UUID, *, subject_id: uuid.UUID, kind: str, now: datetime
+    pk: uuid.UUID, token: uuid.UUID, *, subject_id: uuid.UUID, purpose: str, now: datetime
 ) -> int:
     released = OutboundEmail.objects.filter(
         pk=pk, claim_token=token, status=OutboundEmail.Status.SENDING, lease_expires_at__lt=now
@@ -506,7 +529,7 @@ def _lease_release(
             code=EventCode.EMAIL_LEASE_EXPIRED,
             actor=ACTOR,
             subject_id=subject_id,
-            purpose=PURPOSE_BY_KIND[OutboundEmail.Kind(kind)],
+            purpose=purpose,
             data={"email_id": str(pk)},
         )
         transaction.on_commit(partial(_enqueue, pk), robust=True)

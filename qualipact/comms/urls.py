@@ -7,6 +7,7 @@ urlpatterns = [
     path("newsletter/", views.newsletter_signup, name="newsletter_signup"),
     path("newsletter/confirm/<str:token>/", views.newsletter_confirm, name="newsletter_confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("preferences/<str:token>/fresh-link/", views.fresh_link, name="fresh_link"),
     path("staff/newsletters/", staff_views.newsletter_list, name="staff_newsletters"),
     path(
         "staff/newsletters/<uuid:newsletter_id>/send/",

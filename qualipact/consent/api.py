@@ -17,9 +17,9 @@ from qualipact.privacy.models import DataSubject
 
 
 class PreferenceLinkAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> DataSubject:
+    def authenticate(self, request: HttpRequest, token: str) -> selectors.PreferenceAccess:
         # An invalid link raises InvalidLink: the API answers 401 with code invalid_link.
-        return selectors.preference_subject(token)
+        return selectors.preference_access(token)
 
 
 class SignedInAuth(SessionAuth):
@@ -99,16 +99,34 @@ def _overview(subject: DataSubject) -> PreferencesOut:
     return PreferencesOut(purposes=purposes, history=history)
 
 
+def _access(request: HttpRequest) -> selectors.PreferenceAccess:
+    """A link's rights (it may give consent only while fresh), or the signed-in person's."""
+    auth = request.auth  # type: ignore[attr-defined]
+    if isinstance(auth, selectors.PreferenceAccess):
+        return auth
+    return selectors.PreferenceAccess(subject=auth)
+
+
 @router.get("", response=PreferencesOut, summary="Every purpose, its basis and my choices")
 def preferences_get(request: HttpRequest) -> PreferencesOut:
-    return _overview(request.auth)  # type: ignore[attr-defined]
+    return _overview(_access(request).subject)
 
 
-@router.post("", response=PreferencesOut, summary="Give or withdraw consent, or object")
+@router.post(
+    "",
+    response=PreferencesOut,
+    summary="Give or withdraw consent, or object",
+    description=(
+        "A link from a bulk email may withdraw consent and object; giving consent (or taking "
+        "back an objection) needs a signed-in session or a fresh link, once "
+        "(403 `fresh_link_required`)."
+    ),
+)
 def preferences_change(request: HttpRequest, change: ChangeIn) -> PreferencesOut:
-    subject: DataSubject = request.auth  # type: ignore[attr-defined]
+    access = _access(request)
+    subject = access.subject
     preference_change(
-        subject=subject,
+        access=access,
         purpose=change.purpose,
         action=change.action,
         wording_sha256=change.wording_sha256,

@@ -1,8 +1,11 @@
 import uuid
+from datetime import datetime
 
 from django.db import models
 
+from qualipact.privacy.fields import BlindIndexField, EncryptedTextField
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import PURPOSES
 
 
 class Channel(models.TextChoices):
@@ -73,6 +76,12 @@ class ConsentEvent(models.Model):
             raise ValueError("The consent ledger is append-only")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    @property
+    def purpose_label(self) -> str:
+        """The purpose in the words the privacy policy uses (the code is internal)."""
+        purpose = PURPOSES.get(self.purpose)
+        return purpose.label if purpose else "A purpose no longer used"
+
 
 class ConsentState(models.Model):
     """The current state per person and purpose, derived from the ledger in the same
@@ -107,13 +116,23 @@ class ConsentState(models.Model):
 class PreferenceToken(models.Model):
     """A capability that opens one person's preference centre from a link in an email.
 
-    Only the SHA-256 of the token is stored; the token itself lives in the link.
+    Only the SHA-256 of the token is stored. Every link lets its holder withdraw consent
+    and object, for as long as the person exists: an opt-out must work as long as the
+    mail it came in can be read. Giving consent needs more, because a mail can be
+    forwarded: only a fresh link, sent to one person on their request, may grant, once,
+    until `grants_until`. A link sent in bulk mail (`grants_until` empty) never grants.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
+    # A fresh link may give consent once, until then; empty for links sent in bulk mail.
+    grants_until = models.DateTimeField(null=True, blank=True)
+    # When the one consent a fresh link may give was given.
+    granted_at = models.DateTimeField(null=True, blank=True)
+    # The address the link was emailed to, under the person's key.
+    email = EncryptedTextField(null=True, blank=True)
+    email_index = BlindIndexField(source="email", scope="email", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,4 +140,14 @@ class PreferenceToken(models.Model):
         ordering = ["created_at"]
 
     def __str__(self) -> str:
-        return f"Preference link of {self.subject_id} until {self.expires_at:%Y-%m-%d}"
+        kind = "fresh link" if self.grants_until else "opt-out link"
+        return f"Preference {kind} {self.pk}"
+
+    def may_grant(self, now: datetime) -> bool:
+        """A fresh link, within its time and not yet used to give consent."""
+        return self.grants_until is not None and self.granted_at is None and now < self.grants_until
+
+    def is_fresh(self, now: datetime) -> bool:
+        """Within a fresh link's time: it may also store what the person gives (interests,
+        a location). After that, and for bulk links, it may only take things away."""
+        return self.grants_until is not None and now < self.grants_until

@@ -46,8 +46,19 @@ personal_data(
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
-    retention=Retention(after="expires_at", period=timedelta(days=1)),
+    # An opt-out link must work as long as the mail it came in can be read: every mailing
+    # reuses a person's bulk link and touches it, so it is kept three years after the
+    # last mail that carried it (the ledger's own horizon), or until the person is erased.
+    # The token itself is never stored: a bulk link's is derived from the row's id under
+    # a server key, a fresh link's exists only in the email.
+    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
     portable=False,
-    fields={"token_hash": PersonalField(Category.IDENTIFIER, secret=True)},
-    non_personal=["id", "subject", "expires_at", "created_at", "updated_at"],
+    fields={
+        "token_hash": PersonalField(Category.IDENTIFIER, secret=True),
+        "email": PersonalField(Category.CONTACT, encrypted=True),
+        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True, secret=True),
+        "grants_until": PersonalField(Category.CONSENT),
+        "granted_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+    },
+    non_personal=["id", "subject", "created_at", "updated_at"],
 )

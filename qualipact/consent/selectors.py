@@ -94,16 +94,48 @@ def consent_history(subject: DataSubject) -> list[ConsentEvent]:
     )
 
 
-def preference_subject(token: str) -> DataSubject:
-    """The person a preference link belongs to; a clear error for a bad or expired link."""
+@dataclass(frozen=True)
+class PreferenceAccess:
+    """Who is making choices, and by what right: their own signed-in session (`link` is
+    None), or a link from an email, which may give consent only while fresh (see
+    `PreferenceToken`)."""
+
+    subject: DataSubject
+    link: PreferenceToken | None = None
+
+    @property
+    def may_grant(self) -> bool:
+        return self.link is None or self.link.may_grant(timezone.now())
+
+    @property
+    def is_fresh(self) -> bool:
+        """May also store what the person gives (interests, a location) and see it."""
+        return self.link is None or self.link.is_fresh(timezone.now())
+
+
+def preference_link(token: str) -> PreferenceToken:
+    """The link a token belongs to; a clear error for a bad link or an erased person.
+
+    Links never expire for opting out: only a fresh link's right to give consent does.
+    """
     link = (
         PreferenceToken.objects.select_related("subject")
-        .filter(token_hash=token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=token_hash(token))
         .first()
     )
     if link is None or link.subject.erased_at is not None:
-        raise InvalidLink("This link is invalid or has expired.", {"link": "invalid"})
-    return link.subject
+        raise InvalidLink("This link is not valid.", {"link": "invalid"})
+    return link
+
+
+def preference_access(token: str) -> PreferenceAccess:
+    link = preference_link(token)
+    return PreferenceAccess(subject=link.subject, link=link)
+
+
+def preference_subject(token: str) -> DataSubject:
+    """The person a preference link belongs to; a clear error for a bad link."""
+    return preference_link(token).subject
 
 
 class InvalidLink(ApplicationError):

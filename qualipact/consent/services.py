@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -17,8 +18,9 @@ from qualipact.consent.models import (
     ConsentWording,
     PreferenceToken,
 )
-from qualipact.consent.selectors import consent_wording_current, token_hash
+from qualipact.consent.selectors import PreferenceAccess, consent_wording_current, token_hash
 from qualipact.notices.selectors import policy_current_version
+from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
@@ -220,46 +222,119 @@ def browser_signal_record(*, subject: DataSubject) -> list[str]:
     return recorded
 
 
-PREFERENCE_LINK_DAYS = 90
+# How long a fresh link may give consent (once); after that it only opts out.
+FRESH_LINK_HOURS = 24
+
+
+# Actions that let processing start (again): giving consent, taking back an objection.
+GRANTING_ACTIONS = frozenset({"grant", "withdraw_objection"})
+
+
+class FreshLinkRequired(ApplicationError):
+    """A link from a bulk mail (or a fresh one already used or past its time) tried to
+    give consent: a forwarded mail must never consent for the person it was sent to."""
+
+    code = "fresh_link_required"
+    status = 403
+
+
+def _bulk_token(link_id: uuid.UUID) -> str:
+    """A bulk link's token, derived from its row under the server's HMAC key (the vault's
+    blind-index key, in a scope of its own), so that nothing secret is stored and every
+    mailing can carry the same link."""
+    return vault.blind_index("preference_link", str(link_id))
 
 
 @transaction.atomic
-def preference_link_issue(*, subject: DataSubject, days: int = PREFERENCE_LINK_DAYS) -> str:
-    """A new secret token for the person's preference centre; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+def preference_link_for_mailing(*, subject: DataSubject, email: str) -> str:
+    """The person's link for bulk mail to this address: it may withdraw and object, never
+    give consent, and works for as long as the person exists (RFC 8058 asks an unsubscribe
+    link to keep working). Every mailing to the same address reuses it."""
+    email = email.strip()
+    existing = (
+        PreferenceToken.objects.select_for_update()
+        .filter(
+            subject=subject,
+            email_index=vault.blind_index("email", email),
+            grants_until__isnull=True,
+        )
+        .order_by("-created_at")
+    )
+    for link in existing:
+        token = _bulk_token(link.pk)
+        if link.token_hash == token_hash(token):  # links from before were random
+            link.save(update_fields=["updated_at"])  # one more mail carries it
+            return token
+    link_id = uuid.uuid4()
+    token = _bulk_token(link_id)
     PreferenceToken.objects.create(
-        subject=subject,
-        token_hash=token_hash(token),
-        expires_at=timezone.now() + timedelta(days=days),
+        id=link_id, subject=subject, token_hash=token_hash(token), email=email
     )
     return token
 
 
 @transaction.atomic
+def preference_link_issue(
+    *, subject: DataSubject, email: str | None = None, hours: int = FRESH_LINK_HOURS
+) -> str:
+    """A fresh link for one person, sent to them alone: for `hours` it may also give
+    consent, once. Only the token's hash is stored."""
+    token = secrets.token_urlsafe(32)
+    PreferenceToken.objects.create(
+        subject=subject,
+        token_hash=token_hash(token),
+        grants_until=timezone.now() + timedelta(hours=hours),
+        email=email.strip() if email else None,
+    )
+    return token
+
+
+def _fresh_link_grant_use(link: PreferenceToken) -> None:
+    """Spend a fresh link's one consent, or refuse: checked on the locked row."""
+    locked = PreferenceToken.objects.select_for_update().get(pk=link.pk)
+    now = timezone.now()
+    if not locked.may_grant(now):
+        raise FreshLinkRequired(
+            "This link may only withdraw consent or object",
+            {"link": "opt_out_only"},
+        )
+    locked.granted_at = now
+    locked.save(update_fields=["granted_at", "updated_at"])
+    link.granted_at = now
+
+
+@transaction.atomic
 def preference_change(
     *,
-    subject: DataSubject,
+    access: PreferenceAccess,
     purpose: str,
     action: str,
     channel: str,
     actor: Actor,
     wording_sha256: str = "",
 ) -> ConsentEvent:
-    """One choice from the preference centre (page or API), by action name."""
-    if action == "grant":
-        wording = None
-        if wording_sha256:
-            wording = ConsentWording.objects.filter(sha256=wording_sha256).first()
-            if wording is None:
-                raise ApplicationError("Unknown consent wording", {"wording": "unknown"})
-        return consent_grant(
-            subject=subject, purpose=purpose, channel=channel, actor=actor, wording=wording
-        )
+    """One choice from the preference centre (page or API), by action name.
+
+    Withdrawing and objecting are open to every holder of the person's link. Giving
+    consent needs the person's own signed-in session or a fresh link, used once: this is
+    the one place that rule is kept, for every page and API that changes consent.
+    """
     changes = {
         "withdraw": consent_withdraw,
         "object": objection_record,
         "withdraw_objection": objection_withdraw,
     }
-    if action not in changes:
-        raise ApplicationError(f"Unknown action '{action}'", {"action": "unknown"})
-    return changes[action](subject=subject, purpose=purpose, channel=channel, actor=actor)
+    if action != "grant" and action not in changes:
+        raise ApplicationError("Unknown action", {"action": "unknown"})
+    wording = None
+    if action == "grant" and wording_sha256:
+        wording = ConsentWording.objects.filter(sha256=wording_sha256).first()
+        if wording is None:
+            raise ApplicationError("Unknown consent wording", {"wording": "unknown"})
+    if action in GRANTING_ACTIONS and access.link is not None:
+        _fresh_link_grant_use(access.link)
+    if action == "grant":
+        return consent_grant(
+            subject=access.subject, purpose=purpose, channel=channel, actor=actor, wording=wording
+        )
+    return changes[action](subject=access.subject, purpose=purpose, channel=channel, actor=actor)

@@ -9,7 +9,17 @@ from qualipact.consent.models import Channel
 from qualipact.consent.services import preference_change
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject
+from qualipact.web.errors import person_message
+
+# What the preference centre says when a choice is refused (see web.errors).
+SENTENCES = {
+    "fresh_link_required": (
+        "A link from a newsletter can withdraw consent and object, but not give consent: "
+        "anyone the email was forwarded to could use it. Sign in, or ask for a fresh link "
+        "below."
+    ),
+    "processing_refused": "This choice is not available for this account.",
+}
 
 
 @never_cache
@@ -17,10 +27,10 @@ from qualipact.privacy.models import DataSubject
 def preferences_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """The preference centre for a person without an account, opened from an email link."""
     try:
-        subject = selectors.preference_subject(token)
-    except selectors.InvalidLink as error:
-        return render(request, "consent/invalid_link.html", {"error": error}, status=404)
-    return _preference_centre(request, subject)
+        access = selectors.preference_access(token)
+    except selectors.InvalidLink:
+        return render(request, "consent/invalid_link.html", status=404)
+    return _preference_centre(request, access, token=token)
 
 
 @never_cache
@@ -29,17 +39,23 @@ def preferences_by_link(request: HttpRequest, token: str) -> HttpResponse:
 def preferences_signed_in(request: HttpRequest) -> HttpResponse:
     """The same preference centre for a signed-in person, on their own account."""
     child = getattr(request.user, "is_child", False)
-    return _preference_centre(request, request.user.subject, child=child)  # type: ignore[union-attr]
+    access = selectors.PreferenceAccess(subject=request.user.subject)  # type: ignore[union-attr]
+    return _preference_centre(request, access, child=child)
 
 
 def _preference_centre(
-    request: HttpRequest, subject: DataSubject, *, child: bool = False
+    request: HttpRequest,
+    access: selectors.PreferenceAccess,
+    *,
+    child: bool = False,
+    token: str = "",
 ) -> HttpResponse:
+    subject = access.subject
     problem = None
     if request.method == "POST":
         try:
             preference_change(
-                subject=subject,
+                access=access,
                 purpose=request.POST.get("purpose", ""),
                 action=request.POST.get("action", ""),
                 wording_sha256=request.POST.get("wording", ""),
@@ -47,7 +63,7 @@ def _preference_centre(
                 actor=Actor.subject(subject.pk),
             )
         except ApplicationError as error:
-            problem = error.message
+            problem = person_message(error, SENTENCES)
         else:
             return redirect(request.path)
     return render(
@@ -58,6 +74,8 @@ def _preference_centre(
             "history": selectors.consent_history(subject),
             "problem": problem,
             "child": child,
+            "may_grant": access.may_grant,
+            "token": token,
         },
         status=400 if problem else 200,
     )

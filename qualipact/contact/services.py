@@ -74,5 +74,5 @@ def inquiry_refusal_notice(*, email: str) -> None:
             "email address and username, so your message was not stored. Please ask your "
             "parent or guardian to write to us instead."
         ),
-        kind="service",
+        purpose="customer_support",
     )

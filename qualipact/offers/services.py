@@ -37,6 +37,20 @@ LOCATION_FEATURES = "location_features"
 MAX_TOPICS = 20
 
 
+class InvalidTopics(ApplicationError):
+    code = "invalid_topics"
+
+
+class CountryUnknown(ApplicationError):
+    """The connection's address is in no country (private, loopback, reserved)."""
+
+    code = "country_unknown"
+
+
+# Paths under /offers/ that are pages, not offers.
+RESERVED_SLUGS = frozenset({"for", "for-you"})
+
+
 def _locked_and_allowed(subject: DataSubject, purpose: str) -> DataSubject:
     """The person's row, locked, once enforcement allows the purpose on its current state.
 
@@ -74,6 +88,8 @@ def offer_create(
     published: bool = True,
 ) -> Offer:
     """Add an offer to the catalogue; topics are slugs, created when new."""
+    if slug in RESERVED_SLUGS:
+        raise ApplicationError("The offer is not valid", {"slug": ["This address is a page."]})
     offer = Offer(
         slug=slug,
         title=title,
@@ -114,10 +130,10 @@ def topic_preferences_set(
     subject = _locked_and_allowed(subject, PERSONALISED_OFFERS)
     wanted = {slug for slug in topics if slug}
     if len(wanted) > MAX_TOPICS:
-        raise ApplicationError("Too many topics", {"topics": "too_many"})
+        raise InvalidTopics("Too many topics", {"topics": "too_many"})
     found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=wanted)}
     if unknown := wanted - set(found):
-        raise ApplicationError("Unknown topic", {"topics": "unknown", "count": len(unknown)})
+        raise InvalidTopics("Unknown topic", {"topics": "unknown", "count": len(unknown)})
     current = {p.topic_id: p for p in TopicPreference.objects.filter(subject=subject)}
     keep = {topic.pk for topic in found.values()}
     removed = [p.pk for topic_id, p in current.items() if topic_id not in keep]
@@ -195,7 +211,7 @@ def location_record_from_ip(*, subject: DataSubject, address: str, actor: Actor)
     subject = _locked_and_allowed(subject, LOCATION_FEATURES)
     country = country_of_address(address)
     if not country:
-        raise ApplicationError(
+        raise CountryUnknown(
             "Your country could not be told from your connection", {"country": "unknown"}
         )
     return _location_store(

@@ -1,7 +1,8 @@
 """Purpose enforcement: may we process this person's data for this purpose, now?
 
 One place answers it, in two forms that always agree:
-- per person: `may_process(subject, purpose)` / `purpose_require(...)` (raises);
+- per person: `may_process(subject, purpose)` / `purpose_require(...)` (raises); the
+  person may be None, an anonymous visitor nobody knows (see `purpose_decide`);
 - set-based: `subjects_for_purpose(queryset, purpose)`, one SQL query for any audience.
 
 The answer comes from rules. The core rules cover erased subjects, restriction of
@@ -96,24 +97,38 @@ class Decision:
     reasons: tuple[str, ...] = ()
 
 
-def purpose_decide(subject: DataSubject, purpose: str) -> Decision:
+def purpose_decide(subject: DataSubject | None, purpose: str) -> Decision:
+    """The decision for one person, or for an anonymous visitor (`subject` None).
+
+    A visitor is nobody we hold a row about: the set form decides for them. A rule that
+    refuses everyone (True) refuses them, and so does one that allows only people who
+    hold something (`Only`, such as a consent grant); a rule that refuses some (a `Q`:
+    erased, restricted, objected) does not. Their reasons are the rules' names.
+    """
     resolved = purpose_get(purpose)
-    reasons = tuple(
-        reason for rule in _rules.values() if (reason := rule.refusal(subject, resolved))
-    )
+    if subject is None:
+        reasons = tuple(
+            name
+            for name, rule in _rules.items()
+            if (exclusion := rule.exclusion(resolved)) is True or isinstance(exclusion, Only)
+        )
+    else:
+        reasons = tuple(
+            reason for rule in _rules.values() if (reason := rule.refusal(subject, resolved))
+        )
     return Decision(allowed=not reasons, reasons=reasons)
 
 
-def may_process(subject: DataSubject, purpose: str) -> bool:
+def may_process(subject: DataSubject | None, purpose: str) -> bool:
     return purpose_decide(subject, purpose).allowed
 
 
-def purpose_require(subject: DataSubject, purpose: str) -> None:
+def purpose_require(subject: DataSubject | None, purpose: str) -> None:
     decision = purpose_decide(subject, purpose)
     if not decision.allowed:
+        whom = f"subject {subject.pk}" if subject is not None else "a visitor"
         raise ProcessingRefused(
-            f"Processing subject {subject.pk} for purpose '{purpose}' is refused: "
-            + ", ".join(decision.reasons),
+            f"Processing {whom} for purpose '{purpose}' is refused: " + ", ".join(decision.reasons),
             {"purpose": purpose, "reasons": list(decision.reasons)},
         )
 

@@ -208,7 +208,7 @@ def restriction_lift_notify(*, request: DataRequest, lift_on: date, actor: Actor
             "also complain to a data protection supervisory authority."
             f"\n\nReference: {request.pk}"
         ),
-        kind="service",
+        purpose="data_subject_rights",
     )
     request.outcome = {
         **request.outcome,

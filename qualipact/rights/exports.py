@@ -23,7 +23,6 @@ person shreds that key, so stored exports die with them.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 import json
@@ -52,6 +51,7 @@ from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis
 from qualipact.privacy.registry import Category, ResolvedField, Source, registry
 from qualipact.privacy.selectors import CollectedField, CollectedRecord, subject_collect
+from qualipact.privacy.spreadsheets import CsvWriter
 from qualipact.rights.schema import SCHEMA_ID, SCHEMA_VERSION, export_schema
 
 ExportKind = Literal["access", "portability"]
@@ -464,30 +464,13 @@ def _schema_bytes() -> bytes:
     return json.dumps(export_schema(), ensure_ascii=False, indent=2).encode()
 
 
-# A cell a spreadsheet would run as a formula; plain numbers and phone numbers are left alone.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"[+-]?[\d .,()/-]+")
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def _csv_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
     buffers: dict[str, tuple[io.StringIO, Any]] = {}
     for record in records:
         if record["model"] not in buffers:
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
+            # Every cell through the one CSV writer: no cell is ever a formula.
+            writer = CsvWriter(buffer)
             writer.writerow(CSV_COLUMNS)
             buffers[record["model"]] = (buffer, writer)
         _, writer = buffers[record["model"]]
@@ -499,7 +482,7 @@ def _csv_files(records: list[dict[str, Any]]) -> dict[str, bytes]:
                 [
                     record["id"],
                     entry["field"],
-                    _csv_cell(value),
+                    value,
                     entry["category"],
                     "; ".join(entry["purposes"]),
                     entry["legal_basis"],

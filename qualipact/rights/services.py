@@ -198,7 +198,7 @@ def request_by_email(
             f"Your code is {code}. It works for {CODE_MINUTES} minutes.\n"
             "If it was not you, ignore this message: nothing happens without the code."
         ),
-        kind="service",
+        purpose="data_subject_rights",
     )
     return signing.dumps({"r": str(request.pk), "n": secrets.token_hex(8)}, salt=TICKET_SALT)
 
@@ -323,7 +323,7 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
             note=note,
         )
         + f"\n\nReference: {request.pk}",
-        kind="service",
+        purpose="data_subject_rights",
     )
 
 
@@ -538,9 +538,9 @@ def dpo_accounts() -> list[Any]:
     )
 
 
-def dpos_email(*, subject_line: str, body: str) -> int:
+def dpos_email(*, subject_line: str, body: str, purpose: str = PURPOSE) -> int:
     """Email every DPO (references, kinds and dates only: no personal data of the person
-    concerned). Returns how many were queued."""
+    concerned), as staff mail for `purpose`. Returns how many were queued."""
     sent = 0
     for dpo in dpo_accounts():
         try:
@@ -551,7 +551,7 @@ def dpos_email(*, subject_line: str, body: str) -> int:
             continue  # no readable address (an erased staff member): nobody to tell
         email_queue(
             subject=dpo.subject, to=str(address), subject_line=subject_line, body=body,
-            kind="service",
+            purpose=purpose,
         )  # fmt: skip
         sent += 1
     return sent

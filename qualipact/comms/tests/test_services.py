@@ -41,13 +41,13 @@ ADDRESS = PERSONAS["alice"]["email"]
 UNSUBSCRIBE = {"List-Unsubscribe": "<https://qualipact.example/u/tok-7f3a>"}
 
 
-def queue(subject, *, kind="service", **overrides):
+def queue(subject, *, purpose="service_notifications", **overrides):
     arguments = {
         "subject": subject,
         "to": ADDRESS,
         "subject_line": "A new sign-in to your account",
         "body": "Someone signed in from a new device at 09:14 UTC.",
-        "kind": kind,
+        "purpose": purpose,
     }
     arguments.update(overrides)
     return email_queue(**arguments)
@@ -120,7 +120,7 @@ def test_it_sends_a_row_once_however_often_its_task_arrives(alice, smtp, enqueue
 
 def test_it_stores_extra_headers_encrypted_as_json_and_sends_them(alice, smtp, enqueued, rules):
     rules.consent_granted()
-    email = queue(alice, kind="marketing", headers=UNSUBSCRIBE)
+    email = queue(alice, purpose="marketing", headers=UNSUBSCRIBE)
     raw = OutboundEmail.objects.values_list("headers", flat=True).get()
     assert b"List-Unsubscribe" not in bytes(raw)
     assert json.loads(OutboundEmail.objects.get().headers) == UNSUBSCRIBE
@@ -131,7 +131,6 @@ def test_it_stores_extra_headers_encrypted_as_json_and_sends_them(alice, smtp, e
 @pytest.mark.parametrize(
     ("overrides", "extra"),
     [
-        ({"kind": "newsletter"}, {"kind": "invalid"}),
         ({"to": "not an address"}, {"to": "invalid"}),
         ({"body": "  "}, {"fields": ["body"]}),
         ({"subject_line": "Hello\r\nBcc: victim@example.org"}, {"subject_line": "multi_line"}),
@@ -140,7 +139,9 @@ def test_it_stores_extra_headers_encrypted_as_json_and_sends_them(alice, smtp, e
         ({"headers": {"X-Bad Name": "1"}}, {"headers": "name"}),
         ({"headers": {"X-Note\n": "1"}}, {"headers": "name"}),
         ({"headers": {"X-Note": "a\nBcc: victim@example.org"}}, {"headers": "value"}),
-        ({"kind": "marketing"}, {"headers": "list_unsubscribe"}),
+        ({"purpose": "marketing"}, {"headers": "list_unsubscribe"}),
+        ({"purpose": "personalised_offers"}, {"headers": "list_unsubscribe"}),
+        ({"purpose": "newsletter"}, {"purpose": "invalid"}),
     ],
 )
 def test_it_refuses_bad_input_and_stores_nothing(alice, enqueued, overrides, extra):
@@ -154,18 +155,30 @@ def test_it_refuses_bad_input_and_stores_nothing(alice, enqueued, overrides, ext
 # -- consent ----------------------------------------------------------------------------
 
 
-def test_it_sends_service_notifications_whatever_the_consent_rules_say(
-    alice, smtp, enqueued, rules
-):
+@pytest.mark.parametrize("purpose", sorted(services.REQUIRED_PURPOSES))
+def test_it_sends_required_messages_whatever_the_rules_say(alice, smtp, enqueued, rules, purpose):
     # No consent to anything, every purpose refused, and processing restricted.
     rules.consent_withdrawn()
     rules.refuse_everything()
     subject_restrict(subject=alice, actor=Actor.system("test"), reason="contested")
-    email = queue(alice, kind="service")
+    email = queue(alice, purpose=purpose)
+    assert (email.kind, email.purpose) == ("service", purpose)
     assert email_send(email_id=email.pk).status == "sent"
     assert smtp.message_ids == [email.message_id]
-    with pytest.raises(ProcessingRefused):
-        queue(alice, kind="marketing", headers=UNSUBSCRIBE)
+    for optional in ("service_notifications", "marketing"):
+        with pytest.raises(ProcessingRefused):
+            queue(alice, purpose=optional, headers=UNSUBSCRIBE)
+
+
+def test_it_holds_back_optional_notices_under_a_restriction(alice, smtp, enqueued):
+    # Art 18: stored only. Telling the person about the restriction is a required message.
+    email = queue(alice)
+    subject_restrict(subject=alice, actor=Actor.system("test"), reason="contested")
+    with pytest.raises(ProcessingRefused) as excinfo:
+        queue(alice)
+    assert excinfo.value.extra["reasons"] == ["restricted"]
+    assert email_send(email_id=email.pk).status == "failed"
+    assert smtp.messages == []
 
 
 def test_an_objection_to_service_notifications_stops_them(alice, enqueued):
@@ -175,27 +188,27 @@ def test_an_objection_to_service_notifications_stops_them(alice, enqueued):
         subject=alice, purpose="service_notifications", channel="api", actor=Actor.system("t")
     )
     with pytest.raises(ProcessingRefused) as excinfo:
-        queue(alice, kind="service")
+        queue(alice)
     assert excinfo.value.extra["reasons"] == ["objected"]
     assert not OutboundEmail.objects.exists()
     objection_withdraw(
         subject=alice, purpose="service_notifications", channel="api", actor=Actor.system("t")
     )
-    assert queue(alice, kind="service").status == "queued"
+    assert queue(alice).status == "queued"
 
 
 def test_it_queues_marketing_only_with_consent(alice, enqueued, rules):
     rules.consent_withdrawn()
     with pytest.raises(ProcessingRefused) as excinfo:
-        queue(alice, kind="marketing", headers=UNSUBSCRIBE)
+        queue(alice, purpose="marketing", headers=UNSUBSCRIBE)
     assert excinfo.value.extra == {"purpose": "marketing", "reasons": ["refused_by_test"]}
     rules.consent_granted()
-    assert queue(alice, kind="marketing", headers=UNSUBSCRIBE).status == "queued"
+    assert queue(alice, purpose="marketing", headers=UNSUBSCRIBE).status == "queued"
 
 
 def test_it_does_not_send_marketing_after_consent_was_withdrawn(alice, smtp, enqueued, rules):
     rules.consent_granted()
-    email = queue(alice, kind="marketing", headers=UNSUBSCRIBE)
+    email = queue(alice, purpose="marketing", headers=UNSUBSCRIBE)
     rules.consent_withdrawn()
     assert email_send(email_id=email.pk).status == "failed"
     email.refresh_from_db()
@@ -454,7 +467,7 @@ def test_it_keeps_addresses_and_content_out_of_audit_rows_errors_and_logs(
     settings.COMMS_EMAIL_MAX_ATTEMPTS = 2
     rules.consent_granted()
     secret_header = "<https://qualipact.example/u/alice-unsubscribe-token>"
-    sent = queue(alice, kind="marketing", headers={"List-Unsubscribe": secret_header})
+    sent = queue(alice, purpose="marketing", headers={"List-Unsubscribe": secret_header})
     email_send(email_id=sent.pk)
     # A refusal whose reply text quotes the address, retried and then given up.
     smtp.rcpt_reply = f"451 4.7.1 <{ADDRESS}> greylisted"

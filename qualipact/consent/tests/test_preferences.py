@@ -72,26 +72,37 @@ def test_an_objection_from_the_page_stops_the_purpose(client, subscriber, link):
 def test_a_bad_choice_is_explained_and_changes_nothing(client, subscriber, link):
     response = client.post(page(link), {"purpose": "customer_support", "action": "grant"})
     assert response.status_code == 400
-    assert "its legal basis is contract" in response.text
+    assert "That could not be done. Nothing was changed." in response.text
     response = client.post(page(link), {"purpose": "marketing", "action": "sell"})
     assert response.status_code == 400
     assert not ConsentEvent.objects.exists()
 
 
-@pytest.mark.parametrize("case", ["tampered", "expired", "erased"])
+@pytest.mark.parametrize("case", ["tampered", "erased"])
 def test_an_invalid_link_gets_a_clear_error_and_changes_nothing(client, subscriber, link, case):
     token = link
     if case == "tampered":
         token = link[:-2] + ("aa" if not link.endswith("aa") else "bb")
-    elif case == "expired":
-        PreferenceToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     else:
         subscriber.erased_at = timezone.now()
         subscriber.save()
     response = client.post(page(token), {"purpose": "marketing", "action": "grant"})
     assert response.status_code == 404
-    assert "This link is invalid or has expired." in response.text
+    assert "This link is not valid" in response.text
     assert not ConsentEvent.objects.exists()
+
+
+def test_it_lets_a_fresh_link_past_its_day_withdraw_but_not_grant(client, subscriber, link):
+    PreferenceToken.objects.update(grants_until=timezone.now() - timedelta(seconds=1))
+    wording = consent_wording_current("marketing")
+    response = client.post(
+        page(link), {"purpose": "marketing", "action": "grant", "wording": wording.sha256}
+    )
+    assert response.status_code == 400
+    assert "not give consent" in response.text
+    assert not ConsentEvent.objects.exists()
+    assert client.post(page(link), {"purpose": "analytics", "action": "object"}).status_code == 302
+    assert not may_process(subscriber, "analytics")
 
 
 def api(client, method, link, body=None):
