@@ -68,7 +68,7 @@ class RequestForm(forms.Form):
         required=False,
         choices=CONSENTED,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every consent you gave is withdrawn.",
+        help_text="Tick none to withdraw every consent you gave.",
     )
     endpoint = forms.CharField(
         label="Send it directly to another provider (optional)",

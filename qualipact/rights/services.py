@@ -538,9 +538,9 @@ def dpo_accounts() -> list[Any]:
     )
 
 
-def dpos_email(*, subject_line: str, body: str, purpose: str = PURPOSE) -> int:
+def dpos_email(*, subject_line: str, body: str) -> int:
     """Email every DPO (references, kinds and dates only: no personal data of the person
-    concerned), as staff mail for `purpose`. Returns how many were queued."""
+    concerned): work on answering rights requests. Returns how many were queued."""
     sent = 0
     for dpo in dpo_accounts():
         try:
@@ -551,7 +551,7 @@ def dpos_email(*, subject_line: str, body: str, purpose: str = PURPOSE) -> int:
             continue  # no readable address (an erased staff member): nobody to tell
         email_queue(
             subject=dpo.subject, to=str(address), subject_line=subject_line, body=body,
-            purpose=purpose,
+            purpose="data_subject_rights",
         )  # fmt: skip
         sent += 1
     return sent

@@ -101,11 +101,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
             "Open the DPO queue to act on them.",
         ]
     )
-    sent = dpos_email(
-        subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}",
-        body=body,
-        purpose="legal_compliance",
-    )
+    sent = dpos_email(subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}", body=body)
     if sent:
         audit_log(
             code=EventCode.RIGHTS_DEADLINES_REMINDED,

@@ -22,23 +22,25 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 UNSUBSCRIBE = {"List-Unsubscribe": "<https://qualipact.example/unsubscribe/x/>"}
 
 
-def queue(subject, to, kind="service"):
+def queue(subject, to, purpose="service_delivery"):
     return email_queue(
         subject=subject,
         to=to,
         subject_line="About your data",
         body="Something about you.",
-        kind=kind,
-        headers=UNSUBSCRIBE if kind == "marketing" else None,
+        purpose=purpose,
+        headers=UNSUBSCRIBE if purpose == "marketing" else None,
     )
 
 
-@pytest.mark.parametrize("kind", OutboundEmail.Kind.values)
+@pytest.mark.parametrize(
+    "purpose", ["service_delivery", "service_notifications", "data_subject_rights", "marketing"]
+)
 @pytest.mark.parametrize(
     "stranger",
     ["someone@elsewhere.test", "bob.okonkwo@example.net", "ALICE.marchetti@example.org.evil.test"],
 )
-def test_it_refuses_to_write_about_a_person_to_an_address_that_is_not_theirs(kind, stranger):
+def test_it_refuses_to_write_about_a_person_to_an_address_that_is_not_theirs(purpose, stranger):
     submit_persona("bob")  # a known address, but another person's
     alice = account_for("alice")
     consent_grant(  # so that only the address can be what is refused
@@ -48,7 +50,7 @@ def test_it_refuses_to_write_about_a_person_to_an_address_that_is_not_theirs(kin
         actor=Actor.subject(alice.subject_id),
     )
     with pytest.raises(ApplicationError) as refused:
-        queue(alice.subject, stranger, kind)
+        queue(alice.subject, stranger, purpose)
     assert refused.value.extra == {"to": "not_the_persons"}
     assert not OutboundEmail.objects.exists()
 
