@@ -29,11 +29,14 @@ def _purpose_with_basis(code: str, basis: LegalBasis, action: str) -> None:
     try:
         purpose = purpose_get(code)
     except KeyError:
-        raise ApplicationError(f"Unknown purpose '{code}'", {"purpose": "unknown"}) from None
+        raise ApplicationError(
+            f"Unknown purpose '{code}'", {"purpose": "unknown"}, public="Unknown purpose"
+        ) from None
     if purpose.legal_basis is not basis:
         raise ApplicationError(
             f"Cannot {action} for '{code}': its legal basis is {purpose.legal_basis}",
             {"purpose": code, "legal_basis": str(purpose.legal_basis)},
+            public=f"This choice is not available for {purpose.label}",
         )
 
 
@@ -261,5 +264,7 @@ def preference_change(
         "withdraw_objection": objection_withdraw,
     }
     if action not in changes:
-        raise ApplicationError(f"Unknown action '{action}'", {"action": "unknown"})
+        raise ApplicationError(
+            f"Unknown action '{action}'", {"action": "unknown"}, public="Unknown action"
+        )
     return changes[action](subject=subject, purpose=purpose, channel=channel, actor=actor)
