@@ -4,7 +4,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
@@ -132,11 +132,6 @@ class ApiErrorMiddleware:
         if json_error_for(request) and self._declared_length(request) > max_body_bytes():
             return error_json(413, *status_error(413), {"max_bytes": max_body_bytes()})
         return replace_with_error_shape(request, self.get_response(request))
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if json_error_for(request) and isinstance(exception, RequestDataTooBig):
-            return error_json(413, *status_error(413), {"max_bytes": max_body_bytes()})
-        return None
 
     @staticmethod
     def _declared_length(request: HttpRequest) -> int:
