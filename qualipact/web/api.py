@@ -178,11 +178,12 @@ def is_scalar_text(text: str) -> bool:
     return True
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def scalar_text(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD: safe to render or encode."""
-    if is_scalar_text(text):
-        return text
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text if is_scalar_text(text) else _SURROGATE.sub("\ufffd", text)
 
 
 class StrictJSONParser(Parser):
