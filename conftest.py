@@ -104,6 +104,40 @@ def staff_account():
     return staff
 
 
+# Callers of the API, one per way it knows who is asking.
+
+
+@pytest.fixture
+def alice_client(client, alice_account):
+    client.force_login(alice_account)
+    return client
+
+
+@pytest.fixture
+def dpo_user(staff_account):
+    from django.contrib.auth.models import Group
+
+    from qualipact.rights import dpo
+
+    group, _ = Group.objects.get_or_create(name=dpo.DPO_GROUP)
+    staff_account.groups.add(group)
+    return staff_account
+
+
+@pytest.fixture
+def dpo_client(client, dpo_user):
+    client.force_login(dpo_user)
+    return client
+
+
+@pytest.fixture
+def link_token(alice_account):
+    """A preference-link token for Alice, as her emails carry it."""
+    from qualipact.consent.services import preference_link_issue
+
+    return preference_link_issue(subject=alice_account.subject)
+
+
 @pytest.fixture
 def alice_inquiry():
     return submit_persona("alice")
