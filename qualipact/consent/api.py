@@ -3,7 +3,7 @@ link in `Authorization: Bearer <token>`, never in the URL; a signed-in person is
 their session (cross-site writes are refused site-wide by CrossOriginProtectionMiddleware,
 so Django's cookie-based CSRF check is not needed)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
@@ -65,13 +65,17 @@ class PreferencesOut(Schema):
     history: list[ConsentEventOut]
 
 
+PURPOSE_ENUM: dict[str, Any] = {"enum": sorted(PURPOSES)}
+
+
 class PreferenceChangeIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    purpose: str = Field(max_length=64, json_schema_extra={"enum": sorted(PURPOSES)})
+    purpose: str = Field(max_length=64, json_schema_extra=PURPOSE_ENUM)
     action: Literal["grant", "withdraw", "object", "withdraw_objection"]
     wording_sha256: str = Field(
         default="",
+        max_length=64,
         pattern="^([0-9a-f]{64})?$",
         description="SHA-256 of the consent wording shown (from GET); empty: the current one",
     )

@@ -9,7 +9,7 @@ request that is not yours is 404, like one that does not exist.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -39,6 +39,9 @@ PURPOSE_CODES = sorted(PURPOSES)
 
 def _enum(values: Any) -> dict[str, Any]:
     return {"enum": list(values)}
+
+
+PurposeCode = Annotated[str, Field(max_length=64, json_schema_extra=_enum(PURPOSE_CODES))]
 
 
 class InputSchema(Schema):
@@ -93,9 +96,7 @@ router = Router(auth=SignedInAuth(csrf=False), tags=["rights"])
 
 
 class RectifyChangeIn(InputSchema):
-    model: str = Field(
-        max_length=100, description='A declared model label, e.g. "contact.Inquiry"'
-    )
+    model: str = Field(max_length=100, description='A declared model label, e.g. "contact.Inquiry"')
     record: UUID = Field(description="The id of the record to correct")
     field: str = Field(max_length=64)
     value: str = Field(default="", max_length=TEXT_MAX)
@@ -110,7 +111,7 @@ class RequestDetailsIn(InputSchema):
         json_schema_extra=_enum(PURPOSE_CODES),
         description="objection: the purpose objected to (legitimate interest, or marketing)",
     )
-    purposes: list[str] | None = Field(
+    purposes: list[PurposeCode] | None = Field(
         default=None,
         max_length=len(PURPOSE_CODES),
         description="consent_withdrawal: purposes based on consent (all of them when absent)",

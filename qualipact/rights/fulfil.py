@@ -17,8 +17,8 @@ from io import BytesIO
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import DataError, IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -386,11 +386,12 @@ def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, s
     field = model._meta.get_field(name)
     if field.is_relation or not field.concrete:
         raise ApplicationError(
-            "This field cannot be corrected", {"field": "relation"},
+            "This field cannot be corrected",
+            {"field": "relation"},
             public="This field cannot be corrected by a value",
         )
     try:
-        record = model._meta.pk.to_python(change.get("record"))  # type: ignore[union-attr]
+        record = model._meta.pk.to_python(change.get("record"))
     except ValidationError:
         raise InvalidInput(
             "The record id is not valid", {"record": "invalid"}, public="The record id is not valid"
@@ -398,7 +399,8 @@ def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, s
     row = model._base_manager.filter(pk=record, subject=request.subject).first()
     if row is None:
         raise ApplicationError(
-            "That record is not this person's", {"record": "not_found"},
+            "That record is not this person's",
+            {"record": "not_found"},
             public="That record is not this person's",
         )
     others = [f.name for f in model._meta.concrete_fields if f.name != name]
@@ -413,11 +415,13 @@ def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, s
         )
         if "unique" in problems:
             raise Conflict(
-                f"{declaration.label}.{name}: the new value is taken", {"value": "taken"},
+                f"{declaration.label}.{name}: the new value is taken",
+                {"value": "taken"},
                 public="This value is already in use",
             ) from None
         raise InvalidInput(
-            f"{declaration.label}.{name}: {problems}", {"value": problems},
+            f"{declaration.label}.{name}: {problems}",
+            {"value": problems},
             public="This value is not valid for the field",
         ) from None
     return row, declaration.label, name
@@ -437,18 +441,20 @@ def rectification_apply(
     # values) before anything is written, so a bad one leaves nothing half-done.
     rows = [_corrected_row(request, change) for change in changes]
     changed: list[str] = []
-    for (row, label, name) in rows:
+    for row, label, name in rows:
         try:
             with transaction.atomic():
                 row.save()
         except IntegrityError:
             raise Conflict(
-                f"{label}.{name}: the new value is taken", {"value": "taken"},
+                f"{label}.{name}: the new value is taken",
+                {"value": "taken"},
                 public="This value is already in use",
             ) from None
         except DataError:
             raise InvalidInput(
-                f"{label}.{name}: the database refused the value", {"value": "invalid"},
+                f"{label}.{name}: the database refused the value",
+                {"value": "invalid"},
                 public="This value is not valid for the field",
             ) from None
         changed.append(f"{label}.{name}")

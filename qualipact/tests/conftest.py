@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 
 
 def post(client, path, payload, **extra):
@@ -18,3 +19,18 @@ def assert_error(response, status, code):
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     return body["error"]
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_database():
+    """For calls through the WSGI app (schemathesis, generated clients): Django closes the
+    database connection when a request ends, and the test database lives in that
+    connection, so keep it open, as Django's own test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

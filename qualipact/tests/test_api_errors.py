@@ -162,7 +162,9 @@ def test_it_refuses_a_cross_site_api_write_with_403_in_the_error_shape(
     assert _stored() == before
 
 
-SECRET_TEXT = f"comms.NewsletterSignup: email may not be stored for a child (subject {uuid.uuid4()})"
+SECRET_TEXT = (
+    f"comms.NewsletterSignup: email may not be stored for a child (subject {uuid.uuid4()})"
+)
 
 
 @pytest.mark.parametrize(
@@ -176,9 +178,7 @@ SECRET_TEXT = f"comms.NewsletterSignup: email may not be stored for a child (sub
     ],
     ids=["refused", "vault", "shredded", "label-in-message", "repr"],
 )
-def test_it_tells_people_nothing_internal_when_a_service_refuses(
-    alice_client, monkeypatch, error
-):
+def test_it_tells_people_nothing_internal_when_a_service_refuses(alice_client, monkeypatch, error):
     def refuse(**kwargs):
         raise error
 

@@ -84,7 +84,9 @@ def test_it_refuses_a_correction_over_the_limit_rather_than_cutting_it(alice_cli
     )
     assert error["details"][0]["location"] == "body.payload.details.correction"
     at_limit = "z" * services.TEXT_MAX
-    response = post(alice_client, MINE, {"kind": "rectification", "details": {"correction": at_limit}})
+    response = post(
+        alice_client, MINE, {"kind": "rectification", "details": {"correction": at_limit}}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["details"]["correction"] == at_limit
     assert DataRequest.objects.count() == 1
@@ -282,9 +284,7 @@ def test_it_runs_model_validation_before_a_dpo_correction_is_written(
     assert rectification.status == DataRequest.Status.IN_PROGRESS
 
 
-def test_it_answers_409_when_a_corrected_email_is_taken(
-    dpo_client, alice_account, rectification
-):
+def test_it_answers_409_when_a_corrected_email_is_taken(dpo_client, alice_account, rectification):
     account_create(
         username="carol", email="carol@example.org", password=PASSWORD, email_verified=True
     )
@@ -316,7 +316,9 @@ def test_it_writes_no_correction_when_a_later_one_is_bad(dpo_client, alice_accou
     assert Inquiry.objects.get(pk=inquiry.pk).phone == "1"
 
 
-def test_it_refuses_a_correction_of_a_reference_by_a_value(dpo_client, alice_account, rectification):
+def test_it_refuses_a_correction_of_a_reference_by_a_value(
+    dpo_client, alice_account, rectification
+):
     from qualipact.consent.services import consent_grant
     from qualipact.privacy.audit import Actor
 

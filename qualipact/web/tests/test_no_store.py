@@ -59,9 +59,7 @@ def test_it_enumerates_ours_allauths_and_the_apis_urls():
 
 
 @pytest.mark.parametrize("who", ["person", "dpo"])
-def test_it_sends_no_store_and_vary_cookie_on_every_page_signed_in(
-    alice_account, dpo_user, who
-):
+def test_it_sends_no_store_and_vary_cookie_on_every_page_signed_in(alice_account, dpo_user, who):
     client = Client(raise_request_exception=False)
     client.force_login(alice_account if who == "person" else dpo_user)
     missing = []
