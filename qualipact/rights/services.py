@@ -76,7 +76,7 @@ def _scalar(value: Any) -> Any:
 
 
 def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not is_scalar_text(value):
+    if not isinstance(value, str) or not is_scalar_text(value) or "\x00" in value:
         raise InvalidInput(f"{name} must be text", {name: "not_text"}, public="Write it as text")
     if len(value) > TEXT_MAX:
         raise InvalidInput(

@@ -131,11 +131,13 @@ LONE_SURROGATE_BODIES = [
     (MINE, '{"kind": "acc\\ud83dess"}'),
     (PREFS, '{"purpose": "marketing\\ud800", "action": "grant"}'),
     (PREFS, '{"purpose": "marketing", "action": "grant", "wording_sha256": "\\ud800"}'),
+    # NUL is a scalar value, but no PostgreSQL text column can hold it.
+    (MINE, '{"kind": "rectification", "details": {"correction": "Ali\\u0000cia"}}'),
 ]
 
 
 @pytest.mark.parametrize(("path", "text"), LONE_SURROGATE_BODIES)
-def test_it_refuses_a_lone_surrogate_anywhere_in_a_body_with_422(alice_client, path, text):
+def test_it_refuses_a_lone_surrogate_or_nul_anywhere_in_a_body_with_422(alice_client, path, text):
     before = _everything()
     error = assert_error(_raw(alice_client, path, text), 422, "invalid_input")
     assert error["details"][0]["location"].startswith("body")

@@ -6,8 +6,8 @@ The error shape (one for every failure, whichever layer refuses the request):
     {"error": {"code": "<stable code>", "message": "<for people>", "details": {...} | [...]}}
 
 JSON bodies are RFC 8259 text whose strings are Unicode scalar values (RFC 8259 §8.2,
-RFC 3629): a lone surrogate such as "\\ud800" or a NaN literal is refused with 422
-before any schema or service runs.
+RFC 3629): a lone surrogate such as "\\ud800", a NUL character or a NaN literal is refused
+with 422 before any schema or service runs.
 """
 
 from __future__ import annotations
@@ -154,20 +154,29 @@ def _refuse_constant(name: str) -> Any:
     raise NotJSONText([{"location": "body", "problem": f"{name} is not a JSON number"}])
 
 
-def _lone_surrogates(value: Any, location: tuple[str, ...]) -> Iterator[dict[str, str]]:
-    problem = "Text must be Unicode scalar values (a lone surrogate is not one)"
+def _unstorable_text(value: Any, location: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Strings no database column may hold: lone surrogates (not Unicode scalar values)
+    and NUL (PostgreSQL text refuses it; Django's forms refuse it too)."""
     if isinstance(value, str):
-        if not is_scalar_text(value):
+        if problem := _text_problem(value):
             yield {"location": ".".join(location), "problem": problem}
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not is_scalar_text(key):
+            if problem := _text_problem(key):
                 yield {"location": ".".join(location), "problem": problem}
             else:
-                yield from _lone_surrogates(item, (*location, key))
+                yield from _unstorable_text(item, (*location, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _lone_surrogates(item, (*location, str(index)))
+            yield from _unstorable_text(item, (*location, str(index)))
+
+
+def _text_problem(text: str) -> str | None:
+    if not is_scalar_text(text):
+        return "Text must be Unicode scalar values (a lone surrogate is not one)"
+    if "\x00" in text:
+        return "Text may not contain the NUL character"
+    return None
 
 
 def is_scalar_text(text: str) -> bool:
@@ -187,11 +196,12 @@ def scalar_text(text: str) -> str:
 
 
 class StrictJSONParser(Parser):
-    """JSON bodies as RFC 8259 text: strings of Unicode scalar values, no NaN/Infinity."""
+    """JSON bodies as RFC 8259 text: strings of Unicode scalar values without NUL, no
+    NaN/Infinity."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         data = json.loads(request.body, parse_constant=_refuse_constant)
-        problems = list(_lone_surrogates(data, ("body",)))
+        problems = list(_unstorable_text(data, ("body",)))
         if problems:
             raise NotJSONText(problems)
         return data
