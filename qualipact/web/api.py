@@ -72,17 +72,6 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERROR_DESCRIPTIONS = {
-    400: "The request was refused by a rule of the service",
-    401: "Not signed in, or the link token is invalid or expired",
-    403: "Signed in without the right role, or a cross-site request",
-    404: "No such resource, or not yours",
-    409: "The change collides with data that exists",
-    413: "The body is larger than the limit",
-    422: "The input does not match the schema (types, lengths, Unicode scalar values)",
-}
-
-
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     """`response=` entries documenting an operation's errors with the one error shape."""
     return dict.fromkeys(statuses, ErrorOut)
