@@ -1,7 +1,9 @@
 import asyncio
 import importlib
 import importlib.util
+import json
 import os
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -100,6 +102,40 @@ def staff_account():
     )
     TOTP.activate(staff, generate_totp_secret())
     return staff
+
+
+# Callers of the API, one per way it knows who is asking.
+
+
+@pytest.fixture
+def alice_client(client, alice_account):
+    client.force_login(alice_account)
+    return client
+
+
+@pytest.fixture
+def dpo_user(staff_account):
+    from django.contrib.auth.models import Group
+
+    from qualipact.rights import dpo
+
+    group, _ = Group.objects.get_or_create(name=dpo.DPO_GROUP)
+    staff_account.groups.add(group)
+    return staff_account
+
+
+@pytest.fixture
+def dpo_client(client, dpo_user):
+    client.force_login(dpo_user)
+    return client
+
+
+@pytest.fixture
+def link_token(alice_account):
+    """A preference-link token for Alice, as her emails carry it."""
+    from qualipact.consent.services import preference_link_issue
+
+    return preference_link_issue(subject=alice_account.subject)
 
 
 @pytest.fixture
@@ -279,3 +315,60 @@ def deliver_queued() -> None:
 
     for email_id in OutboundEmail.objects.filter(status="queued").values_list("pk", flat=True):
         assert email_send(email_id=email_id).status == "sent"
+
+
+# -- nothing internal in any API error, in every test --------------------------------------
+
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
+_REPR_TEXT = re.compile(
+    r"<[\w.]+ object at 0x|Traceback|File \"|\{'|\['|\bDecimal\(|\bUUID\(|\bdatetime\.|"
+    r"\w+(Error|Exception):"
+)
+
+
+def internal_in(text: str) -> list[str]:
+    """Model labels (with or without a field), UUIDs, Python reprs and tracebacks in `text`."""
+    from django.apps import apps
+
+    labels = {m._meta.label for m in apps.get_models(include_auto_created=True)}
+    labels |= {label.lower() for label in labels}
+    words = set(re.findall(r"\b[A-Za-z_][\w]*\.[A-Za-z_]\w*\b", text))
+    return (
+        sorted(words & labels)
+        + _UUID_TEXT.findall(text)
+        + [m.group(0) for m in _REPR_TEXT.finditer(text)]
+    )
+
+
+@pytest.fixture(autouse=True)
+def api_errors(monkeypatch):
+    """Every error the API answers during a test, whoever asked (test client, WSGI calls
+    from schemathesis): each must be in the one shape and name nothing internal."""
+    from django.core.handlers.base import BaseHandler
+
+    seen: list[tuple[str, int, bytes]] = []
+    original = BaseHandler.get_response
+
+    def recording(self, request):
+        response = original(self, request)
+        if request.path.startswith("/api/") and response.status_code >= 400:
+            seen.append((request.path, response.status_code, response.content))
+        return response
+
+    monkeypatch.setattr(BaseHandler, "get_response", recording)
+    yield seen
+    problems = []
+    for path, status, content in seen:
+        text = content.decode("utf-8", "replace")
+        try:
+            body = json.loads(text)
+            shaped = set(body) == {"error"} and set(body["error"]) == {
+                "code",
+                "message",
+                "details",
+            }
+        except (ValueError, TypeError):
+            shaped = False
+        if not shaped or internal_in(text):
+            problems.append((path, status, text[:300], internal_in(text)))
+    assert not problems, problems

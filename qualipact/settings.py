@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "qualipact.web.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Outside the API's error shape, so its answers are marked no-store too.
+    "qualipact.web.middleware.NoStoreMiddleware",
+    "qualipact.web.middleware.ApiErrorMiddleware",
     "qualipact.web.middleware.CrossOriginProtectionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qualipact.accounts.middleware.SessionLifetimeMiddleware",

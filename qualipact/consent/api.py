@@ -3,17 +3,20 @@ link in `Authorization: Bearer <token>`, never in the URL; a signed-in person is
 their session (cross-site writes are refused site-wide by CrossOriginProtectionMiddleware,
 so Django's cookie-based CSRF check is not needed)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict, field_validator
 
 from qualipact.consent import selectors
 from qualipact.consent.models import Channel
 from qualipact.consent.services import preference_change
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import PURPOSES
+from qualipact.web.api import error_responses
 
 
 class PreferenceLinkAuth(HttpBearer):
@@ -49,7 +52,7 @@ class PurposeOut(Schema):
     wording: WordingOut | None
 
 
-class EventOut(Schema):
+class ConsentEventOut(Schema):
     occurred_at: str
     purpose: str
     action: str
@@ -59,13 +62,30 @@ class EventOut(Schema):
 
 class PreferencesOut(Schema):
     purposes: list[PurposeOut]
-    history: list[EventOut]
+    history: list[ConsentEventOut]
 
 
-class ChangeIn(Schema):
-    purpose: str
+PURPOSE_ENUM: dict[str, Any] = {"enum": sorted(PURPOSES)}
+
+
+class PreferenceChangeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(max_length=64, json_schema_extra=PURPOSE_ENUM)
     action: Literal["grant", "withdraw", "object", "withdraw_objection"]
-    wording_sha256: str = ""
+    wording_sha256: str = Field(
+        default="",
+        max_length=64,
+        pattern="^([0-9a-f]{64})?$",
+        description="SHA-256 of the consent wording shown (from GET); empty: the current one",
+    )
+
+    @field_validator("purpose")
+    @classmethod
+    def _known_purpose(cls, value: str) -> str:
+        if value not in PURPOSES:
+            raise ValueError("Unknown purpose")
+        return value
 
 
 def _overview(subject: DataSubject) -> PreferencesOut:
@@ -87,7 +107,7 @@ def _overview(subject: DataSubject) -> PreferencesOut:
         for c in selectors.consent_overview(subject)
     ]
     history = [
-        EventOut(
+        ConsentEventOut(
             occurred_at=e.occurred_at.isoformat(),
             purpose=e.purpose,
             action=e.action,
@@ -107,14 +127,18 @@ def _access(request: HttpRequest) -> selectors.PreferenceAccess:
     return selectors.PreferenceAccess(subject=auth)
 
 
-@router.get("", response=PreferencesOut, summary="Every purpose, its basis and my choices")
+@router.get(
+    "",
+    response={200: PreferencesOut, **error_responses(401)},
+    summary="Every purpose, its basis and my choices",
+)
 def preferences_get(request: HttpRequest) -> PreferencesOut:
     return _overview(_access(request).subject)
 
 
 @router.post(
     "",
-    response=PreferencesOut,
+    response={200: PreferencesOut, **error_responses(400, 401, 403, 413, 422)},
     summary="Give or withdraw consent, or object",
     description=(
         "A link from a bulk email may withdraw consent and object; giving consent (or taking "
@@ -122,7 +146,7 @@ def preferences_get(request: HttpRequest) -> PreferencesOut:
         "(403 `fresh_link_required`)."
     ),
 )
-def preferences_change(request: HttpRequest, change: ChangeIn) -> PreferencesOut:
+def preferences_change(request: HttpRequest, change: PreferenceChangeIn) -> PreferencesOut:
     access = _access(request)
     subject = access.subject
     preference_change(

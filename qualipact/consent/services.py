@@ -31,11 +31,14 @@ def _purpose_with_basis(code: str, basis: LegalBasis, action: str) -> None:
     try:
         purpose = purpose_get(code)
     except KeyError:
-        raise ApplicationError(f"Unknown purpose '{code}'", {"purpose": "unknown"}) from None
+        raise ApplicationError(
+            f"Unknown purpose '{code}'", {"purpose": "unknown"}, public="Unknown purpose"
+        ) from None
     if purpose.legal_basis is not basis:
         raise ApplicationError(
             f"Cannot {action} for '{code}': its legal basis is {purpose.legal_basis}",
             {"purpose": code, "legal_basis": str(purpose.legal_basis)},
+            public=f"This choice is not available for {purpose.label}",
         )
 
 
@@ -325,12 +328,16 @@ def preference_change(
         "withdraw_objection": objection_withdraw,
     }
     if action != "grant" and action not in changes:
-        raise ApplicationError("Unknown action", {"action": "unknown"})
+        raise ApplicationError(
+            f"Unknown action '{action}'", {"action": "unknown"}, public="Unknown action"
+        )
     wording = None
     if action == "grant" and wording_sha256:
         wording = ConsentWording.objects.filter(sha256=wording_sha256).first()
         if wording is None:
-            raise ApplicationError("Unknown consent wording", {"wording": "unknown"})
+            raise ApplicationError(
+                "Unknown consent wording", {"wording": "unknown"}, public="Unknown consent wording"
+            )
     if action in GRANTING_ACTIONS and access.link is not None:
         _fresh_link_grant_use(access.link)
     if action == "grant":

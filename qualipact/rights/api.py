@@ -9,7 +9,7 @@ request that is not yours is 404, like one that does not exist.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -17,22 +17,39 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
+from pydantic import ConfigDict, field_validator, model_validator
 
 from qualipact.consent.api import SignedInAuth
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.purposes import PURPOSES
 from qualipact.rights import dpo, services
 from qualipact.rights.forms import SENSITIVE_KINDS
 from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.web.api import error_responses
 from qualipact.web.reauth import SensitiveAction, sensitive_action_check
 
-KINDS = ", ".join(DataRequest.Kind.values)
-REGIMES = ", ".join(DataRequest.Regime.values)
-BASES = ", ".join(DataRequest.RefusalBasis.values)
+# The longest text a person or a DPO may write in one field (a correction, a reason, a
+# note); longer is refused with 422, never cut.
+TEXT_MAX = services.TEXT_MAX
+PURPOSE_CODES = sorted(PURPOSES)
+
+
+def _enum(values: Any) -> dict[str, Any]:
+    return {"enum": list(values)}
+
+
+PurposeCode = Annotated[str, Field(max_length=64, json_schema_extra=_enum(PURPOSE_CODES))]
+
+
+class InputSchema(Schema):
+    """Request bodies: unknown keys are refused, so a misspelt field is not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class RequestOut(Schema):
@@ -80,16 +97,82 @@ def _out(request: DataRequest) -> dict[str, Any]:
 router = Router(auth=SignedInAuth(csrf=False), tags=["rights"])
 
 
-class RequestIn(Schema):
-    kind: str = Field(description=f"One of: {KINDS}")
-    details: dict[str, Any] = Field(
-        default_factory=dict,
+class RectifyChangeIn(InputSchema):
+    model: str = Field(max_length=100, description='A declared model label, e.g. "contact.Inquiry"')
+    record: UUID = Field(description="The id of the record to correct")
+    field: str = Field(max_length=64)
+    value: str = Field(default="", max_length=TEXT_MAX)
+
+
+class RequestDetailsIn(InputSchema):
+    """What a request needs, by kind; any other field for the kind is refused (422)."""
+
+    purpose: str | None = Field(
+        default=None,
+        max_length=64,
+        json_schema_extra=_enum(PURPOSE_CODES),
+        description="objection: the purpose objected to (legitimate interest, or marketing)",
+    )
+    purposes: list[PurposeCode] | None = Field(
+        default=None,
+        max_length=len(PURPOSE_CODES),
+        description="consent_withdrawal: purposes based on consent (all of them when absent)",
+    )
+    correction: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=TEXT_MAX,
+        description="rectification: what is wrong and what it should be",
+    )
+    changes: list[RectifyChangeIn] | None = Field(
+        default=None,
+        max_length=services.CHANGES_MAX,
+        description="rectification (optional): the corrections proposed, field by field",
+    )
+    endpoint: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="portability (optional): an https URL for a direct transfer",
+    )
+
+    @field_validator("purposes")
+    @classmethod
+    def _known_purposes(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(code not in PURPOSES for code in value):
+            raise ValueError("Unknown purpose")
+        return value
+
+
+DETAILS_BY_KIND: dict[str, frozenset[str]] = {
+    DataRequest.Kind.ACCESS: frozenset(),
+    DataRequest.Kind.ERASURE: frozenset(),
+    DataRequest.Kind.RESTRICTION: frozenset(),
+    DataRequest.Kind.OBJECTION: frozenset({"purpose"}),
+    DataRequest.Kind.CONSENT_WITHDRAWAL: frozenset({"purposes"}),
+    DataRequest.Kind.RECTIFICATION: frozenset({"correction", "changes"}),
+    DataRequest.Kind.PORTABILITY: frozenset({"endpoint"}),
+}
+
+
+class RequestIn(InputSchema):
+    kind: Literal[
+        "access",
+        "portability",
+        "rectification",
+        "erasure",
+        "restriction",
+        "objection",
+        "consent_withdrawal",
+    ]
+    details: RequestDetailsIn = Field(
+        default_factory=RequestDetailsIn,
         description=(
             "objection: {purpose}; consent_withdrawal: {purposes: [...]}; rectification: "
-            "{correction}; portability: {endpoint} (optional, https) for a direct transfer"
+            "{correction, changes?}; portability: {endpoint?} (https) for a direct transfer; "
+            "access, erasure, restriction: nothing"
         ),
     )
-    regime: str = Field(default="gdpr", description=f"One of: {REGIMES}")
+    regime: Literal["gdpr", "ccpa"] = "gdpr"
     confirm: bool = Field(
         default=False,
         description=(
@@ -98,19 +181,35 @@ class RequestIn(Schema):
         ),
     )
 
+    @model_validator(mode="after")
+    def _details_fit_the_kind(self) -> RequestIn:
+        given = self.details.model_dump(exclude_unset=True)
+        extra = sorted(set(given) - DETAILS_BY_KIND[self.kind])
+        if extra:
+            raise ValueError(f"Not a detail of this kind of request: {', '.join(extra)}")
+        return self
+
 
 def _own(subject: DataSubject) -> Any:
     # A parent's requests for their child are theirs to follow too.
     return DataRequest.objects.filter(Q(subject=subject) | Q(requested_by=subject))
 
 
-@router.get("/requests", response=list[RequestOut], summary="My requests, newest first")
+@router.get(
+    "/requests",
+    response={200: list[RequestOut], **error_responses(401)},
+    summary="My requests, newest first",
+)
 def my_requests(request: HttpRequest) -> list[dict[str, Any]]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
     return [_out(r) for r in _own(subject).order_by("-received_at")]
 
 
-@router.post("/requests", response={201: RequestOut}, summary="Make a request about my data")
+@router.post(
+    "/requests",
+    response={201: RequestOut, **error_responses(400, 401, 403, 413, 422)},
+    summary="Make a request about my data",
+)
 def my_request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[str, Any]]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
     if payload.kind in SENSITIVE_KINDS:
@@ -125,13 +224,17 @@ def my_request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[s
         kind=payload.kind,
         channel=DataRequest.Channel.API,
         actor=Actor.subject(subject.pk),
-        details=payload.details,
+        details=payload.details.model_dump(exclude_none=True, mode="json"),
         regime=payload.regime,
     )
     return Status(201, _out(created))
 
 
-@router.get("/requests/{request_id}", response=RequestOut, summary="One of my requests")
+@router.get(
+    "/requests/{request_id}",
+    response={200: RequestOut, **error_responses(401, 404, 422)},
+    summary="One of my requests",
+)
 def my_request(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
     return _out(get_object_or_404(_own(subject), pk=request_id))
@@ -176,7 +279,7 @@ class NoteOut(Schema):
     created_at: datetime
 
 
-class EventOut(Schema):
+class AuditEventOut(Schema):
     id: int
     occurred_at: datetime
     code: int
@@ -193,7 +296,7 @@ class DpoRequestOut(RequestOut):
     effective_due_on: date
     days_left: int
     notes: list[NoteOut]
-    trail: list[EventOut]
+    trail: list[AuditEventOut]
 
 
 def _dpo_out(request: DataRequest) -> dict[str, Any]:
@@ -232,13 +335,29 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.staff(str(request.user.pk))
 
 
+class QueueFilterIn(Schema):
+    status: Literal[
+        "open",
+        "all",
+        "received",
+        "verifying",
+        "in_progress",
+        "waiting_on_person",
+        "completed",
+        "refused",
+    ] = Field(default="open", description="open (default), all, or one status")
+    due: Literal["overdue", "week", "all"] = Field(
+        default="all", description="overdue, week (due within 7 days), or all"
+    )
+
+
 @dpo_router.get(
     "/requests",
-    response=list[QueueRowOut],
+    response={200: list[QueueRowOut], **error_responses(401, 403, 422)},
     summary="The queue: overdue first, then by due date",
 )
-def queue(request: HttpRequest, status: str = "open", due: str = "all") -> list[dict[str, Any]]:
-    """`status`: open (default), all, or one status; `due`: overdue, week (within 7 days), all."""
+def queue(request: HttpRequest, filters: Query[QueueFilterIn]) -> list[dict[str, Any]]:
+    status, due = filters.status, filters.due
     return [
         {
             "id": row.pk,
@@ -257,17 +376,36 @@ def queue(request: HttpRequest, status: str = "open", due: str = "all") -> list[
     ]
 
 
-@dpo_router.get("/requests/{request_id}", response=DpoRequestOut, summary="One request, in full")
+@dpo_router.get(
+    "/requests/{request_id}",
+    response={200: DpoRequestOut, **error_responses(401, 403, 404, 422)},
+    summary="One request, in full",
+)
 def request_detail(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     return _dpo_out(_get(request_id))
 
 
-class RefuseIn(Schema):
-    basis: str = Field(description=f"One of: {BASES}")
-    reason: str = Field(description="Sent to the person; required")
+ACTION_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
 
 
-@dpo_router.post("/requests/{request_id}/refuse", response=DpoRequestOut, summary="Refuse")
+class RefuseIn(InputSchema):
+    basis: Literal[
+        "identity_not_verified",
+        "manifestly_unfounded",
+        "excessive",
+        "legal_obligation",
+        "legal_claims",
+        "compelling_grounds",
+        "rights_of_others",
+    ]
+    reason: str = Field(max_length=TEXT_MAX, description="Sent to the person; required")
+
+
+@dpo_router.post(
+    "/requests/{request_id}/refuse",
+    response={200: DpoRequestOut, **ACTION_ERRORS},
+    summary="Refuse",
+)
 def refuse(request: HttpRequest, request_id: UUID, payload: RefuseIn) -> dict[str, Any]:
     done = services.request_refuse(
         request=_get(request_id), basis=payload.basis, reason=payload.reason, actor=_actor(request)
@@ -275,13 +413,15 @@ def refuse(request: HttpRequest, request_id: UUID, payload: RefuseIn) -> dict[st
     return _dpo_out(done)
 
 
-class ExtendIn(Schema):
-    due_on: date
-    reason: str = Field(description="Sent to the person; required")
+class ExtendIn(InputSchema):
+    due_on: date = Field(description="ISO 8601 date (YYYY-MM-DD)")
+    reason: str = Field(max_length=TEXT_MAX, description="Sent to the person; required")
 
 
 @dpo_router.post(
-    "/requests/{request_id}/extend", response=DpoRequestOut, summary="Extend the deadline, once"
+    "/requests/{request_id}/extend",
+    response={200: DpoRequestOut, **ACTION_ERRORS},
+    summary="Extend the deadline, once",
 )
 def extend(request: HttpRequest, request_id: UUID, payload: ExtendIn) -> dict[str, Any]:
     done = services.request_extend(
@@ -293,12 +433,14 @@ def extend(request: HttpRequest, request_id: UUID, payload: ExtendIn) -> dict[st
     return _dpo_out(done)
 
 
-class WaitIn(Schema):
-    note: str = Field(description="What we need from the person; sent to them")
+class WaitIn(InputSchema):
+    note: str = Field(max_length=TEXT_MAX, description="What we need from the person; sent to them")
 
 
 @dpo_router.post(
-    "/requests/{request_id}/wait", response=DpoRequestOut, summary="Wait on the person"
+    "/requests/{request_id}/wait",
+    response={200: DpoRequestOut, **ACTION_ERRORS},
+    summary="Wait on the person",
 )
 def wait(request: HttpRequest, request_id: UUID, payload: WaitIn) -> dict[str, Any]:
     if not payload.note.strip():
@@ -309,24 +451,32 @@ def wait(request: HttpRequest, request_id: UUID, payload: WaitIn) -> dict[str, A
     return _dpo_out(done)
 
 
-@dpo_router.post("/requests/{request_id}/resume", response=DpoRequestOut, summary="Resume")
+@dpo_router.post(
+    "/requests/{request_id}/resume",
+    response={200: DpoRequestOut, **error_responses(400, 401, 403, 404, 422)},
+    summary="Resume",
+)
 def resume(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     return _dpo_out(services.request_resume(request=_get(request_id), actor=_actor(request)))
 
 
 @dpo_router.post(
-    "/requests/{request_id}/retry", response=DpoRequestOut, summary="Retry a failed request"
+    "/requests/{request_id}/retry",
+    response={200: DpoRequestOut, **error_responses(400, 401, 403, 404, 422)},
+    summary="Retry a failed request",
 )
 def retry(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     return _dpo_out(services.request_retry(request=_get(request_id), actor=_actor(request)))
 
 
-class NoteIn(Schema):
-    text: str = Field(description="Internal: never shown to the person")
+class NoteIn(InputSchema):
+    text: str = Field(max_length=TEXT_MAX, description="Internal: never shown to the person")
 
 
 @dpo_router.post(
-    "/requests/{request_id}/notes", response={201: NoteOut}, summary="Add an internal note"
+    "/requests/{request_id}/notes",
+    response={201: NoteOut, **ACTION_ERRORS},
+    summary="Add an internal note",
 )
 def note_add(request: HttpRequest, request_id: UUID, payload: NoteIn) -> Status[dict[str, Any]]:
     note = services.request_note_add(
@@ -335,26 +485,19 @@ def note_add(request: HttpRequest, request_id: UUID, payload: NoteIn) -> Status[
     return Status(201, _note_out(note))
 
 
-class ChangeIn(Schema):
-    model: str = Field(description='A declared model label, e.g. "contact.Inquiry"')
-    record: str
-    field: str
-    value: str = ""
-
-
-class RectifyIn(Schema):
-    changes: list[ChangeIn]
+class RectifyIn(InputSchema):
+    changes: list[RectifyChangeIn] = Field(max_length=services.CHANGES_MAX)
 
 
 @dpo_router.post(
     "/requests/{request_id}/rectify",
-    response=DpoRequestOut,
+    response={200: DpoRequestOut, **error_responses(400, 401, 403, 404, 409, 413, 422)},
     summary="Apply a correction and complete the request",
 )
 def rectify(request: HttpRequest, request_id: UUID, payload: RectifyIn) -> dict[str, Any]:
     done = rectification_apply(
         request=_get(request_id),
-        changes=[change.model_dump() for change in payload.changes],
+        changes=[change.model_dump(mode="json") for change in payload.changes],
         actor=_actor(request),
     )
     return _dpo_out(done)

@@ -17,8 +17,9 @@ from io import BytesIO
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.erasure import rows_without_holds
-from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.errors import ApplicationError, Conflict, InvalidInput
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.registry import Source, registry
@@ -377,6 +378,55 @@ def _rectifiable(label: str, name: str) -> Any:
     return declaration
 
 
+def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, str, str]:
+    """The record with the correction set and validated by the model; nothing saved."""
+    declaration = _rectifiable(str(change.get("model", "")), str(change.get("field", "")))
+    model: type[models.Model] = declaration.model
+    name = str(change["field"])
+    field = model._meta.get_field(name)
+    if field.is_relation or not field.concrete:
+        raise ApplicationError(
+            "This field cannot be corrected",
+            {"field": "relation"},
+            public="This field cannot be corrected by a value",
+        )
+    try:
+        record = model._meta.pk.to_python(change.get("record"))
+    except ValidationError:
+        raise InvalidInput(
+            "The record id is not valid", {"record": "invalid"}, public="The record id is not valid"
+        ) from None
+    row = model._base_manager.filter(pk=record, subject=request.subject).first()
+    if row is None:
+        raise ApplicationError(
+            "That record is not this person's",
+            {"record": "not_found"},
+            public="That record is not this person's",
+        )
+    others = [f.name for f in model._meta.concrete_fields if f.name != name]
+    try:
+        setattr(row, field.attname, field.to_python(change.get("value", "")))
+        row.full_clean(exclude=others)
+    except ValidationError as error:
+        problems = sorted(
+            {e.code or "invalid" for errors in error.error_dict.values() for e in errors}
+            if hasattr(error, "error_dict")
+            else {e.code or "invalid" for e in error.error_list}
+        )
+        if "unique" in problems:
+            raise Conflict(
+                f"{declaration.label}.{name}: the new value is taken",
+                {"value": "taken"},
+                public="This value is already in use",
+            ) from None
+        raise InvalidInput(
+            f"{declaration.label}.{name}: {problems}",
+            {"value": problems},
+            public="This value is not valid for the field",
+        ) from None
+    return row, declaration.label, name
+
+
 @transaction.atomic
 def rectification_apply(
     *, request: DataRequest, changes: list[dict[str, str]], actor: Actor
@@ -387,18 +437,27 @@ def rectification_apply(
         raise ApplicationError("Not an open rectification request", {"request": "not_open"})
     if not changes:
         raise ApplicationError("Name at least one correction", {"changes": "empty"})
+    # Every change is checked against the model (types, lengths, validators, unique
+    # values) before anything is written, so a bad one leaves nothing half-done.
+    rows = [_corrected_row(request, change) for change in changes]
     changed: list[str] = []
-    for change in changes:
-        declaration = _rectifiable(change.get("model", ""), change.get("field", ""))
-        model: type[models.Model] = declaration.model
-        row = model._base_manager.filter(pk=change.get("record"), subject=request.subject).first()
-        if row is None:
-            raise ApplicationError(
-                "That record is not this person's", {"record": str(change.get("record"))}
-            )
-        setattr(row, change["field"], change.get("value", ""))
-        row.save()
-        changed.append(f"{declaration.label}.{change['field']}")
+    for row, label, name in rows:
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            raise Conflict(
+                f"{label}.{name}: the new value is taken",
+                {"value": "taken"},
+                public="This value is already in use",
+            ) from None
+        except DataError:
+            raise InvalidInput(
+                f"{label}.{name}: the database refused the value",
+                {"value": "invalid"},
+                public="This value is not valid for the field",
+            ) from None
+        changed.append(f"{label}.{name}")
     audit_log(
         code=EventCode.RIGHTS_RECTIFIED,
         actor=actor,

@@ -24,12 +24,13 @@ from django.utils import timezone
 
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.errors import ApplicationError, VaultError
+from qualipact.privacy.errors import ApplicationError, InvalidInput, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.rights.deadlines import Regime, deadlines_for
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.web.api import is_scalar_text, scalar_text
 
 PURPOSE = "data_subject_rights"
 CODE_MINUTES = 30
@@ -38,6 +39,10 @@ TICKET_SALT = "qualipact.rights.ticket"
 TICKET_MAX_AGE = CODE_MINUTES * 60
 # In `details` of a request by email only: the address that asked (set by the service).
 ADDRESS_KEY = "email"
+# The longest text one field of a request may hold, and the most corrections one may name:
+# longer is refused, never cut.
+TEXT_MAX = 4000
+CHANGES_MAX = 50
 
 
 class InvalidVerification(ApplicationError):
@@ -57,7 +62,31 @@ def _code_hash(request_id: Any, code: str) -> str:
 
 
 def details_of(request: DataRequest) -> dict[str, Any]:
-    return json.loads(request.details) if request.details else {}
+    """What the person asked. JSON may hold a lone surrogate stored before input was
+    checked; it comes back as U+FFFD so every page and export can encode it."""
+    return _scalar(json.loads(request.details)) if request.details else {}
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str):
+        return scalar_text(value)
+    if isinstance(value, dict):
+        return {scalar_text(k): _scalar(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scalar(v) for v in value]
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not is_scalar_text(value) or "\x00" in value:
+        raise InvalidInput(f"{name} must be text", {name: "not_text"}, public="Write it as text")
+    if len(value) > TEXT_MAX:
+        raise InvalidInput(
+            f"{name} is longer than {TEXT_MAX}",
+            {name: "too_long", "max_length": TEXT_MAX},
+            public=f"Write at most {TEXT_MAX} characters",
+        )
+    return value.strip()
 
 
 def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +96,7 @@ def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     if kind == DataRequest.Kind.OBJECTION:
         purpose = details.get("purpose", "")
+        purpose = purpose if isinstance(purpose, str) else ""
         allowed = {
             code
             for code, p in PURPOSES.items()
@@ -83,23 +113,34 @@ def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
             code for code, p in PURPOSES.items() if p.legal_basis is LegalBasis.CONSENT
         ]
         if not isinstance(purposes, list) or any(
-            p not in PURPOSES or PURPOSES[p].legal_basis is not LegalBasis.CONSENT for p in purposes
+            not isinstance(p, str)
+            or p not in PURPOSES
+            or PURPOSES[p].legal_basis is not LegalBasis.CONSENT
+            for p in purposes
         ):
             raise ApplicationError("Name purposes based on consent", {"purposes": "invalid"})
         clean["purposes"] = sorted(set(purposes))
     if kind == DataRequest.Kind.RECTIFICATION:
-        text = str(details.get("correction", "")).strip()
+        text = _text(details.get("correction", ""), "correction")
         if not text:
             raise ApplicationError(
                 "Say what is wrong and what it should be", {"correction": "empty"}
             )
-        clean["correction"] = text[:4000]
-        if isinstance(details.get("changes"), list):
-            clean["changes"] = details["changes"][:50]
+        clean["correction"] = text
+        changes = details.get("changes")
+        if changes is not None:
+            if (
+                not isinstance(changes, list)
+                or len(changes) > CHANGES_MAX
+                or not all(isinstance(change, dict) for change in changes)
+            ):
+                raise InvalidInput("Too many or malformed changes", {"changes": "invalid"})
+            keys = ("model", "record", "field", "value")
+            clean["changes"] = [{key: _text(c.get(key, ""), key) for key in keys} for c in changes]
     if kind == DataRequest.Kind.PORTABILITY and details.get("endpoint"):
         from qualipact.rights.transfer import endpoint_check
 
-        clean["endpoint"] = endpoint_check(str(details["endpoint"]))
+        clean["endpoint"] = endpoint_check(_text(details["endpoint"], "endpoint"))
     # Never an address: where the person is written to is decided by who they are
     # (contact_address), not by anything they or anyone else types in `details`.
     return clean

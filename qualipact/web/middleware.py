@@ -6,6 +6,15 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from qualipact.web.api import (
+    error_json,
+    json_error_for,
+    max_body_bytes,
+    replace_with_error_shape,
+    status_error,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -62,3 +71,71 @@ def cross_origin_allowed(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     (RFC 8058 one-click unsubscribe), whose only authority is a secret in the URL."""
     view.cross_origin_allowed = True  # type: ignore[attr-defined]
     return view
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response that may hold personal data, decided in
+    one place rather than per view (RFC 9111 §5.2.2.5).
+
+    Personal: anything a signed-in person (session cookie) or a token holder (an
+    `Authorization` header, or a link token in the URL) is sent, every API response, every
+    answer to a form (it echoes what was typed), and by default any response whose view set
+    no Cache-Control of its own. Only an anonymous GET of a view that chose its own caching
+    keeps it. Session-authenticated responses vary on `Cookie`, token-authenticated ones
+    (and every API response) on `Authorization`, so no shared cache mixes two people up.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        signed_in = self._signed_in(request)
+        token = "Authorization" in request.headers or self._token_in_url(request)
+        api = json_error_for(request)
+        if signed_in:
+            patch_vary_headers(response, ["Cookie"])
+        if api or "Authorization" in request.headers:
+            patch_vary_headers(response, ["Authorization"])
+        personal = signed_in or token or api or request.method not in SAFE_METHODS
+        chosen = response.get("Cache-Control")
+        if chosen is None or (personal and "no-store" not in chosen):
+            response["Cache-Control"] = "no-store"
+        return response
+
+    @staticmethod
+    def _signed_in(request: HttpRequest) -> bool:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)
+
+    @staticmethod
+    def _token_in_url(request: HttpRequest) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return bool(match is not None and match.kwargs)
+
+
+class ApiErrorMiddleware:
+    """Every error under /api/ in the API's one JSON shape, whichever layer made it.
+
+    The API's own handlers (qualipact/api.py) answer what the views raise. This catches
+    the rest: a body over the limit (413, refused before it is read), an unknown path
+    (404), a wrong method (405), a cross-site refusal (403) and an unexpected exception
+    (500, logged by Django; the answer names nothing internal).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if json_error_for(request) and self._declared_length(request) > max_body_bytes():
+            return error_json(413, *status_error(413), {"max_bytes": max_body_bytes()})
+        return replace_with_error_shape(request, self.get_response(request))
+
+    @staticmethod
+    def _declared_length(request: HttpRequest) -> int:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0

@@ -85,10 +85,21 @@ def test_it_takes_a_request_and_gives_it_back(alice_client, alice_account):
 
 
 @pytest.mark.parametrize(
+    ("payload", "location"),
+    [
+        ({"kind": "everything"}, "body.payload.kind"),
+        ({"kind": "access", "regime": "mars"}, "body.payload.regime"),
+    ],
+)
+def test_it_refuses_an_unknown_kind_or_regime_by_its_schema(alice_client, payload, location):
+    error = assert_error(post(alice_client, MINE, payload), 422, "invalid_input")
+    assert [problem["location"] for problem in error["details"]] == [location]
+    assert not DataRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
     ("payload", "detail"),
     [
-        ({"kind": "everything"}, {"kind": "unknown"}),
-        ({"kind": "access", "regime": "mars", "confirm": True}, {"regime": "unknown"}),
         ({"kind": "objection", "details": {"purpose": "contract"}}, {"purpose": "not_objectable"}),
         ({"kind": "rectification", "details": {"correction": " "}}, {"correction": "empty"}),
     ],
@@ -192,8 +203,8 @@ def test_it_lists_the_queue_overdue_first_with_filters(dpo_client, alice_account
         str(done.pk)
     ]
     assert len(dpo_client.get(QUEUE, {"status": "all"}).json()) == 5
-    assert_error(dpo_client.get(QUEUE, {"due": "soon"}), 400, "application_error")
-    assert_error(dpo_client.get(QUEUE, {"status": "lost"}), 400, "application_error")
+    assert_error(dpo_client.get(QUEUE, {"due": "soon"}), 422, "invalid_input")
+    assert_error(dpo_client.get(QUEUE, {"status": "lost"}), 422, "invalid_input")
 
 
 def test_it_shows_a_request_with_its_notes_and_audit_trail(
@@ -227,9 +238,9 @@ def test_it_refuses_with_reasons_and_only_with_reasons(dpo_client, alice_account
     )
     assert error["details"] == {"reason": "empty"}
     error = assert_error(
-        post(dpo_client, path, {"basis": "because", "reason": "No."}), 400, "application_error"
+        post(dpo_client, path, {"basis": "because", "reason": "No."}), 422, "invalid_input"
     )
-    assert error["details"] == {"basis": "unknown"}
+    assert [problem["location"] for problem in error["details"]] == ["body.payload.basis"]
     request.refresh_from_db()
     assert request.status == DataRequest.Status.IN_PROGRESS
     assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_REQUEST_REFUSED).exists()
