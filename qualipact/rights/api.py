@@ -343,6 +343,7 @@ class QueueFilterIn(Schema):
         "verifying",
         "in_progress",
         "waiting_on_person",
+        "failed",
         "completed",
         "refused",
     ] = Field(default="open", description="open (default), all, or one status")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("rights/request/", views.by_email, name="request"),
     path("rights/verify/", views.verify, name="verify"),
     path("rights/status/", views.status, name="status"),
+    path("rights/submitted/", views.submitted, name="submitted"),
     path("rights/child/<uuid:child_id>/", views.child, name="child"),
     path("rights/<uuid:request_id>/", views.detail, name="detail"),
     path("rights/download/<str:token>/", views.download, name="download"),

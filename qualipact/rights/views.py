@@ -18,9 +18,11 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from qualipact.accounts.children import child_of
 from qualipact.accounts.models import User
@@ -38,6 +40,7 @@ from qualipact.rights.forms import (
 from qualipact.rights.models import DataRequest
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.reauth import SensitiveAction, sensitive_action
+from qualipact.web.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
 GET_POST = ["GET", "HEAD", "POST"]
@@ -172,12 +175,46 @@ def _receipt_token(data_request: DataRequest) -> str:
     return signing.dumps({"r": str(data_request.pk)}, salt=RECEIPT_SALT)
 
 
-def _submitted(request: HttpRequest, data_request: DataRequest, **extra: Any) -> HttpResponse:
+def _request_of_receipt(receipt: str) -> DataRequest | None:
+    try:
+        payload = signing.loads(receipt, salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or not payload.get("r"):
+        return None
+    return DataRequest.objects.filter(pk=payload["r"]).first()
+
+
+def _submitted(data_request: DataRequest, *, verified: bool = False) -> HttpResponse:
+    """POST/redirect/GET: the confirmation is a page of its own, found by the request's
+    signed receipt (no personal data), so reloading it files nothing, and it still works
+    for a person whose account an erasure has just deleted."""
+    query = {"receipt": _receipt_token(data_request), **({"verified": "1"} if verified else {})}
+    return redirect(f"{reverse('rights:submitted')}?{urlencode(query)}")
+
+
+@never_cache
+@require_safe
+def submitted(request: HttpRequest) -> HttpResponse:
+    """The confirmation of a request just made, from its receipt."""
+    data_request = _request_of_receipt(request.GET.get("receipt", "")[:1000])
+    if data_request is None:
+        return render(request, "rights/status_invalid.html", status=400)
+    user = request.user
+    party = user.is_authenticated and getattr(user, "subject_id", None) in (
+        data_request.subject_id,
+        data_request.requested_by_id,
+    )
+    child = None
+    if party and data_request.requested_by_id == getattr(user, "subject_id", None):
+        child = User.objects.filter(subject_id=data_request.subject_id).first()
     context = {
         "data_request": data_request,
-        "summary": summary(data_request),
-        "receipt_form": ReceiptForm(initial={"receipt": _receipt_token(data_request)}),
-        **extra,
+        # Reasons written for the person only to the person (the receipt may be shared).
+        "summary": summary(data_request, reasons=bool(party)),
+        "receipt_form": ReceiptForm(initial={"receipt": request.GET.get("receipt", "")}),
+        "verified": request.GET.get("verified") == "1",
+        "child": child,
     }
     return render(request, "rights/submitted.html", context)
 
@@ -202,6 +239,7 @@ def _not_theirs(
 @never_cache
 @login_required
 @sensitive_action(SensitiveAction.ERASURE, SensitiveAction.EXPORT, when=_sensitive_post)
+@submitted_once("rights-request")
 @require_http_methods(GET_POST)
 def mine(request: HttpRequest) -> HttpResponse:
     """The person's requests, and a form to make a new one."""
@@ -220,7 +258,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _submitted(request, data_request)
+            return _submitted(data_request)
     own = DataRequest.objects.filter(
         Q(subject_id=user.subject_id) | Q(requested_by_id=user.subject_id)
     ).order_by("-received_at")
@@ -259,6 +297,7 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 @never_cache
 @login_required
 @sensitive_action(SensitiveAction.ERASURE, SensitiveAction.EXPORT, when=_sensitive_post)
+@submitted_once("rights-request-for-child")
 @require_http_methods(GET_POST)
 def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     """A parent's request about the account of a child linked to them."""
@@ -282,7 +321,7 @@ def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _submitted(request, data_request, child=account)
+            return _submitted(data_request)
     context = {"form": form, "child": account}
     return render(request, "rights/child.html", context, status=400 if form.is_bound else 200)
 
@@ -333,7 +372,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             error = exc.message
         else:
-            return _submitted(request, data_request, verified=True)
+            return _submitted(data_request, verified=True)
     retry = CodeForm(initial={"ticket": request.POST.get("ticket", "")[:1000]})
     return render(request, "rights/code.html", {"form": retry, "error": error}, status=400)
 
@@ -344,16 +383,7 @@ def status(request: HttpRequest) -> HttpResponse:
     """Where a request stands, and an erasure's receipt: from the button on the
     confirmation page, which also serves a person whose account was just erased."""
     form = ReceiptForm(request.POST)
-    data_request = None
-    if form.is_valid():
-        try:
-            payload = signing.loads(
-                form.cleaned_data["receipt"], salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE
-            )
-        except signing.BadSignature:
-            payload = None
-        if isinstance(payload, dict) and payload.get("r"):
-            data_request = DataRequest.objects.filter(pk=payload["r"]).first()
+    data_request = _request_of_receipt(form.cleaned_data["receipt"]) if form.is_valid() else None
     if data_request is None:
         return render(request, "rights/status_invalid.html", status=400)
     context = {

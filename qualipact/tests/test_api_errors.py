@@ -201,7 +201,7 @@ def test_it_answers_an_unexpected_exception_with_500_and_no_internal_detail(
     if where == "selector":
         monkeypatch.setattr(consent_api.selectors, "consent_overview", crash)
     else:
-        monkeypatch.setattr(consent_api.selectors, "preference_subject", crash)
+        monkeypatch.setattr(consent_api.selectors, "preference_access", crash)
     client = Client(raise_request_exception=False)
     response = client.get(PREFS, headers={"Authorization": f"Bearer {link_token}"})
     error = assert_error(response, 500, "server_error")

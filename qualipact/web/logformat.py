@@ -23,10 +23,12 @@ class RedactLinkTokens(logging.Filter):
         r"|accounts/password/reset|accounts/email/confirm|accounts/parent/consent"
         r"|rights/download)/[^/\s'\"]+"
     )
+    # Signed capabilities in a query (a request's receipt, a code form's ticket).
+    QUERY = re.compile(r"([?&](?:receipt|ticket)=)[^&\s'\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = self.LINK.sub(r"/\1/[token]", message)
+        redacted = self.QUERY.sub(r"\1[token]", self.LINK.sub(r"/\1/[token]", message))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -50,7 +50,8 @@ def test_it_leaves_nothing_of_an_erased_person_readable(client, smtp, settings, 
 
     # An export made before the erasure, still waiting to be downloaded.
     reauthenticate(client)
-    assert client.post(MINE, {"kind": "access", "confirm_export": "on"}).status_code == 200
+    answer = client.post(MINE, {"kind": "access", "confirm_export": "on"}, follow=True)
+    assert answer.status_code == 200
     export = ExportFile.objects.get()
     sealed = bytes(export.sealed)
     opened = export_open(subject=alice.subject, sealed=sealed, export_id=export.pk)
@@ -60,7 +61,7 @@ def test_it_leaves_nothing_of_an_erased_person_readable(client, smtp, settings, 
     assert email_index.encode() in before  # control: the scan sees Alice's rows
 
     reauthenticate(client)
-    response = client.post(MINE, {"kind": "erasure", "confirm_erasure": "on"})
+    response = client.post(MINE, {"kind": "erasure", "confirm_erasure": "on"}, follow=True)
     assert response.status_code == 200, response.text
     erasure = DataRequest.objects.get(kind="erasure")
     assert erasure.status == "completed" and erasure.outcome["complete"] is True

@@ -133,7 +133,7 @@ def web(client, smtp, settings, django_capture_on_commit_callbacks):
 
     def post(url, data):
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data)
+            return client.post(url, data, follow=True)
 
     return SimpleNamespace(post=post, client=client, smtp=smtp)
 

@@ -249,7 +249,7 @@ def test_it_asks_for_a_confirmation_before_an_erasure(web):
 
 def test_it_asks_for_the_password_before_an_erasure_then_goes_on(web):
     alice = signed_in(web.client)
-    response = web.post(MINE, {"kind": "erasure", "confirm_erasure": "on"})
+    response = web.post(MINE, {"kind": "erasure", "confirm_erasure": "on"}, follow=False)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauthenticate/")
     assert not DataRequest.objects.exists()
