@@ -307,7 +307,7 @@ ACCOUNT_MAIL_RATE_WINDOW_SECONDS = config.env_int(
 )
 
 # Age gate (GDPR Art 8): below this age a parent must consent. Member states choose 13-16.
-CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=13)
+CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=14)
 CHILD_AGE_BY_COUNTRY = {
     "AT": 14,
     "BE": 13,
