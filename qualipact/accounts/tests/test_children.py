@@ -318,13 +318,17 @@ def test_it_erases_an_account_staff_find_to_belong_to_a_child(
         username="young", email="young@example.org", password=PASSWORD, email_verified=True
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert children.underage_mark(account=account, actor=Actor.staff("1")) is True
+        assert children.underage_mark(
+            account=account, actor=Actor.staff("1"), reason="parent_report"
+        )
     assert EventCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
     assert_nothing_left(account.subject_id, "young@example.org")
 
 
 def test_it_keeps_a_child_whose_parent_consented_when_staff_mark_it(linked_child):
-    assert children.underage_mark(account=linked_child, actor=Actor.staff("1")) is False
+    assert not children.underage_mark(
+        account=linked_child, actor=Actor.staff("1"), reason="parent_report"
+    )
     assert User.objects.filter(pk=linked_child.pk).exists()
 
 
