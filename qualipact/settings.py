@@ -216,9 +216,10 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    # Per typed name, django-axes decides (AXES_FAILURE_LIMIT) and shows its lockout page;
-    # allauth's own limit per name stays above it.
-    "login_failed": "10/m/ip,10/5m/key",
+    # Per client address only. Per account, django-axes decides, for each (account, client
+    # address) pair (AXES_FAILURE_LIMIT): a limit per account alone would let anyone lock
+    # the owner out of sign-in from their own address by failing from elsewhere.
+    "login_failed": "10/m/ip",
     "reauthenticate": "10/m/user",
     "change_password": "5/m/user",
 }
@@ -284,8 +285,9 @@ SOCIALACCOUNT_FORM_ACTION_ORIGINS = sorted(
 )
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 
-# django-axes: lock a username after repeated failures from one address. Its records are
-# personal data (accounts/privacy.py) kept 30 days.
+# django-axes: lock an account (whatever identifier is typed: accounts.lockout) after
+# repeated failures from one client address. Its records are personal data
+# (accounts/privacy.py) kept 30 days.
 AXES_FAILURE_LIMIT = config.env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = config.env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -135,9 +135,10 @@ personal_data(
     ],
 )
 
-# django-axes records of failed sign-ins: the address, browser and the typed name (an
-# email address is stored as its blind index, see accounts.lockout). They name no
-# subject, so only their 30-day retention applies; accounts.tasks sweeps them.
+# django-axes records of failed sign-ins: the client address, browser and the key of the
+# account tried (`account:<id>`; a name that matches no account as typed, an address as a
+# prefix of its blind index, see accounts.lockout). They name no subject, so only their
+# 30-day retention applies; accounts.tasks sweeps them.
 for _model in (AccessAttempt, AccessFailureLog, AccessLog):
     personal_data(
         _model,
