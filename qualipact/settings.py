@@ -230,6 +230,13 @@ MFA_TOTP_ISSUER = "Qualipact"
 # IP address such as 127.0.0.1 (a relying party must be a domain).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_ADAPTER = "qualipact.accounts.mfa_adapter.MFAAdapter"
+# Every flow that accepts an authenticator-app code claims its time step in the database,
+# so a code works once across enrolment, sign-in and re-authentication (accounts.one_time).
+MFA_FORMS = {
+    "activate_totp": "qualipact.accounts.one_time.SingleUseActivateTOTPForm",
+    "authenticate": "qualipact.accounts.one_time.SingleUseAuthenticateForm",
+    "reauthenticate": "qualipact.accounts.one_time.SingleUseReauthenticateForm",
+}
 # "Trust this browser" would set a second, long-lived cookie: off, every sign-in asks.
 MFA_TRUST_ENABLED = False
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -474,6 +481,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accounts-sessions-sweep": {
         "task": "qualipact.accounts.tasks.sessions_sweep",
+        "schedule": 3600.0,
+    },
+    "accounts-used-codes-sweep": {
+        "task": "qualipact.accounts.tasks.used_codes_sweep",
         "schedule": 3600.0,
     },
     "rights-requests-reconcile": {

@@ -257,8 +257,11 @@ def password_reset_user(*, token: str) -> User:
 
 @transaction.atomic
 def password_reset_complete(*, token: str, password: str) -> User:
+    """Set the new password; the link works once (checked again under the row lock, so two
+    concurrent uses cannot both pass: the first changes the hash the link is bound to)."""
     user = password_reset_user(token=token)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    User.objects.select_for_update().get(pk=user.pk)
+    user = password_reset_user(token=token)
     _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_RESET)
     if user.email_verified_at is None:
         # Following the emailed link proves the address as well.

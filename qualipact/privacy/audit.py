@@ -96,6 +96,7 @@ class EventCode(IntEnum):
     UNDERAGE_ACCOUNT_OPENED = 730
     UNDERAGE_REPORT_REFUSED = 731
     UNDERAGE_ACCOUNT_KEPT = 732
+    ONE_TIME_CODE_REUSED = 733
     # 8xx: data-subject requests and legal holds
     RIGHTS_REQUEST_RECEIVED = 800
     RIGHTS_REQUEST_VERIFIED = 801

@@ -83,9 +83,7 @@ def test_it_locks_the_account_whatever_identifier_is_typed(erin, client, failed_
     ]
 
 
-def test_it_lets_the_owner_sign_in_from_their_address_after_failures_from_ten_others(
-    erin, client
-):
+def test_it_lets_the_owner_sign_in_from_their_address_after_failures_from_ten_others(erin, client):
     # Four failures from each of ten addresses: forty in all, below the limit of each pair.
     for n in range(10):
         attacker = Client(REMOTE_ADDR=f"203.0.113.{n + 10}")
