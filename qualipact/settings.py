@@ -214,6 +214,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the password-change service ends ev
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PREVENT_ENUMERATION = True
+# The sign-in field takes a username or a whole email address (up to 254 characters).
+ACCOUNT_FORMS = {"login": "qualipact.accounts.forms.SignInForm"}
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     # Per client address only. Per account, django-axes decides, for each (account, client
@@ -470,6 +472,10 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
     "comms-outbox-reconcile": {"task": "qualipact.comms.tasks.outbox_reconcile", "schedule": 60.0},
+    "privacy-deferred-work-reconcile": {
+        "task": "qualipact.privacy.tasks.deferred_work_reconcile",
+        "schedule": 60.0,
+    },
     "offers-sweep": {"task": "qualipact.offers.tasks.offers_sweep", "schedule": 3600.0},
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",

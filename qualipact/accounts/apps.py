@@ -19,3 +19,8 @@ class AccountsConfig(AppConfig):
         from qualipact.privacy import vault
 
         vault.reseal_hook_register("mfa_authenticators", mfa_seeds_reseal)
+
+        # The forms that take an address do the address-dependent work in the background.
+        from qualipact.accounts.services import deferred_handlers_register
+
+        deferred_handlers_register()

@@ -15,7 +15,10 @@ class ChildCorrectForm(forms.Form):
     username = forms.CharField(max_length=30, validators=[username_validator])
     email = forms.EmailField(
         max_length=254,
-        help_text="A new address must be confirmed by your child before the account works again.",
+        help_text=(
+            "A new address takes effect when your child follows the link we send to it; "
+            "until then the account keeps the current one."
+        ),
     )
 
 

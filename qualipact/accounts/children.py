@@ -29,7 +29,7 @@ from qualipact.comms.services import email_queue
 from qualipact.consent.selectors import token_hash
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject, SubjectIdentifier
+from qualipact.privacy.models import DataSubject
 from qualipact.privacy.registry import Category, registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
@@ -401,8 +401,15 @@ def child_data_export(*, parent: User, child: User) -> dict[str, Any]:
 def child_data_correct(
     *, parent: User, child: User, username: str | None = None, email: str | None = None
 ) -> User:
-    """Correct the child's username or email; a new address must be confirmed by the child."""
-    from qualipact.accounts.services import _normalise_email, _verification_send, account_by_email
+    """Correct the child's username at once, or ask to change the child's address.
+
+    A new address is changed as any account's is (`account_email_change_request`, in the
+    background): a link goes to the new address, and the child's account keeps its
+    current one until the link is followed. An address that already has an account gets
+    an explanation by email instead. The parent sees the same answer either way, so this
+    form never tells whether an address is known.
+    """
+    from qualipact.accounts.services import _normalise_email, account_email_change_request_later
 
     child = User.objects.select_for_update().get(pk=_linked(parent, child).pk)
     changed: list[str] = []
@@ -411,37 +418,23 @@ def child_data_correct(
         if taken:
             raise ApplicationError("This username is taken", {"username": "taken"})
         child.username = username
+        try:
+            with transaction.atomic():
+                child.save(update_fields=["username", "updated_at"])
+        except IntegrityError:
+            raise ApplicationError("This username is taken", {"username": "taken"}) from None
         changed.append("username")
     if email is not None and _normalise_email(email) != child.email:
-        new_email = _normalise_email(email)
-        if account_by_email(new_email) is not None:
-            raise ApplicationError("This address cannot be used", {"email": "taken"})
-        child.email = new_email
-        child.email_verified_at = None
+        account_email_change_request_later(user=child, new_email=email)
         changed.append("email")
-    if not changed:
-        return child
-    try:
-        with transaction.atomic():
-            child.save()
-    except IntegrityError:
-        raise ApplicationError(
-            "This username or address is already taken", {"username": "taken"}
-        ) from None
-    if "email" in changed:
-        SubjectIdentifier.objects.get_or_create(
-            kind=SubjectIdentifier.Kind.EMAIL,
-            value_index=child.email_index,
-            defaults={"subject": child.subject},
+    if changed:
+        audit_log(
+            code=EventCode.CHILD_DATA_CORRECTED,
+            actor=Actor.subject(parent.subject_id),
+            subject_id=child.subject_id,
+            purpose="data_subject_rights",
+            data={"fields": changed},
         )
-        _verification_send(child)
-    audit_log(
-        code=EventCode.CHILD_DATA_CORRECTED,
-        actor=Actor.subject(parent.subject_id),
-        subject_id=child.subject_id,
-        purpose="data_subject_rights",
-        data={"fields": changed},
-    )
     return child
 
 

@@ -8,6 +8,7 @@ carries `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Clic
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -22,12 +23,15 @@ from qualipact.consent.models import Channel, ConsentState
 from qualipact.consent.selectors import consent_wording_current, token_hash
 from qualipact.consent.services import consent_grant, consent_withdraw, preference_link_issue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.enforcement import subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_for_email
 
 PURPOSE = "marketing"
+DEFERRED_SIGNUP = "comms.newsletter_signup"
+logger = logging.getLogger(__name__)
 CONFIRM_DAYS = 7
 ACTOR = Actor.system("newsletter")
 
@@ -79,6 +83,32 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup:
         data={"signup_id": str(signup.pk)},
     )
     return signup
+
+
+def newsletter_signup_later(*, email: str, wording_sha256: str) -> None:
+    """The sign-up form's service: the wording is checked now, the rest in the background.
+
+    Registering a new subject takes time that a known one does not, so the sign-up itself
+    runs in the background (privacy.deferred) and the form answers the same, in the same
+    time, for every address. Raises ApplicationError when the wording changed.
+    """
+    if wording_sha256 != consent_wording_current(PURPOSE).sha256:
+        raise ApplicationError(
+            "The newsletter wording changed; please read it again", {"wording": "stale"}
+        )
+    deferred_submit(
+        kind=DEFERRED_SIGNUP, payload={"email": email, "wording_sha256": wording_sha256}
+    )
+
+
+def newsletter_signup_finish(payload: dict[str, str]) -> None:
+    """The background half of `newsletter_signup_later`."""
+    try:
+        newsletter_signup(email=payload["email"], wording_sha256=payload["wording_sha256"])
+    except ApplicationError as error:
+        # Refused for this person (a child's address) or the wording changed meanwhile:
+        # nothing is stored, and the form already answered as for anyone.
+        logger.info("newsletter sign-up not kept (%s)", error.code)
 
 
 def _pending(token: str) -> NewsletterSignup:

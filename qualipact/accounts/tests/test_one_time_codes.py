@@ -229,3 +229,43 @@ def test_it_accepts_a_parental_consent_link_once():
         children.parental_consent_decline(token=token)
     assert children.children_of(parents[0]) == [child]
     assert children.children_of(parents[1]) == []
+
+
+def test_it_accepts_an_emailed_rights_code_once():
+    from conftest import run_deferred
+    from qualipact.comms.models import OutboundEmail
+    from qualipact.rights import services as rights
+
+    account_create(username="kelly", email="kelly@example.org", password=None)
+    ticket = rights.request_by_email(email="kelly@example.org", kind="access")
+    run_deferred()
+    [mail] = [e for e in OutboundEmail.objects.all() if "Your code is" in e.body]
+    code = re.search(r"Your code is (\d{6})", mail.body).group(1)
+    rights.request_verify(ticket=ticket, code=code)
+    with pytest.raises(rights.InvalidVerification):
+        rights.request_verify(ticket=ticket, code=code)
+
+
+def test_it_hands_an_export_over_once():
+    from qualipact.comms.models import OutboundEmail
+    from qualipact.privacy.audit import Actor
+    from qualipact.rights import fulfil
+    from qualipact.rights.models import DataRequest, ExportFile
+    from qualipact.rights.services import request_submit
+
+    member = account_create(username="kelly", email="kelly@example.org", password=None)
+    request = request_submit(
+        subject=member.subject,
+        kind="access",
+        channel=DataRequest.Channel.ACCOUNT,
+        actor=Actor.subject(member.subject_id),
+    )
+    fulfil.request_fulfil(request_id=request.pk)
+    [mail] = [e for e in OutboundEmail.objects.all() if "/rights/download/" in e.body]
+    token = re.search(r"/rights/download/([A-Za-z0-9_-]+)/", mail.body).group(1)
+    _, content = fulfil.export_download(token=token)
+    assert content
+    with pytest.raises(ApplicationError):
+        fulfil.export_download(token=token)
+    export = ExportFile.objects.get(request=request)
+    assert export.sealed is None and export.downloaded_at is not None
