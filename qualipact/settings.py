@@ -309,6 +309,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_SENSITIVE_PARAMETERS = ["password", "login", "code", "token"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "qualipact.web.ratelimit.client_address"
+# How axes names a client in its log lines: by nothing that identifies them (it would
+# write the typed username and the client address).
+AXES_CLIENT_STR_CALLABLE = "qualipact.accounts.lockout.lockout_client_str"
 
 # Sign-up, password reset and "send the confirmation again" mail a typed address: at most
 # this many such forms per client address and window.
@@ -464,10 +467,19 @@ LOGGING = {
     # before the redacting filter sees them: everything goes through ours instead.
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # axes logs the typed username and the client address of every attempt at INFO.
+        # axes logs the typed username and the client address of every attempt at INFO;
+        # its warnings name the client by AXES_CLIENT_STR_CALLABLE, which names nobody.
         "axes": {"level": "WARNING"},
+        # aiosmtpd (the development mailbox) logs every peer address and envelope at INFO.
+        "mail.log": {"level": "WARNING"},
     },
 }
+# The test suite's scan of every log record for personal data (web.logcapture); set only
+# by the tests, for this process and the ones they start.
+if _log_scan_dir := config.env_str("QUALIPACT_LOG_SCAN_DIR", ""):
+    from qualipact.web.logcapture import tee_to_directory
+
+    tee_to_directory(_log_scan_dir)
 
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},

@@ -13,6 +13,8 @@ from other addresses never lock the owner out of sign-in from theirs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
 from qualipact.privacy import vault
@@ -42,3 +44,15 @@ def lockout_username(request: HttpRequest, credentials: dict[str, str] | None) -
     """axes' AXES_USERNAME_CALLABLE."""
     login = (credentials or {}).get("username") or request.POST.get("login") or ""
     return lockout_key(login)
+
+
+def lockout_client_str(
+    username: str | None,
+    ip_address: str | None,
+    user_agent: str | None,
+    path_info: Any,
+    request: Any,
+) -> str:
+    """axes' AXES_CLIENT_STR_CALLABLE: how its log lines name a client. No username, no
+    address, no browser: the audit log records lockouts against the account instead."""
+    return "a client"
