@@ -219,21 +219,23 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     records = [r for r in captured_log_records() if r["logger"] != PLANTED_LOGGER]
     leaks = log_leaks(records, values=_SEEN_VALUES, tokens=_ISSUED_TOKENS)
-    session.config.stash[_LOG_LEAKS] = (len(records), leaks)
+    processes = len(list(Path(LOG_SCAN_DIR).glob("*.jsonl")))
+    session.config.stash[_LOG_LEAKS] = (len(records), processes, leaks)
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     shutil.rmtree(LOG_SCAN_DIR, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    scanned, leaks = config.stash.get(_LOG_LEAKS, (0, []))
+    scanned, processes, leaks = config.stash.get(_LOG_LEAKS, (0, 0, []))
+    where = f"{scanned} log records from {processes} process(es)"
     if leaks:
         terminalreporter.section("personal data in logs", sep="=", red=True, bold=True)
         for leak in leaks[:200]:
             terminalreporter.write_line(str(leak))
-        terminalreporter.write_line(f"{len(leaks)} finding(s) in {scanned} log records")
+        terminalreporter.write_line(f"{len(leaks)} finding(s) in {where}")
     else:
-        terminalreporter.write_line(f"log scan: no personal data in {scanned} log records")
+        terminalreporter.write_line(f"log scan: no personal data in {where}")
 
 
 _LOG_LEAKS = pytest.StashKey[tuple]()
