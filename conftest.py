@@ -122,22 +122,30 @@ def _is_client_ip(text: str, match: re.Match) -> bool:
     return not address.is_unspecified
 
 
-def _token_paths() -> re.Pattern:
-    """Every URL whose route carries a token, with anything but [token] in its place."""
+def url_routes() -> list[str]:
+    """The route of every URL pattern the site serves, as the URL resolver lists them."""
     from django.urls import URLPattern, URLResolver, get_resolver
 
-    prefixes = []
+    routes = []
 
     def walk(patterns, prefix):
         for entry in patterns:
             route = prefix + str(entry.pattern)
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, route)
-            elif isinstance(entry, URLPattern) and "<str:token>" in route:
-                prefixes.append(re.escape("/" + route.split("<str:token>")[0].lstrip("^")))
+            elif isinstance(entry, URLPattern):
+                routes.append("/" + route.lstrip("^").rstrip("$"))
 
     walk(get_resolver().url_patterns, "")
-    return re.compile("(?:" + "|".join(sorted(set(prefixes))) + r")(?!\[token\])[^/\s'\"]+")
+    return routes
+
+
+def _token_paths() -> re.Pattern:
+    """Every URL whose route carries a token, with anything but [token] in its place."""
+    prefixes = {
+        re.escape(route.split("<str:token>")[0]) for route in url_routes() if "<str:token>" in route
+    }
+    return re.compile("(?:" + "|".join(sorted(prefixes)) + r")(?!\[token\])[^/\s'\"]+")
 
 
 def _values_pattern(values) -> re.Pattern | None:
