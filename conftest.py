@@ -1,10 +1,15 @@
 import asyncio
+import contextlib
 import importlib
 import importlib.util
+import ipaddress
 import json
 import os
 import re
+import secrets
+import shutil
 import socket
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -16,6 +21,7 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
 from qualipact.privacy import vault
+from qualipact.web import logcapture
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +58,195 @@ def submit_persona(name: str, *, kind: str = "general"):
     from qualipact.contact.services import inquiry_submit
 
     return inquiry_submit(kind=kind, **PERSONAS[name])
+
+
+# -- personal data in logs: every record of the session, every logger, scanned at the end --
+#
+# Every record any logger hands to its handlers, in this process and in the processes the
+# tests start (the site, its workers), is copied to a directory (qualipact.web.logcapture,
+# switched on by QUALIPACT_LOG_SCAN_DIR, which subprocesses inherit). When the session
+# ends, the copy is scanned for what a person typed or what identifies them: email
+# addresses, client IP addresses, link tokens, the personas' names, phone numbers and
+# postal addresses, and every value saved into a field the registry declares personal
+# (usernames, names, messages...) during the session. Any hit fails the run.
+
+LOG_SCAN_DIR = tempfile.mkdtemp(prefix="qualipact-logscan-")
+os.environ[logcapture.ENV] = LOG_SCAN_DIR
+logcapture.tee_to_directory(LOG_SCAN_DIR)
+# Records of this logger are planted on purpose by the scan's own test.
+PLANTED_LOGGER = "qualipact.tests.planted"
+# What the site itself writes in logs and mail headers: not a person's address.
+SYSTEM_ADDRESS_DOMAINS = ("qualipact.localhost", "qualipact.example")
+# Categories whose values a person typed or that identify them; others (account flags,
+# consent states) are codes that log lines may well contain.
+SCANNED_CATEGORIES = (
+    "identity",
+    "contact",
+    "communication",
+    "employment",
+    "location",
+    "identifier",
+    "technical",
+)
+_SEEN_VALUES: set[str] = set()
+_ISSUED_TOKENS: set[str] = set()
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+
+
+@dataclass(frozen=True)
+class LogLeak:
+    kind: str
+    logger: str
+    test: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} in a record of {self.logger!r} ({self.test or 'no test'}): {self.excerpt}"
+        )
+
+
+def _is_client_ip(text: str, match: re.Match) -> bool:
+    try:
+        address = ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return False
+    before = text[max(0, match.start() - 3) : match.start()]
+    after = text[match.end() : match.end() + 1]
+    # A server's own address in a URL or as host:port (gunicorn's "Listening at") is not a
+    # client's; an address standing alone, as axes wrote them, is.
+    if before.endswith("://") or (after == ":" and address.is_loopback):
+        return False
+    return not address.is_unspecified
+
+
+def url_routes() -> list[str]:
+    """The route of every URL pattern the site serves, as the URL resolver lists them."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    routes = []
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                routes.append("/" + route.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def _token_paths() -> re.Pattern:
+    """Every URL whose route carries a token, with anything but [token] in its place."""
+    prefixes = {
+        re.escape(route.split("<str:token>")[0]) for route in url_routes() if "<str:token>" in route
+    }
+    return re.compile("(?:" + "|".join(sorted(prefixes)) + r")(?!\[token\])[^/\s'\"]+")
+
+
+def _values_pattern(values) -> re.Pattern | None:
+    words = sorted({v for v in values if len(v) >= 4 and not v.isdigit()}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+def log_leaks(records, *, values=(), tokens=()) -> list[LogLeak]:
+    """What in these records (dicts with logger, test and text) identifies a person."""
+    persona_values = [v for persona in PERSONAS.values() for v in persona.values() if v]
+    persona_values += [part for p in PERSONAS.values() for part in p["name"].split()]
+    people = _values_pattern([*persona_values, *values])
+    issued = _values_pattern(tokens)
+    token_paths = _token_paths()
+    leaks = []
+    for record in records:
+        text = record["text"]
+        found = []
+        for match in EMAIL_RE.finditer(text):
+            if not match.group(0).lower().endswith(SYSTEM_ADDRESS_DOMAINS):
+                found.append(("an email address", match))
+        for regex in (IPV4_RE, IPV6_RE):
+            found += [
+                ("a client IP address", m) for m in regex.finditer(text) if _is_client_ip(text, m)
+            ]
+        found += [("a link token", m) for m in token_paths.finditer(text)]
+        for kind, pattern in (("a value a person typed", people), ("a link token", issued)):
+            if pattern is not None:
+                found += [(kind, m) for m in pattern.finditer(text)]
+        for kind, match in found:
+            excerpt = text[max(0, match.start() - 60) : match.end() + 20].replace("\n", " ")
+            leaks.append(LogLeak(kind, record["logger"], record["test"], excerpt))
+    return leaks
+
+
+def captured_log_records(directory: str = LOG_SCAN_DIR) -> list[dict]:
+    records = []
+    for path in sorted(Path(directory).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                records.append(json.loads(line))
+    return records
+
+
+def _remember_personal_values(sender, instance, **kwargs) -> None:
+    from qualipact.privacy.registry import registry
+
+    declaration = registry.get(sender)
+    if declaration is None:
+        return
+    for name, spec in declaration.fields.items():
+        if str(spec.category) not in SCANNED_CATEGORIES:
+            continue
+        value = instance.__dict__.get(sender._meta.get_field(name).attname)
+        if isinstance(value, str) and value.strip():
+            _SEEN_VALUES.add(value.strip())
+
+
+def _remember_tokens(token_urlsafe):
+    def issued(nbytes=None):
+        token = token_urlsafe(nbytes)
+        if len(token) >= 32:
+            _ISSUED_TOKENS.add(token)
+        return token
+
+    return issued
+
+
+def pytest_sessionstart(session):
+    from django.db.models.signals import post_save
+
+    post_save.connect(_remember_personal_values, weak=False, dispatch_uid="log-scan-values")
+    secrets.token_urlsafe = _remember_tokens(secrets.token_urlsafe)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    records = [r for r in captured_log_records() if r["logger"] != PLANTED_LOGGER]
+    leaks = log_leaks(records, values=_SEEN_VALUES, tokens=_ISSUED_TOKENS)
+    processes = len(list(Path(LOG_SCAN_DIR).glob("*.jsonl")))
+    session.config.stash[_LOG_LEAKS] = (len(records), processes, leaks)
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    shutil.rmtree(LOG_SCAN_DIR, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    scanned, processes, leaks = config.stash.get(_LOG_LEAKS, (0, 0, []))
+    where = f"{scanned} log records from {processes} process(es)"
+    if leaks:
+        terminalreporter.section("personal data in logs", sep="=", red=True, bold=True)
+        for leak in leaks[:200]:
+            terminalreporter.write_line(str(leak))
+        terminalreporter.write_line(f"{len(leaks)} finding(s) in {where}")
+    else:
+        terminalreporter.write_line(f"log scan: no personal data in {where}")
+
+
+_LOG_LEAKS = pytest.StashKey[tuple]()
 
 
 PASSWORD = "correct horse battery staple 42"
@@ -308,11 +503,23 @@ def smtp(smtp_server, settings):
     return smtp_server.recorder
 
 
+def run_deferred() -> None:
+    """Do the work that forms taking an address left to the background (privacy.deferred),
+    as the worker would."""
+    from qualipact.privacy.deferred import deferred_run
+    from qualipact.privacy.models import DeferredWork
+
+    for work_id in DeferredWork.objects.order_by("created_at").values_list("pk", flat=True):
+        assert deferred_run(work_id=work_id) == "done"
+
+
 def deliver_queued() -> None:
-    """Send every queued outbox email through the outbox's real send path."""
+    """Finish the background work of earlier requests, then send every queued outbox email
+    through the outbox's real send path."""
     from qualipact.comms.models import OutboundEmail
     from qualipact.comms.services import email_send
 
+    run_deferred()
     for email_id in OutboundEmail.objects.filter(status="queued").values_list("pk", flat=True):
         assert email_send(email_id=email_id).status == "sent"
 

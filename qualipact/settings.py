@@ -217,11 +217,14 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the password-change service ends ev
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PREVENT_ENUMERATION = True
+# The sign-in field takes a username or a whole email address (up to 254 characters).
+ACCOUNT_FORMS = {"login": "qualipact.accounts.forms.SignInForm"}
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    # Per typed name, django-axes decides (AXES_FAILURE_LIMIT) and shows its lockout page;
-    # allauth's own limit per name stays above it.
-    "login_failed": "10/m/ip,10/5m/key",
+    # Per client address only. Per account, django-axes decides, for each (account, client
+    # address) pair (AXES_FAILURE_LIMIT): a limit per account alone would let anyone lock
+    # the owner out of sign-in from their own address by failing from elsewhere.
+    "login_failed": "10/m/ip",
     "reauthenticate": "10/m/user",
     "change_password": "5/m/user",
 }
@@ -232,6 +235,13 @@ MFA_TOTP_ISSUER = "Qualipact"
 # IP address such as 127.0.0.1 (a relying party must be a domain).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_ADAPTER = "qualipact.accounts.mfa_adapter.MFAAdapter"
+# Every flow that accepts an authenticator-app code claims its time step in the database,
+# so a code works once across enrolment, sign-in and re-authentication (accounts.one_time).
+MFA_FORMS = {
+    "activate_totp": "qualipact.accounts.one_time.SingleUseActivateTOTPForm",
+    "authenticate": "qualipact.accounts.one_time.SingleUseAuthenticateForm",
+    "reauthenticate": "qualipact.accounts.one_time.SingleUseReauthenticateForm",
+}
 # "Trust this browser" would set a second, long-lived cookie: off, every sign-in asks.
 MFA_TRUST_ENABLED = False
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -287,8 +297,9 @@ SOCIALACCOUNT_FORM_ACTION_ORIGINS = sorted(
 )
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 
-# django-axes: lock a username after repeated failures from one address. Its records are
-# personal data (accounts/privacy.py) kept 30 days.
+# django-axes: lock an account (whatever identifier is typed: accounts.lockout) after
+# repeated failures from one client address. Its records are personal data
+# (accounts/privacy.py) kept 30 days.
 AXES_FAILURE_LIMIT = config.env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = config.env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -301,6 +312,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_SENSITIVE_PARAMETERS = ["password", "login", "code", "token"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "qualipact.web.ratelimit.client_address"
+# How axes names a client in its log lines: by nothing that identifies them (it would
+# write the typed username and the client address).
+AXES_CLIENT_STR_CALLABLE = "qualipact.accounts.lockout.lockout_client_str"
 
 # Sign-up, password reset and "send the confirmation again" mail a typed address: at most
 # this many such forms per client address and window.
@@ -310,7 +324,7 @@ ACCOUNT_MAIL_RATE_WINDOW_SECONDS = config.env_int(
 )
 
 # Age gate (GDPR Art 8): below this age a parent must consent. Member states choose 13-16.
-CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=13)
+CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=14)
 CHILD_AGE_BY_COUNTRY = {
     "AT": 14,
     "BE": 13,
@@ -456,14 +470,27 @@ LOGGING = {
     # before the redacting filter sees them: everything goes through ours instead.
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # axes logs the typed username and the client address of every attempt at INFO.
+        # axes logs the typed username and the client address of every attempt at INFO;
+        # its warnings name the client by AXES_CLIENT_STR_CALLABLE, which names nobody.
         "axes": {"level": "WARNING"},
+        # aiosmtpd (the development mailbox) logs every peer address and envelope at INFO.
+        "mail.log": {"level": "WARNING"},
     },
 }
+# The test suite's scan of every log record for personal data (web.logcapture); set only
+# by the tests, for this process and the ones they start.
+if _log_scan_dir := config.env_str("QUALIPACT_LOG_SCAN_DIR", ""):
+    from qualipact.web.logcapture import tee_to_directory
+
+    tee_to_directory(_log_scan_dir)
 
 CELERY_BEAT_SCHEDULE = {
     "audit-chain-check": {"task": "qualipact.privacy.tasks.audit_chain_check", "schedule": 86400.0},
     "comms-outbox-reconcile": {"task": "qualipact.comms.tasks.outbox_reconcile", "schedule": 60.0},
+    "privacy-deferred-work-reconcile": {
+        "task": "qualipact.privacy.tasks.deferred_work_reconcile",
+        "schedule": 60.0,
+    },
     "offers-sweep": {"task": "qualipact.offers.tasks.offers_sweep", "schedule": 3600.0},
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",
@@ -475,6 +502,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accounts-sessions-sweep": {
         "task": "qualipact.accounts.tasks.sessions_sweep",
+        "schedule": 3600.0,
+    },
+    "accounts-used-codes-sweep": {
+        "task": "qualipact.accounts.tasks.used_codes_sweep",
         "schedule": 3600.0,
     },
     "rights-requests-reconcile": {

@@ -33,3 +33,8 @@ class AccountsConfig(AppConfig):
         from qualipact.privacy.recipients import recipient_source_register
 
         recipient_source_register("accounts", account_addresses)
+
+        # The forms that take an address do the address-dependent work in the background.
+        from qualipact.accounts.services import deferred_handlers_register
+
+        deferred_handlers_register()

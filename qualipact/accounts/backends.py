@@ -10,6 +10,18 @@ from django.http import HttpRequest
 from qualipact.accounts.models import User
 
 
+def account_for_login(login: str) -> User | None:
+    """The account a typed sign-in name means: a username in any case, or its address."""
+    from qualipact.accounts.services import account_by_email
+
+    login = login.strip()
+    if not login:
+        return None
+    if "@" in login:
+        return account_by_email(login)
+    return User.objects.filter(username__iexact=login).first()
+
+
 class UsernameOrEmailBackend(ModelBackend):
     def authenticate(
         self,
@@ -18,15 +30,10 @@ class UsernameOrEmailBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
-        from qualipact.accounts.services import account_by_email
-
         login = (username or kwargs.get("email") or "").strip()
         if not login or password is None:
             return None
-        if "@" in login:
-            user = account_by_email(login)
-        else:
-            user = User.objects.filter(username__iexact=login).first()
+        user = account_for_login(login)
         if user is None:
             # Same work as a real check, so timing does not tell which accounts exist.
             User().set_password(password)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from qualipact.accounts.children import STAFF_REASONS
 from qualipact.accounts.forms import AgeGateForm
 from qualipact.accounts.models import username_validator
 
@@ -14,7 +15,10 @@ class ChildCorrectForm(forms.Form):
     username = forms.CharField(max_length=30, validators=[username_validator])
     email = forms.EmailField(
         max_length=254,
-        help_text="A new address must be confirmed by your child before the account works again.",
+        help_text=(
+            "A new address takes effect when your child follows the link we send to it; "
+            "until then the account keeps the current one."
+        ),
     )
 
 
@@ -36,11 +40,25 @@ class BirthDateForm(AgeGateForm):
         self.fields["birth_date"].label = "Your date of birth"
 
 
-class UnderageReportForm(forms.Form):
-    """Staff: the username of an account found to belong to a child without consent."""
+class UnderageLookupForm(forms.Form):
+    """Staff (DPO): the username of an account reported to belong to a child."""
 
     username = forms.CharField(max_length=30, validators=[username_validator])
+
+
+class UnderageReportForm(AgeGateForm):
+    """Staff (DPO): what the report says, and why we act; the dates are used once, not kept."""
+
+    username = forms.CharField(
+        max_length=30, validators=[username_validator], widget=forms.HiddenInput
+    )
+    reason = forms.ChoiceField(label="How we learned it", choices=[("", "—"), *STAFF_REASONS])
     confirm = forms.BooleanField(
         required=True,
-        label="I checked: this account belongs to a child below the age threshold",
+        label="I checked the report: this account belongs to a child below the age threshold",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["birth_date"].label = "Date of birth the report gives"
+        self.fields["country"].label = "Country the report gives"

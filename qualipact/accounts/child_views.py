@@ -20,13 +20,14 @@ from qualipact.accounts.child_forms import (
     BirthDateForm,
     ChildCorrectForm,
     ConfirmForm,
+    UnderageLookupForm,
     UnderageReportForm,
 )
 from qualipact.accounts.models import User
-from qualipact.accounts.staff import staff_required
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.reauth import SensitiveAction, sensitive_action
+from qualipact.web.roles import dpo_required
 
 GET_POST = ["GET", "HEAD", "POST"]
 DELETE_LABEL = "Delete my child's account and all its data"
@@ -212,26 +213,55 @@ def birth_date(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required
+@dpo_required
 @require_http_methods(GET_POST)
 def staff_underage(request: HttpRequest) -> HttpResponse:
-    """Staff: erase an account found to belong to a child without a parent's consent."""
-    form = UnderageReportForm(request.POST if request.method == "POST" else None)
+    """DPO: find the account, give what the report says, and only then erase it."""
+    actor = Actor.staff(str(_user(request).pk))
+    action = request.POST.get("action") if request.method == "POST" else None
+    lookup = UnderageLookupForm(request.POST if action == "find" else None)
+    report: UnderageReportForm | None = None
+    account: User | None = None
     outcome = None
-    if request.method == "POST" and form.is_valid():
-        account = User.objects.filter(username__iexact=form.cleaned_data["username"]).first()
-        if account is None or account.is_staff:
-            form.add_error("username", "No such account.")
+    if action == "find" and lookup.is_valid():
+        account = children.underage_account_open(
+            username=lookup.cleaned_data["username"], actor=actor
+        )
+        if account is None:
+            lookup.add_error("username", "No such account.")
         else:
-            erased = children.underage_mark(
-                account=account, actor=Actor.staff(str(_user(request).pk))
+            report = UnderageReportForm(initial={"username": account.username})
+    elif action == "report":
+        report = UnderageReportForm(request.POST)
+        username = report.data.get("username", "")
+        account = User.objects.filter(username__iexact=username, is_staff=False).first()
+        if account is None:
+            report, lookup = None, UnderageLookupForm()
+            outcome = "not_found"
+        elif report.is_valid():
+            data = report.cleaned_data
+            result = children.underage_report_apply(
+                account=account,
+                birth_date=data["birth_date"],
+                country=data["country"],
+                reason=data["reason"],
+                actor=actor,
             )
-            outcome = "erased" if erased else "has_consent"
-            form = UnderageReportForm()
-    status = 400 if form.is_bound and form.errors else 200
+            if result == children.UnderageOutcome.ADULT:
+                report.add_error(
+                    "birth_date",
+                    "By this date of birth and country the person is not below the age "
+                    "threshold; the account was kept.",
+                )
+            else:
+                outcome, report, account = str(result), None, None
+    failed = (report is not None and report.is_bound and report.errors) or (
+        lookup.is_bound and lookup.errors
+    )
+    context = {"lookup": lookup, "report": report, "account": account, "outcome": outcome}
     return render(
         request,
         "accounts/children/staff_underage.html",
-        {"form": form, "outcome": outcome},
-        status=status,
+        context,
+        status=400 if failed or outcome == "not_found" else 200,
     )

@@ -15,10 +15,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from qualipact.comms.services import email_queue
 from qualipact.consent.selectors import token_hash
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject, SubjectIdentifier
+from qualipact.privacy.models import DataSubject
 from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
@@ -390,8 +391,15 @@ def child_data_export(*, parent: User, child: User) -> dict[str, Any]:
 def child_data_correct(
     *, parent: User, child: User, username: str | None = None, email: str | None = None
 ) -> User:
-    """Correct the child's username or email; a new address must be confirmed by the child."""
-    from qualipact.accounts.services import _normalise_email, _verification_send, account_by_email
+    """Correct the child's username at once, or ask to change the child's address.
+
+    A new address is changed as any account's is (`account_email_change_request`, in the
+    background): a link goes to the new address, and the child's account keeps its
+    current one until the link is followed. An address that already has an account gets
+    an explanation by email instead. The parent sees the same answer either way, so this
+    form never tells whether an address is known.
+    """
+    from qualipact.accounts.services import _normalise_email, account_email_change_request_later
 
     child = User.objects.select_for_update().get(pk=_linked(parent, child).pk)
     changed: list[str] = []
@@ -400,37 +408,23 @@ def child_data_correct(
         if taken:
             raise ApplicationError("This username is taken", {"username": "taken"})
         child.username = username
+        try:
+            with transaction.atomic():
+                child.save(update_fields=["username", "updated_at"])
+        except IntegrityError:
+            raise ApplicationError("This username is taken", {"username": "taken"}) from None
         changed.append("username")
     if email is not None and _normalise_email(email) != child.email:
-        new_email = _normalise_email(email)
-        if account_by_email(new_email) is not None:
-            raise ApplicationError("This address cannot be used", {"email": "taken"})
-        child.email = new_email
-        child.email_verified_at = None
+        account_email_change_request_later(user=child, new_email=email)
         changed.append("email")
-    if not changed:
-        return child
-    try:
-        with transaction.atomic():
-            child.save()
-    except IntegrityError:
-        raise ApplicationError(
-            "This username or address is already taken", {"username": "taken"}
-        ) from None
-    if "email" in changed:
-        SubjectIdentifier.objects.get_or_create(
-            kind=SubjectIdentifier.Kind.EMAIL,
-            value_index=child.email_index,
-            defaults={"subject": child.subject},
+    if changed:
+        audit_log(
+            code=EventCode.CHILD_DATA_CORRECTED,
+            actor=Actor.subject(parent.subject_id),
+            subject_id=child.subject_id,
+            purpose="data_subject_rights",
+            data={"fields": changed},
         )
-        _verification_send(child)
-    audit_log(
-        code=EventCode.CHILD_DATA_CORRECTED,
-        actor=Actor.subject(parent.subject_id),
-        subject_id=child.subject_id,
-        purpose="data_subject_rights",
-        data={"fields": changed},
-    )
     return child
 
 
@@ -459,33 +453,119 @@ def parental_consent_withdraw(*, parent: User, child: User) -> None:
 # -- inadvertent collection ------------------------------------------------------------
 
 
+class UnderageReason(models.TextChoices):
+    """Why an account is reported as a child's; the code goes into the audit event.
+
+    There is no free text: whatever a DPO would write about the child would have to be
+    kept under the child's key, which the erasure shreds at once.
+    """
+
+    PARENT = "parent_report", "A parent or guardian told us"
+    ACCOUNT_HOLDER = "account_holder_report", "The account holder told us"
+    AUTHORITY = "authority_report", "A supervisory or other authority told us"
+    STAFF_FINDING = "staff_finding", "We learned it in our own contact with the person"
+    # The account holder's own correction of their date of birth (not offered to staff).
+    BIRTH_DATE_CORRECTED = "birth_date_corrected", "The account holder corrected their birth date"
+
+
+STAFF_REASONS = [
+    (reason.value, reason.label)
+    for reason in UnderageReason
+    if reason is not UnderageReason.BIRTH_DATE_CORRECTED
+]
+
+
+class UnderageOutcome(StrEnum):
+    ERASED = "erased"
+    HAS_CONSENT = "has_consent"  # a parent consented: kept, only the threshold day moves
+    ADULT = "adult"  # by the stated birth date the person is not a child: refused
+
+
 def _has_granted_consent(account: User) -> bool:
     return ParentalConsent.objects.filter(
         subject_id=account.subject_id, status=ParentalConsent.Status.GRANTED
     ).exists()
 
 
-def underage_mark(*, account: User, actor: Actor, child_until: date | None = None) -> bool:
+def underage_mark(
+    *, account: User, actor: Actor, reason: str, child_until: date | None = None
+) -> bool:
     """An account found to belong to a child without a parent's consent is erased at once.
 
-    Staff call this when they learn it; the account holder's own correction of their
-    date of birth does too. Returns True when the account was erased. A child whose
-    parent consented keeps the account (only the date the threshold is reached moves).
+    Callers decide first, from a stated birth date and `accounts.age`, that the person
+    is below the threshold (`underage_report_apply` for staff, `birth_date_correct` for
+    the account holder). Returns True when the account was erased. A child whose parent
+    consented keeps the account (only the date the threshold is reached moves).
+    `reason` is an `UnderageReason` code and goes into the audit event.
     """
+    if reason not in UnderageReason.values:
+        raise ApplicationError("Give a reason from the list", {"reason": "unknown"})
     if _has_granted_consent(account):
-        if child_until is not None:
-            with transaction.atomic():
+        with transaction.atomic():
+            if child_until is not None:
                 User.objects.filter(pk=account.pk).update(
                     child_until=child_until, updated_at=timezone.now()
                 )
+            audit_log(
+                code=EventCode.UNDERAGE_ACCOUNT_KEPT,
+                actor=actor,
+                subject_id=account.subject_id,
+                purpose="legal_compliance",
+                data={"by": str(actor.kind), "reason": reason},
+            )
         return False
     _child_erase(
         child=account,
         actor=actor,
         code=EventCode.UNDERAGE_ACCOUNT_ERASED,
-        data={"by": str(actor.kind)},
+        data={"by": str(actor.kind), "reason": reason},
     )
     return True
+
+
+@transaction.atomic
+def underage_account_open(*, username: str, actor: Actor) -> User | None:
+    """The account (not staff) a DPO looks at before reporting it; the look is audited."""
+    account = User.objects.filter(username__iexact=username.strip(), is_staff=False).first()
+    if account is None:
+        return None
+    audit_log(
+        code=EventCode.UNDERAGE_ACCOUNT_OPENED,
+        actor=actor,
+        subject_id=account.subject_id,
+        purpose="legal_compliance",
+    )
+    return account
+
+
+def underage_report_apply(
+    *, account: User, birth_date: date, country: str, reason: str, actor: Actor
+) -> UnderageOutcome:
+    """A DPO reports an account as a child's, with the birth date and country the report gives.
+
+    The same rule as the sign-up decides (`accounts.age`: max(14, the country's age of
+    digital consent)). An adult by that date is refused and nothing changes (the refusal
+    is audited, 731); a child without a parent's consent is erased at once (729); a child
+    whose parent consented is kept (732). Neither the date nor the country is stored.
+    Raises ApplicationError for a staff account or a reason not in `STAFF_REASONS`.
+    """
+    if reason not in dict(STAFF_REASONS):
+        raise ApplicationError("Give a reason from the list", {"reason": "unknown"})
+    if account.is_staff:
+        raise ApplicationError("No such account", {"account": "not_found"})
+    until = age.child_until(birth_date=birth_date, country=country, today=timezone.localdate())
+    if until is None:
+        with transaction.atomic():
+            audit_log(
+                code=EventCode.UNDERAGE_REPORT_REFUSED,
+                actor=actor,
+                subject_id=account.subject_id,
+                purpose="legal_compliance",
+                data={"reason": reason, "refused": "adult"},
+            )
+        return UnderageOutcome.ADULT
+    erased = underage_mark(account=account, actor=actor, reason=reason, child_until=until)
+    return UnderageOutcome.ERASED if erased else UnderageOutcome.HAS_CONSENT
 
 
 def birth_date_correct(*, account: User, birth_date: date, country: str) -> bool:
@@ -498,5 +578,8 @@ def birth_date_correct(*, account: User, birth_date: date, country: str) -> bool
     if until is None:
         return False
     return underage_mark(
-        account=account, actor=Actor.subject(account.subject_id), child_until=until
+        account=account,
+        actor=Actor.subject(account.subject_id),
+        reason=UnderageReason.BIRTH_DATE_CORRECTED,
+        child_until=until,
     )

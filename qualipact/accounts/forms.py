@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from allauth.account.forms import LoginForm
 from django import forms
 from django.contrib.auth import password_validation
 from django.core import signing
@@ -185,3 +186,19 @@ class DeleteAccountForm(forms.Form):
         if value.strip().lower() != "delete my account":
             raise forms.ValidationError('Type exactly "delete my account".')
         return value
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form; its one field takes a username or a whole email address.
+
+    allauth sizes the field for a username (30 characters), which turned away every
+    address longer than that before the password was even checked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        assert isinstance(login, forms.CharField)
+        login.max_length = 254
+        login.validators = [v for v in login.validators if not hasattr(v, "limit_value")]
+        login.widget.attrs.update({"maxlength": "254", "placeholder": "Username or email address"})

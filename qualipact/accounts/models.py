@@ -205,3 +205,32 @@ class ExternalProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} profile of subject {self.subject_id}"
+
+
+class UsedOneTimeCode(models.Model):
+    """A time step whose authenticator-app code was accepted once for this person.
+
+    Enrolment, sign-in, re-authentication (and so MFA removal, which asks for it) all
+    claim the step here before accepting a code; the unique constraint makes the second
+    claim fail in every flow, in every process, whatever happens to the cache.
+    """
+
+    class Kind(models.TextChoices):
+        TOTP = "totp", "Authenticator app code"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(
+        DataSubject, on_delete=models.CASCADE, related_name="used_one_time_codes"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    step = models.BigIntegerField()  # RFC 6238 time step (Unix time // period)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["used_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "kind", "step"], name="one_time_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} step {self.step} of subject {self.subject_id}"

@@ -1,5 +1,5 @@
 """Personal data held for accounts: the account itself, preferences, sessions, parental
-consent and the sign-in lockout records."""
+consent, used one-time codes and the sign-in lockout records."""
 
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from qualipact.accounts.models import (
     ExternalProfile,
     ParentalConsent,
     Preferences,
+    UsedOneTimeCode,
     User,
 )
 from qualipact.privacy.purposes import LegalBasis
@@ -142,9 +143,10 @@ personal_data(
     ],
 )
 
-# django-axes records of failed sign-ins: the address, browser and the typed name (an
-# email address is stored as its blind index, see accounts.lockout). They name no
-# subject, so only their 30-day retention applies; accounts.tasks sweeps them.
+# django-axes records of failed sign-ins: the client address, browser and the key of the
+# account tried (`account:<id>`; a name that matches no account as typed, an address as a
+# prefix of its blind index, see accounts.lockout). They name no subject, so only their
+# 30-day retention applies; accounts.tasks sweeps them.
 for _model in (AccessAttempt, AccessFailureLog, AccessLog):
     personal_data(
         _model,
@@ -216,4 +218,21 @@ personal_data(
         "last_used_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
     },
     non_personal=["id", "user", "type"],
+)
+
+# The time steps whose authenticator-app codes were used (accounts.one_time): when a
+# person passed their second factor. Needed only while a code could be replayed.
+personal_data(
+    UsedOneTimeCode,
+    purposes=["security"],
+    legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+    source=Source.AUTOMATIC,
+    retention=Retention(after="used_at", period=timedelta(days=1)),
+    portable=False,
+    for_children=True,
+    fields={
+        "step": PersonalField(Category.TECHNICAL),
+        "used_at": PersonalField(Category.TECHNICAL),
+    },
+    non_personal=["id", "subject", "kind"],
 )

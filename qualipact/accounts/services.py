@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from qualipact.accounts.models import Preferences, User
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.deferred import deferred_handler_register, deferred_submit
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_erase, subject_for_email
@@ -32,6 +34,11 @@ CHANGE_SALT = "qualipact.accounts.change-email"
 VERIFY_MAX_AGE = 3 * 86400
 RESET_MAX_AGE = 3600
 CHANGE_MAX_AGE = 86400
+# Kinds of work the forms that take an address hand to the background (privacy.deferred).
+DEFERRED_SIGN_UP = "accounts.sign_up"
+DEFERRED_VERIFICATION_RESEND = "accounts.verification_resend"
+DEFERRED_PASSWORD_RESET = "accounts.password_reset"  # noqa: S105 - a kind, not a secret
+DEFERRED_EMAIL_CHANGE = "accounts.email_change"
 
 
 class InvalidToken(ApplicationError):
@@ -64,6 +71,7 @@ def account_create(
     username: str,
     email: str,
     password: str | None,
+    password_hash: str | None = None,
     email_verified: bool = False,
     is_staff: bool = False,
     is_superuser: bool = False,
@@ -71,7 +79,10 @@ def account_create(
     status: str = User.Status.ACTIVE,
     actor: Actor | None = None,
 ) -> User:
-    """Create the account and its data subject (the one already known by this address)."""
+    """Create the account and its data subject (the one already known by this address).
+
+    `password_hash` (from `make_password`) is used as is when given, instead of `password`.
+    """
     email = _normalise_email(email)
     subject = subject_for_email(email=email, actor=actor or Actor.system("sign-up"))
     if User.objects.filter(subject=subject).exists():
@@ -86,7 +97,9 @@ def account_create(
         child_until=child_until,
         status=status,
     )
-    if password is None:
+    if password_hash is not None:
+        user.password = password_hash
+    elif password is None:
         user.set_unusable_password()
     else:
         user.set_password(password)
@@ -122,14 +135,18 @@ def account_sign_up(
     *,
     username: str,
     email: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     child_until: date | None,
     parent_email: str = "",
 ) -> SignUpResult:
-    """The sign-up form's service, after the age gate: an adult, or a child held pending.
+    """The sign-up's work, after the age gate: an adult, or a child held pending.
 
     The age gate (accounts.age) turns the date of birth and country into `child_until`,
-    the day a child reaches the threshold; neither answer is stored.
+    the day a child reaches the threshold; neither answer is stored. An address that
+    already has an account gets an email instead, and nothing else happens. The sign-up
+    form runs this in the background (`account_sign_up_later`), so that its answer
+    never tells whether the address is known.
     """
     if child_until is not None and not parent_email.strip():
         raise ApplicationError(
@@ -142,7 +159,9 @@ def account_sign_up(
         _account_exists_notice(existing)
         return SignUpResult(user=None, child=child_until is not None)
     if child_until is None:
-        user = account_create(username=username, email=email, password=password)
+        user = account_create(
+            username=username, email=email, password=password, password_hash=password_hash
+        )
         _verification_send(user)
         return SignUpResult(user=user, child=False)
     from qualipact.accounts.children import parental_consent_request
@@ -151,12 +170,78 @@ def account_sign_up(
         username=username,
         email=email,
         password=password,
+        password_hash=password_hash,
         child_until=child_until,
         status=User.Status.AWAITING_PARENT,
     )
     _verification_send(user)
     parental_consent_request(child=user, parent_email=parent_email)
     return SignUpResult(user=user, child=True)
+
+
+def account_sign_up_later(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    child_until: date | None,
+    parent_email: str = "",
+) -> None:
+    """The sign-up form's service: the same work and the same answer for every address.
+
+    The password is hashed here, where both sides pay for it; whether the address is
+    known, and everything that follows from it (an account and a confirmation link, or a
+    notice to the owner), is decided in the background (privacy.deferred). Only the hash
+    is kept, sealed, until then. Raises ApplicationError when a child gives no parent.
+    """
+    if child_until is not None and not parent_email.strip():
+        raise ApplicationError(
+            "Below the age of digital consent a parent must agree: give a parent's email",
+            {"parent_email": "required"},
+        )
+    deferred_submit(
+        kind=DEFERRED_SIGN_UP,
+        payload={
+            "username": username,
+            "email": email,
+            "password_hash": make_password(password),
+            "child_until": child_until.isoformat() if child_until else None,
+            "parent_email": parent_email,
+        },
+    )
+
+
+def _sign_up_deferred(payload: dict[str, Any]) -> None:
+    email = payload["email"]
+    until = payload["child_until"]
+    try:
+        account_sign_up(
+            username=payload["username"],
+            email=email,
+            password_hash=payload["password_hash"],
+            child_until=date.fromisoformat(until) if until else None,
+            parent_email=payload["parent_email"],
+        )
+    except ApplicationError:
+        # The username was taken in the seconds since the form checked it.
+        _sign_up_failed_notice(email)
+
+
+def _sign_up_failed_notice(email: str) -> None:
+    subject = subject_for_email(email=email, actor=Actor.system("sign-up"))
+    email_queue(
+        subject=subject,
+        to=_normalise_email(email),
+        subject_line="Your Qualipact sign-up could not be finished",
+        body=(
+            "Someone, perhaps you, tried to create a Qualipact account with this address, "
+            "but the username chosen was taken by someone else a moment earlier. Nothing "
+            "was created. To try again with another username:\n"
+            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:signup')}\n"
+            "If it was not you, you can ignore this message."
+        ),
+        purpose="service_delivery",
+    )
 
 
 def _account_exists_notice(user: User) -> None:
@@ -218,10 +303,20 @@ def account_email_verify(*, token: str) -> User:
 
 @transaction.atomic
 def account_verification_resend(*, email: str) -> None:
-    """Send the confirmation link again; the same answer whether or not the address is known."""
+    """Send the confirmation link again, to an account whose address is not confirmed."""
     user = account_by_email(email)
     if user is not None and user.email_verified_at is None:
         _verification_send(user)
+
+
+def account_verification_resend_later(*, email: str) -> None:
+    """The form's service: the same answer and time for every address (privacy.deferred)."""
+    deferred_submit(kind=DEFERRED_VERIFICATION_RESEND, payload={"email": email})
+
+
+def password_reset_request_later(*, email: str) -> None:
+    """The form's service: the same answer and time for every address (privacy.deferred)."""
+    deferred_submit(kind=DEFERRED_PASSWORD_RESET, payload={"email": email})
 
 
 @transaction.atomic
@@ -257,8 +352,11 @@ def password_reset_user(*, token: str) -> User:
 
 @transaction.atomic
 def password_reset_complete(*, token: str, password: str) -> User:
+    """Set the new password; the link works once (checked again under the row lock, so two
+    concurrent uses cannot both pass: the first changes the hash the link is bound to)."""
     user = password_reset_user(token=token)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    User.objects.select_for_update().get(pk=user.pk)
+    user = password_reset_user(token=token)
     _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_RESET)
     if user.email_verified_at is None:
         # Following the emailed link proves the address as well.
@@ -302,32 +400,50 @@ def _password_set(user: User, password: str, *, code: EventCode) -> None:
 
 @transaction.atomic
 def account_email_change_request(*, user: User, new_email: str) -> None:
-    """Send a confirmation link to the new address; the old one stays until it is followed."""
+    """Send a confirmation link to the new address; the old one stays until it is followed.
+
+    An address that already has an account gets an explanation instead of a link, and
+    nothing changes; the account asking is told exactly what it is told otherwise (the
+    notice to its current address), so the answer never tells whether an address is known.
+    """
     new_email = _normalise_email(new_email)
     user = User.objects.select_for_update().get(pk=user.pk)
-    if account_by_email(new_email) is not None:
-        raise ApplicationError("This address cannot be used", {"email": "taken"})
-    user.pending_email = new_email
-    user.save(update_fields=["pending_email", "updated_at"])
-    token = signing.dumps(
-        {"u": user.pk.hex, "i": vault.blind_index("email", new_email)}, salt=CHANGE_SALT
-    )
+    holder = account_by_email(new_email)
     audit_log(
         code=EventCode.ACCOUNT_EMAIL_CHANGE_REQUESTED,
         actor=Actor.subject(user.subject_id),
         subject_id=user.subject_id,
         purpose="service_delivery",
     )
-    email_queue(
-        subject=user.subject,
-        to=new_email,
-        subject_line="Confirm your new email address",
-        body=(
-            "Follow this link within a day to use this address for your Qualipact account:\n"
-            f"{_link('accounts:email_change_confirm', token)}\n"
-        ),
-        purpose="service_delivery",
-    )
+    if holder is None:
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email", "updated_at"])
+        token = signing.dumps(
+            {"u": user.pk.hex, "i": vault.blind_index("email", new_email)}, salt=CHANGE_SALT
+        )
+        email_queue(
+            subject=user.subject,
+            to=new_email,
+            subject_line="Confirm your new email address",
+            body=(
+                "Follow this link within a day to use this address for your Qualipact "
+                f"account:\n{_link('accounts:email_change_confirm', token)}\n"
+            ),
+            purpose="service_delivery",
+        )
+    else:
+        email_queue(
+            subject=holder.subject,
+            to=new_email,
+            subject_line="Your address was given for another Qualipact account",
+            body=(
+                "Someone signed in to a Qualipact account asked to use this address for it. "
+                "This address already belongs to an account, so nothing changed and no link "
+                "was sent. If it was you, sign in with this address instead. If not, you can "
+                "ignore this message."
+            ),
+            purpose="service_delivery",
+        )
     email_queue(
         subject=user.subject,
         to=user.email,
@@ -339,6 +455,30 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
         ),
         purpose="security",
     )
+
+
+def account_email_change_request_later(*, user: User, new_email: str) -> None:
+    """The form's service: the same answer and time for every address (privacy.deferred)."""
+    deferred_submit(kind=DEFERRED_EMAIL_CHANGE, payload={"user": user.pk.hex, "email": new_email})
+
+
+def _email_change_deferred(payload: dict[str, Any]) -> None:
+    user = User.objects.filter(pk=payload["user"]).first()
+    if user is not None:  # deleted meanwhile: nothing to change
+        account_email_change_request(user=user, new_email=payload["email"])
+
+
+def deferred_handlers_register() -> None:
+    """The background halves of the forms that take an address (AccountsConfig.ready)."""
+    deferred_handler_register(DEFERRED_SIGN_UP, _sign_up_deferred)
+    deferred_handler_register(
+        DEFERRED_VERIFICATION_RESEND,
+        lambda payload: account_verification_resend(email=payload["email"]),
+    )
+    deferred_handler_register(
+        DEFERRED_PASSWORD_RESET, lambda payload: password_reset_request(email=payload["email"])
+    )
+    deferred_handler_register(DEFERRED_EMAIL_CHANGE, _email_change_deferred)
 
 
 @transaction.atomic

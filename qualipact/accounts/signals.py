@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from axes.signals import user_locked_out
@@ -30,14 +31,16 @@ def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 
 
 def _locked_out_account(username: str | None) -> User | None:
-    """The account a lockout key names: accounts.lockout turns a typed address into a
-    prefix of its blind index, so no address is needed to find it."""
-    if not username:
+    """The account a lockout key names (accounts.lockout): `account:<id>` for a known
+    account; a typed name or address that matched no account names nobody."""
+    from qualipact.accounts.lockout import ACCOUNT_PREFIX
+
+    if not username or not username.startswith(ACCOUNT_PREFIX):
         return None
-    if username.startswith("email:"):
-        prefix = username.removeprefix("email:")
-        return User.objects.filter(email_index__startswith=prefix).first() if prefix else None
-    return User.objects.filter(username__iexact=username).first()
+    try:
+        return User.objects.filter(pk=uuid.UUID(username.removeprefix(ACCOUNT_PREFIX))).first()
+    except ValueError:
+        return None
 
 
 @receiver(user_locked_out, dispatch_uid="accounts.locked_out")

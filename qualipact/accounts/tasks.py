@@ -25,3 +25,11 @@ def parental_consent_sweep() -> dict[str, int]:
     from qualipact.accounts.children import parental_consent_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def used_codes_sweep() -> int:
+    """Delete records of used authenticator-app codes older than a day."""
+    from qualipact.accounts.one_time import used_codes_sweep as sweep
+
+    return sweep()

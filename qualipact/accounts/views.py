@@ -86,7 +86,8 @@ def sign_up_details(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/signup.html", {"form": form, "child": until}, status=400)
     data = form.cleaned_data
     try:
-        result = services.account_sign_up(
+        # Whether the address is known is decided in the background: one answer for all.
+        services.account_sign_up_later(
             username=data["username"],
             email=data["email"],
             password=data["password"],
@@ -96,7 +97,7 @@ def sign_up_details(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         return render(request, "accounts/signup.html", {"form": form, "child": until}, status=400)
-    return render(request, "accounts/signup_done.html", {"child": result.child})
+    return render(request, "accounts/signup_done.html", {"child": until is not None})
 
 
 @never_cache
@@ -119,7 +120,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
         return flooded
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.account_verification_resend(email=form.cleaned_data["email"])
+        services.account_verification_resend_later(email=form.cleaned_data["email"])
         return render(request, "accounts/verify_email_resent.html")
     return render(
         request,
@@ -136,7 +137,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         return flooded
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.password_reset_request(email=form.cleaned_data["email"])
+        services.password_reset_request_later(email=form.cleaned_data["email"])
         # The same page whether or not the address has an account.
         return render(request, "accounts/password_reset_sent.html")
     return render(
@@ -203,12 +204,10 @@ def email_change(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.account_email_change_request(user=user, new_email=form.cleaned_data["email"])
-        except ApplicationError as exc:
-            form.add_error("email", exc.message)
-        else:
-            return render(request, "accounts/email_change_sent.html")
+        # The same answer whether or not the new address has an account: its holder is
+        # told by email, in the background.
+        services.account_email_change_request_later(user=user, new_email=form.cleaned_data["email"])
+        return render(request, "accounts/email_change_sent.html")
     return render(
         request,
         "accounts/email_change.html",

@@ -3,8 +3,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from qualipact.accounts.staff import staff_required
 from qualipact.analytics import charts, selectors, services
+from qualipact.web.roles import staff_required
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30

@@ -8,6 +8,7 @@ carries `List-Unsubscribe` and `List-Unsubscribe-Post: List-Unsubscribe=One-Clic
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Collection
@@ -31,6 +32,7 @@ from qualipact.consent.services import (
 )
 from qualipact.privacy.addresses import proven_addresses
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
@@ -39,6 +41,8 @@ from qualipact.privacy.services import subject_for_email
 PURPOSE = "marketing"
 # Reasons that only say the person has not consented yet: what a sign-up asks for.
 AWAITING_CONSENT = frozenset({"no_consent", "consent_needs_renewal"})
+DEFERRED_SIGNUP = "comms.newsletter_signup"
+logger = logging.getLogger(__name__)
 CONFIRM_DAYS = 7
 ACTOR = Actor.system("newsletter")
 
@@ -148,6 +152,32 @@ def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: list[st
         purpose=PURPOSE,
         data={"reasons": sorted(set(reasons)) or ["refused"]},
     )
+
+
+def newsletter_signup_later(*, email: str, wording_sha256: str) -> None:
+    """The sign-up form's service: the wording is checked now, the rest in the background.
+
+    Registering a new subject takes time that a known one does not, so the sign-up itself
+    runs in the background (privacy.deferred) and the form answers the same, in the same
+    time, for every address. Raises ApplicationError when the wording changed.
+    """
+    if wording_sha256 != consent_wording_current(PURPOSE).sha256:
+        raise ApplicationError(
+            "The newsletter wording changed; please read it again", {"wording": "stale"}
+        )
+    deferred_submit(
+        kind=DEFERRED_SIGNUP, payload={"email": email, "wording_sha256": wording_sha256}
+    )
+
+
+def newsletter_signup_finish(payload: dict[str, str]) -> None:
+    """The background half of `newsletter_signup_later`."""
+    try:
+        newsletter_signup(email=payload["email"], wording_sha256=payload["wording_sha256"])
+    except ApplicationError as error:
+        # Refused for this person (a child's address) or the wording changed meanwhile:
+        # nothing is stored, and the form already answered as for anyone.
+        logger.info("newsletter sign-up not kept (%s)", error.code)
 
 
 def _pending(token: str) -> NewsletterSignup:

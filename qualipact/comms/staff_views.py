@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from qualipact.accounts.staff import staff_required
 from qualipact.comms import newsletters
 from qualipact.comms.models import Newsletter
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.web.roles import staff_required
 
 
 class NewsletterForm(forms.Form):

@@ -29,7 +29,7 @@ def newsletter_signup(request: HttpRequest) -> HttpResponse:
     form = NewsletterSignupForm(request.POST)
     if form.is_valid():
         try:
-            newsletters.newsletter_signup(
+            newsletters.newsletter_signup_later(
                 email=form.cleaned_data["email"], wording_sha256=form.cleaned_data["wording"]
             )
         except ApplicationError as error:

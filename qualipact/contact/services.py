@@ -1,9 +1,15 @@
+import logging
+
 from django.db import transaction
 
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.deferred import deferred_submit
+from qualipact.privacy.errors import ApplicationError, ProcessingRefused
 from qualipact.privacy.services import subject_for_email
+
+logger = logging.getLogger(__name__)
+DEFERRED_INQUIRY = "contact.inquiry"
 
 # The purpose each kind of inquiry is handled for.
 PURPOSE_BY_KIND = {
@@ -11,6 +17,14 @@ PURPOSE_BY_KIND = {
     Inquiry.Kind.PRIVACY: "data_subject_rights",
     Inquiry.Kind.COMPLAINT: "data_subject_rights",
 }
+
+
+def _inquiry_check(fields: dict[str, str]) -> None:
+    if fields["kind"] not in Inquiry.Kind.values:
+        raise ApplicationError("Unknown inquiry kind", {"kind": "invalid"})
+    required = ("name", "email", "subject_line", "message")
+    if missing := sorted(field for field in required if not fields[field].strip()):
+        raise ApplicationError("Required fields are empty", {"fields": missing})
 
 
 @transaction.atomic
@@ -25,11 +39,15 @@ def inquiry_submit(
     postal_address: str = "",
 ) -> Inquiry:
     """Store an inquiry, encrypted, for the subject known by this email (or a new one)."""
-    if kind not in Inquiry.Kind.values:
-        raise ApplicationError("Unknown inquiry kind", {"kind": "invalid"})
-    required = {"name": name, "email": email, "subject_line": subject_line, "message": message}
-    if missing := sorted(field for field, value in required.items() if not value.strip()):
-        raise ApplicationError("Required fields are empty", {"fields": missing})
+    _inquiry_check(
+        {
+            "kind": kind,
+            "name": name,
+            "email": email,
+            "subject_line": subject_line,
+            "message": message,
+        }
+    )
     subject = subject_for_email(email=email, actor=Actor.system("contact_form"))
     inquiry = Inquiry(
         subject=subject,
@@ -50,6 +68,45 @@ def inquiry_submit(
         data={"inquiry_id": str(inquiry.pk), "kind": kind},
     )
     return inquiry
+
+
+def inquiry_submit_later(
+    *,
+    kind: str,
+    name: str,
+    email: str,
+    subject_line: str,
+    message: str,
+    phone: str = "",
+    postal_address: str = "",
+) -> None:
+    """The contact form's service: the inquiry is stored in the background.
+
+    Registering a new subject takes time that a known one does not, so the form answers
+    the same, in the same time, for every address (privacy.deferred). Raises
+    ApplicationError for a bad kind or empty required fields, before anything is kept.
+    """
+    fields = {
+        "kind": kind,
+        "name": name,
+        "email": email,
+        "subject_line": subject_line,
+        "message": message,
+        "phone": phone,
+        "postal_address": postal_address,
+    }
+    _inquiry_check(fields)
+    deferred_submit(kind=DEFERRED_INQUIRY, payload=fields)
+
+
+def inquiry_submit_finish(payload: dict[str, str]) -> None:
+    """The background half of `inquiry_submit_later`."""
+    try:
+        inquiry_submit(**payload)
+    except ProcessingRefused:
+        # A child's account: nothing beyond email and username may be stored for them.
+        logger.info("contact form: message from a child's account not stored")
+        inquiry_refusal_notice(email=payload["email"])
 
 
 @transaction.atomic

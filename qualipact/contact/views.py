@@ -8,8 +8,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
-from qualipact.contact.services import inquiry_refusal_notice, inquiry_submit
-from qualipact.privacy.errors import ProcessingRefused
+from qualipact.contact.services import inquiry_submit_later
 from qualipact.web.ratelimit import rate_limit_exceeded
 
 logger = logging.getLogger(__name__)
@@ -40,20 +39,17 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         logger.info("contact form honeypot filled; submission discarded")
         return redirect("contact:thanks")
     data = form.cleaned_data
-    try:
-        inquiry_submit(
-            kind=data["kind"],
-            name=data["name"],
-            email=data["email"],
-            phone=data["phone"],
-            postal_address=data["postal_address"],
-            subject_line=data["subject_line"],
-            message=data["message"],
-        )
-    except ProcessingRefused:
-        # A child's account: nothing beyond email and username may be stored for them.
-        logger.info("contact form: message from a child's account not stored")
-        inquiry_refusal_notice(email=data["email"])
+    # Stored in the background: the answer is the same, in the same time, for every
+    # address (a child's address gets an explanation by email instead).
+    inquiry_submit_later(
+        kind=data["kind"],
+        name=data["name"],
+        email=data["email"],
+        phone=data["phone"],
+        postal_address=data["postal_address"],
+        subject_line=data["subject_line"],
+        message=data["message"],
+    )
     return redirect("contact:thanks")
 
 

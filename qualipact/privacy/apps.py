@@ -14,3 +14,9 @@ class PrivacyConfig(AppConfig):
         # Each app declares its personal data in privacy.py; a bad declaration stops start-up.
         autodiscover_modules("privacy")
         registry.validate()
+
+        # vault_rotate re-seals deferred work waiting under an older master key.
+        from qualipact.privacy import vault
+        from qualipact.privacy.deferred import deferred_reseal
+
+        vault.reseal_hook_register("deferred_work", deferred_reseal)

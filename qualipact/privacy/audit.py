@@ -94,6 +94,11 @@ class EventCode(IntEnum):
     CHILD_DATA_DOWNLOADED = 727
     CHILD_ACCOUNT_DELETED = 728
     UNDERAGE_ACCOUNT_ERASED = 729
+    # 730-749: accounts hardening (underage reports, one-time codes, deferred address work)
+    UNDERAGE_ACCOUNT_OPENED = 730
+    UNDERAGE_REPORT_REFUSED = 731
+    UNDERAGE_ACCOUNT_KEPT = 732
+    ONE_TIME_CODE_REUSED = 733
     # 8xx: data-subject requests and legal holds
     RIGHTS_REQUEST_RECEIVED = 800
     RIGHTS_REQUEST_VERIFIED = 801

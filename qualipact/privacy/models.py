@@ -130,3 +130,27 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"Audit chain head at event {self.last_event_id}"
+
+
+class DeferredWork(models.Model):
+    """Work whose cost would tell whether an address is known, done after the answer.
+
+    The payload (an address, a password hash, a message...) is sealed under the site's
+    master key (`vault.master_seal`): the broker message carries only this row's id, and
+    the row, not the message, is the source of truth (privacy.deferred).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=64)  # the registered handler, e.g. "accounts.sign_up"
+    payload = models.TextField()  # "m1.<master key id>.<sealed JSON>"
+    attempts = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=64, blank=True)  # an exception class name
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Deferred {self.kind} {self.id}"

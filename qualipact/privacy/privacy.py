@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from qualipact.privacy.models import SubjectIdentifier
+from qualipact.privacy.models import DeferredWork, SubjectIdentifier
 from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
@@ -20,4 +20,23 @@ personal_data(
         "value_index": PersonalField(Category.IDENTIFIER, secret=True),
     },
     non_personal=["id", "subject", "kind", "created_at", "updated_at"],
+)
+
+# Work moved out of a request so its answer does not tell whether an address is known
+# (privacy.deferred): the payload, sealed under the master key, holds what the person
+# typed (an address, a message) until a worker handles it, seconds later. It belongs to
+# no subject yet (nobody looked the address up), so only its retention applies: a day
+# at most, and deleted as soon as the work is done.
+personal_data(
+    DeferredWork,
+    purposes=["service_delivery", "customer_support", "marketing", "data_subject_rights"],
+    legal_basis=LegalBasis.CONTRACT,
+    source=Source.PROVIDED,
+    retention=Retention(after="created_at", period=timedelta(days=1)),
+    portable=False,
+    subject_field=None,
+    fields={
+        "payload": PersonalField(Category.CONTACT),
+    },
+    non_personal=["id", "kind", "attempts", "not_before", "last_error", "created_at", "updated_at"],
 )

@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from qualipact.privacy.audit import audit_verify
 
@@ -16,3 +17,20 @@ def audit_chain_check() -> str:
     else:
         logger.error("audit chain %s", report)
     return str(report)
+
+
+# A database error leaves the row as it was: retrying, or the reconciler, finishes it.
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def deferred_work_run(work_id: str) -> str:
+    """Run one piece of address-dependent work moved out of a request (privacy.deferred)."""
+    from qualipact.privacy.deferred import deferred_run
+
+    return deferred_run(work_id=work_id)
+
+
+@shared_task
+def deferred_work_reconcile() -> dict[str, int]:
+    """Periodic: enqueue deferred work whose message was lost; drop work over a day old."""
+    from qualipact.privacy.deferred import deferred_reconcile
+
+    return deferred_reconcile()

@@ -6,3 +6,10 @@ class RightsConfig(AppConfig):
     label = "rights"
     verbose_name = "Data-subject requests"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # A request by email finds the address in the background (privacy.deferred).
+        from qualipact.privacy.deferred import deferred_handler_register
+        from qualipact.rights.services import DEFERRED_BY_EMAIL, request_by_email_finish
+
+        deferred_handler_register(DEFERRED_BY_EMAIL, request_by_email_finish)

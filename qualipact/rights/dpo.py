@@ -3,25 +3,20 @@ file (its audit trail, notes and the person's legal holds), and lifting a restri
 which the person must be told of first (Art 18(3)).
 
 A DPO is a staff member in the group "DPO" (rights/migrations/0002_dpo_group) with a
-second factor set up, like every staff member.
+second factor set up, like every staff member; the role check is `web.roles`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import wraps
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
-from qualipact.accounts.staff import has_mfa, staff_required
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.errors import ApplicationError
@@ -33,36 +28,13 @@ from qualipact.rights.fulfil import erasure_resume
 from qualipact.rights.models import DataRequest
 from qualipact.rights.services import PURPOSE, contact_address
 
-DPO_GROUP = "DPO"
+# The role lives on the ground floor (web.roles); these names stay importable from here.
+from qualipact.web.roles import DPO_GROUP as DPO_GROUP
+from qualipact.web.roles import dpo_required as dpo_required
+from qualipact.web.roles import is_dpo as is_dpo
+
 QUEUE_LIMIT = 500
 TRAIL_LIMIT = 500
-
-
-# -- the role ----------------------------------------------------------------------------
-
-
-def is_dpo(user: Any) -> bool:
-    """Signed in, active staff, in the DPO group, with a second factor set up."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.groups.filter(name=DPO_GROUP).exists()
-        and has_mfa(user)
-    )
-
-
-def dpo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Staff with MFA (`staff_required`), then the DPO group; other staff get a 403 page."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.groups.filter(name=DPO_GROUP).exists():
-            return render(request, "rights/dpo/dpo_only.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return staff_required(wrapped)
 
 
 # -- the queue ---------------------------------------------------------------------------

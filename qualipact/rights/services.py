@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.errors import ApplicationError, InvalidInput, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
@@ -43,6 +45,7 @@ ADDRESS_KEY = "email"
 # longer is refused, never cut.
 TEXT_MAX = 4000
 CHANGES_MAX = 50
+DEFERRED_BY_EMAIL = "rights.request_by_email"
 
 
 class InvalidVerification(ApplicationError):
@@ -157,8 +160,13 @@ def request_submit(
     regime: str = Regime.GDPR,
     requested_by: DataSubject | None = None,
     verified: bool = True,
+    request_id: uuid.UUID | None = None,
 ) -> DataRequest:
-    """Record a request; a verified one goes straight on to fulfilment (on commit)."""
+    """Record a request; a verified one goes straight on to fulfilment (on commit).
+
+    `request_id`, when given, is the new request's id (the ticket of a request by email
+    names it before the request exists).
+    """
     if channel not in DataRequest.Channel.values:
         raise ApplicationError("Unknown channel", {"channel": "unknown"})
     if regime not in DataRequest.Regime.values:
@@ -167,6 +175,7 @@ def request_submit(
     now = timezone.now()
     dates = deadlines_for(timezone.localdate(now), Regime(regime))
     request = DataRequest.objects.create(
+        id=request_id or uuid.uuid4(),
         subject=subject,
         requested_by=requested_by,
         kind=kind,
@@ -204,25 +213,46 @@ def request_by_email(
 ) -> str:
     """A request from a person without an account: a code goes to the address on file.
 
-    Returns a ticket for the code form. An unknown address gets a ticket too, and the
-    same page; its code can never be right. Nothing tells whether we know the address.
+    Returns a ticket for the code form. Whether we know the address is decided in the
+    background (privacy.deferred), so the answer and its timing are the same for every
+    address; an unknown address gets a ticket whose code can never be right.
     """
     clean = _check_details(kind, details or {})
+    if regime not in DataRequest.Regime.values:
+        raise ApplicationError("Unknown regime", {"regime": "unknown"})
+    request_id = uuid.uuid4()
+    deferred_submit(
+        kind=DEFERRED_BY_EMAIL,
+        payload={
+            "email": email,
+            "kind": kind,
+            "details": clean,
+            "regime": regime,
+            "request_id": str(request_id),
+        },
+    )
+    return signing.dumps({"r": str(request_id), "n": secrets.token_hex(8)}, salt=TICKET_SALT)
+
+
+def request_by_email_finish(payload: dict[str, Any]) -> None:
+    """The background half of `request_by_email`: only a known address gets a code."""
+    email = payload["email"]
     subject = subject_find_by_email(email)
     if subject is None or subject.erased_at is not None:
-        return signing.dumps({"r": None, "n": secrets.token_hex(8)}, salt=TICKET_SALT)
+        return
     request = request_submit(
         subject=subject,
-        kind=kind,
+        kind=payload["kind"],
         channel=DataRequest.Channel.EMAIL,
         actor=Actor.system("rights-by-email"),
-        details=clean,
-        regime=regime,
+        details=payload["details"],
+        regime=payload["regime"],
         verified=False,
+        request_id=uuid.UUID(payload["request_id"]),
     )
     # The address that asked, known to be this person's (it found them), is where the
     # code, and after it every message about the request, goes.
-    details = {**clean, ADDRESS_KEY: email.strip()}
+    details = {**payload["details"], ADDRESS_KEY: email.strip()}
     request.details = json.dumps(details)
     code = f"{secrets.randbelow(1_000_000):06d}"
     request.verification_code_hash = _code_hash(request.pk, code)
@@ -241,7 +271,6 @@ def request_by_email(
         ),
         purpose="data_subject_rights",
     )
-    return signing.dumps({"r": str(request.pk), "n": secrets.token_hex(8)}, salt=TICKET_SALT)
 
 
 def request_verify(*, ticket: str, code: str) -> DataRequest:

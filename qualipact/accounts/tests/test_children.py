@@ -8,10 +8,14 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from conftest import deliver_queued
+from conftest import deliver_queued, run_deferred
 from qualipact.accounts import children
 from qualipact.accounts.models import ParentalConsent, User
-from qualipact.accounts.services import account_create, account_sign_up
+from qualipact.accounts.services import (
+    account_create,
+    account_email_change_confirm,
+    account_sign_up,
+)
 from qualipact.comms import tasks as comms_tasks
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy.audit import Actor, EventCode
@@ -255,27 +259,43 @@ def test_it_deletes_the_pending_account_when_the_link_holder_declines(
     assert_nothing_left(child.subject_id, CHILD_EMAIL, PARENT_EMAIL)
 
 
-def test_it_lets_the_parent_correct_the_username_and_email(linked_child, parent):
+def test_it_lets_the_parent_correct_the_username_and_ask_for_a_new_address(linked_child, parent):
     children.child_data_correct(
         parent=parent, child=linked_child, username="kim-b", email="kim.b@example.org"
     )
+    run_deferred()
     child = User.objects.get(pk=linked_child.pk)
     assert child.username == "kim-b"
-    assert child.email == "kim.b@example.org"
-    assert child.email_verified_at is None  # the child confirms the new address
+    # The address changes only when the child follows the link sent to the new one.
+    assert child.email == CHILD_EMAIL and child.pending_email == "kim.b@example.org"
     event = AuditEvent.objects.get(subject_id=child.subject_id, code=EventCode.CHILD_DATA_CORRECTED)
     assert event.data == {"fields": ["username", "email"]}
-    assert "kim.b@example.org" in [
-        e.to for e in OutboundEmail.objects.filter(subject=child.subject)
-    ]
+    [confirm] = [e for e in OutboundEmail.objects.all() if e.to == "kim.b@example.org"]
+    token = re.search(r"/accounts/email/confirm/([^/\s]+)/", confirm.body).group(1)
+    account_email_change_confirm(token=token)
+    child.refresh_from_db()
+    assert child.email == "kim.b@example.org" and child.pending_email is None
 
 
-def test_it_refuses_a_correction_to_a_taken_username_or_address(linked_child, parent):
+def test_it_refuses_a_taken_username(linked_child, parent):
     with pytest.raises(ApplicationError):
         children.child_data_correct(parent=parent, child=linked_child, username="PAT")
-    with pytest.raises(ApplicationError):
-        children.child_data_correct(parent=parent, child=linked_child, email=PARENT_EMAIL)
     assert User.objects.get(pk=linked_child.pk).username == "kim"
+
+
+def test_it_answers_a_correction_to_a_taken_address_as_any_and_tells_that_address(
+    linked_child, parent
+):
+    children.child_data_correct(parent=parent, child=linked_child, email=PARENT_EMAIL.upper())
+    run_deferred()
+    child = User.objects.get(pk=linked_child.pk)
+    assert child.email == CHILD_EMAIL and child.pending_email is None
+    [explained] = [
+        e
+        for e in OutboundEmail.objects.all()
+        if e.to.lower() == PARENT_EMAIL and e.subject_line.startswith("Your address was given")
+    ]
+    assert "/accounts/email/confirm/" not in explained.body
 
 
 def test_it_exports_every_stored_field_but_withholds_credentials(linked_child, parent):
@@ -321,13 +341,17 @@ def test_it_erases_an_account_staff_find_to_belong_to_a_child(
         username="young", email="young@example.org", password=PASSWORD, email_verified=True
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert children.underage_mark(account=account, actor=Actor.staff("1")) is True
+        assert children.underage_mark(
+            account=account, actor=Actor.staff("1"), reason="parent_report"
+        )
     assert EventCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
     assert_nothing_left(account.subject_id, "young@example.org")
 
 
 def test_it_keeps_a_child_whose_parent_consented_when_staff_mark_it(linked_child):
-    assert children.underage_mark(account=linked_child, actor=Actor.staff("1")) is False
+    assert not children.underage_mark(
+        account=linked_child, actor=Actor.staff("1"), reason="parent_report"
+    )
     assert User.objects.filter(pk=linked_child.pk).exists()
 
 

@@ -51,15 +51,23 @@ def signed_in_user_id(client):
     return client.session.get(SESSION_KEY)
 
 
+# Every code handed out, per secret: a code works once across all flows (enrolment,
+# sign-in, re-authentication), so a test never gets one that an earlier step used.
+_HANDED_OUT: dict[str, set[str]] = {}
+
+
 def fresh_code(secret, used=None, *, margin=2.0):
     """The current code, taken well inside its 30 s window (allauth accepts only the
-    current one), and a new one if this window's code was used already."""
+    current one), and the next window's if this window's code was handed out already."""
     used = set() if used is None else used
+    handed_out = _HANDED_OUT.setdefault(secret, set())
     totp = pyotp.TOTP(secret)
     while True:
         left = totp.interval - time.time() % totp.interval
-        if left > margin and (code := totp.now()) not in used:
+        code = totp.now()
+        if left > margin and code not in used and code not in handed_out:
             used.add(code)
+            handed_out.add(code)
             return code
         time.sleep(0.25)
 

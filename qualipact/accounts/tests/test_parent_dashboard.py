@@ -4,7 +4,6 @@ import json
 from datetime import date
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,26 +261,3 @@ def test_it_keeps_an_adult_who_corrects_their_birth_date(client):
     )
     assert 'data-birth-date="kept"' in response.text
     assert User.objects.filter(pk=account.pk).exists()
-
-
-def test_it_lets_only_staff_with_mfa_erase_an_underage_account(client):
-    account = adult("young", "young@example.org")
-    member = adult("morgan", "morgan@example.org")
-    staff = adult("stella", "stella@example.org", is_staff=True)
-    url = reverse("accounts:staff_underage")
-    data = {"username": "young", "confirm": "on"}
-
-    client.force_login(member)
-    assert client.post(url, data).status_code == 403
-    client.force_login(staff)
-    assert client.post(url, data).status_code == 403  # no MFA yet
-    assert User.objects.filter(pk=account.pk).exists()
-
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={})
-    response = client.post(url, data)
-    assert response.status_code == 200 and 'data-outcome="erased"' in response.text
-    assert not User.objects.filter(pk=account.pk).exists()
-    event = AuditEvent.objects.get(
-        subject_id=account.subject_id, code=EventCode.UNDERAGE_ACCOUNT_ERASED
-    )
-    assert event.actor_kind == "staff" and event.data == {"by": "staff"}

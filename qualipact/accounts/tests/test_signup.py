@@ -14,7 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.core import signing
 from django.db import connections
 
-from conftest import deliver_queued
+from conftest import deliver_queued, run_deferred
 from qualipact.accounts.models import User
 from qualipact.accounts.services import account_create
 
@@ -32,8 +32,11 @@ def age_token(client) -> str:
 
 
 def sign_up(client, *, username="lena", email=EMAIL, password=PASSWORD):
+    """Both steps of the form, then what the worker does with it in the background."""
     data = {"age": age_token(client), "username": username, "email": email}
-    return client.post("/accounts/signup/details/", {**data, "password": password})
+    response = client.post("/accounts/signup/details/", {**data, "password": password})
+    run_deferred()
+    return response
 
 
 def messages_to(smtp, address):
@@ -295,3 +298,36 @@ def test_it_changes_the_address_after_reauthentication_and_a_link_to_the_new_one
     client.post("/accounts/logout/")
     sign_in(client, login=new)
     assert signed_in(client)
+
+
+def test_it_answers_an_email_change_to_an_address_with_an_account_the_same_and_tells_that_address(
+    client, smtp, lena
+):
+    account_create(username="kelly", email="kelly@example.org", password=PASSWORD)
+    sign_in(client)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    free = client.post("/accounts/email/", {"email": "lena.free@example.net"})
+    taken = client.post("/accounts/email/", {"email": "Kelly@EXAMPLE.org"})
+    assert taken.status_code == free.status_code == 200
+    assert taken.templates[0].name == free.templates[0].name
+    assert "data-email-change-sent" in taken.text and "cannot be used" not in taken.text
+
+    deliver_queued()
+    # The account asking is told the same both times; the holder of the taken address is
+    # told why nothing changed, and gets no link.
+    told = messages_to(smtp, EMAIL)
+    assert [m["Subject"] for m in told] == ["A change of your email address was requested"] * 2
+    assert body(told[0]) == body(told[1])
+    [explained] = [m for m in smtp.messages if m["To"].lower() == "kelly@example.org"]
+    assert explained["Subject"] == "Your address was given for another Qualipact account"
+    assert "/accounts/email/confirm/" not in body(explained)
+    lena.refresh_from_db()
+    assert lena.pending_email == "lena.free@example.net"
+
+
+def test_it_signs_in_with_an_address_longer_than_a_username(client):
+    long_address = "lena.fischer.from.the.marketing.department@example.org"
+    assert len(long_address) > 30  # the longest username
+    account_create(username="lena", email=long_address, password=PASSWORD, email_verified=True)
+    response = sign_in(client, login=long_address)
+    assert response.status_code == 302 and signed_in(client)

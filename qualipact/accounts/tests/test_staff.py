@@ -7,8 +7,8 @@ import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import SESSION_KEY
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from conftest import url_routes
 from qualipact.accounts.services import account_create
 from qualipact.accounts.staff import has_mfa
 from qualipact.accounts.tests.test_mfa import fresh_code
@@ -22,18 +22,10 @@ DASHBOARD = "/staff/analytics/"
 def staff_paths() -> list[str]:
     """Every page whose address has a `staff/` part, with sample values for its parameters."""
     found = []
-
-    def walk(patterns, prefix):
-        for entry in patterns:
-            route = prefix + str(entry.pattern)
-            if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, route)
-            elif isinstance(entry, URLPattern) and re.search(r"(^|/)staff/", route):
-                path = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), route)
-                path = re.sub(r"<(int:)?\w+>", "1", path)
-                found.append("/" + path.lstrip("^").rstrip("$"))
-
-    walk(get_resolver().url_patterns, "")
+    for route in url_routes():
+        if re.search(r"(^|/)staff/", route):
+            path = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), route)
+            found.append(re.sub(r"<(int:)?\w+>", "1", path))
     return sorted(set(found))
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from conftest import PERSONAS
+from conftest import PERSONAS, run_deferred
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent, DataSubject
@@ -34,6 +34,7 @@ def test_it_stores_a_valid_inquiry_encrypted_and_confirms(client):
     assert response.status_code == 302
     assert response["Location"] == reverse("contact:thanks")
     assert response.cookies == {}
+    run_deferred()  # the worker stores it, seconds later
     inquiry = Inquiry.objects.get()
     assert inquiry.kind == "complaint"
     assert inquiry.message == PERSONAS["alice"]["message"]
@@ -50,6 +51,7 @@ def test_it_stores_a_valid_inquiry_encrypted_and_confirms(client):
 def test_it_reuses_the_person_known_by_the_same_email(client):
     client.post(URL, form_data())
     client.post(URL, form_data(email="ALICE.Marchetti@example.org", subject_line="Again"))
+    run_deferred()
     assert Inquiry.objects.count() == 2
     assert DataSubject.objects.count() == 1
 
@@ -68,6 +70,7 @@ def test_it_rerenders_bad_input_with_field_errors_and_stores_nothing(
     client, changes, field, message
 ):
     response = client.post(URL, form_data(**changes))
+    run_deferred()
     assert response.status_code == 400
     assert message in response.text
     assert field in response.context["form"].errors
@@ -80,6 +83,7 @@ def test_it_rerenders_bad_input_with_field_errors_and_stores_nothing(
 def test_it_discards_a_submission_that_fills_the_honeypot(client):
     response = client.post(URL, form_data(website="http://spam.example"))
     assert response.status_code == 302  # the bot is told it worked
+    run_deferred()
     assert Inquiry.objects.count() == 0
     assert DataSubject.objects.count() == 0
 
@@ -90,6 +94,7 @@ def test_it_rate_limits_a_flood_from_one_client(client, settings):
         client.post(URL, form_data(email=f"flood{i}@example.com")).status_code for i in range(5)
     ]
     assert statuses == [302, 302, 302, 429, 429]
+    run_deferred()
     assert Inquiry.objects.count() == 3
     # Another client is not affected.
     other = client.post(URL, form_data(), REMOTE_ADDR="198.51.100.7")
@@ -108,6 +113,7 @@ def test_it_rate_limits_a_flood_from_one_client(client, settings):
 def test_it_refuses_a_cross_site_post_without_needing_a_cookie(client, headers):
     response = client.post(URL, form_data(), **headers)
     assert response.status_code == 403
+    run_deferred()
     assert Inquiry.objects.count() == 0
 
 
@@ -119,6 +125,7 @@ def test_it_accepts_a_same_origin_browser_post(client):
         HTTP_ORIGIN="http://testserver",
     )
     assert response.status_code == 302
+    run_deferred()
     assert Inquiry.objects.count() == 1
 
 
@@ -134,6 +141,7 @@ def test_it_logs_no_personal_data_on_any_path(client, caplog, settings):
     client.post(URL, form_data(website="x"))  # honeypot
     client.post(URL, form_data())  # rate limited
     client.post(URL, form_data(email="bad"))  # invalid (still rate limited)
+    run_deferred()
     assert "rate limit" in caplog.text  # the log did record what happened
     for value in PERSONAS["alice"].values():
         assert value not in caplog.text
@@ -161,3 +169,22 @@ def test_a_failed_audit_write_undoes_the_whole_submission(client, monkeypatch):
     # Same transaction: no inquiry and no person without their audit event.
     assert Inquiry.objects.count() == 0
     assert DataSubject.objects.count() == 0
+
+
+def test_a_failed_submission_in_the_background_is_kept_to_try_again(client, monkeypatch):
+    from qualipact.contact import services
+    from qualipact.privacy.deferred import deferred_run
+    from qualipact.privacy.models import DeferredWork
+
+    assert client.post(URL, form_data()).status_code == 302
+    monkeypatch.setattr(services, "audit_log", lambda **kwargs: 1 / 0)
+    [work] = DeferredWork.objects.all()
+    assert deferred_run(work_id=work.pk) == "retry"
+    # Nothing half-written, and nothing lost: the work waits for its next try.
+    assert Inquiry.objects.count() == 0 and DataSubject.objects.count() == 0
+    work.refresh_from_db()
+    assert work.attempts == 1 and work.last_error == "ZeroDivisionError"
+    monkeypatch.undo()
+    DeferredWork.objects.update(not_before=work.created_at)
+    run_deferred()
+    assert Inquiry.objects.get().message == PERSONAS["alice"]["message"]

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import connections
 from django.utils import timezone
 
-from conftest import PERSONAS, account_for, deliver_queued
+from conftest import PERSONAS, account_for, deliver_queued, run_deferred
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
@@ -225,6 +225,7 @@ def test_it_gives_a_californian_request_45_days(alice_account):
 
 def test_it_acknowledges_a_californian_request_by_email_when_it_is_verified(alice_account):
     ticket = request_by_email(email=ALICE, kind=DataRequest.Kind.ACCESS, regime=Regime.CCPA)
+    run_deferred()  # the worker finds the address and sends the code
     request = DataRequest.objects.get()
     assert request.status == DataRequest.Status.VERIFYING
     assert request.acknowledged_at is None
