@@ -3,7 +3,10 @@ import importlib
 import importlib.util
 import os
 import socket
+import subprocess
 import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -14,6 +17,7 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
 from qualipact.privacy import vault
+from qualipact.web.processes import child_start, group_stop
 
 
 @pytest.fixture(autouse=True)
@@ -279,3 +283,143 @@ def deliver_queued() -> None:
 
     for email_id in OutboundEmail.objects.filter(status="queued").values_list("pk", flat=True):
         assert email_send(email_id=email_id).status == "sent"
+
+
+# -- waiting, and the processes tests start ----------------------------------------------
+#
+# No test may depend on an idle machine. A test waits for a condition, never for a time:
+# `wait_until` polls until the condition holds, and stops early only when a process it
+# watches has died (the condition cannot come true then). Its one limit, WAIT_LIMIT_SECONDS,
+# is far beyond any slow machine: it is there so a hung test ends with a message instead
+# of never, not to judge speed.
+
+WAIT_LIMIT_SECONDS = float(os.environ.get("QUALIPACT_TEST_WAIT_LIMIT", "900"))
+# Playwright's own waits (navigation, actions, expect), in milliseconds: the same limit.
+BROWSER_WAIT_MS = WAIT_LIMIT_SECONDS * 1000
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    what: str,
+    processes: Iterable[subprocess.Popen] = (),
+    details: Callable[[], str] = lambda: "",
+    poll: float = 0.1,
+):
+    """Poll `condition` until it returns something true, and return that. Fails when one
+    of `processes` has exited first, or after WAIT_LIMIT_SECONDS (a hang)."""
+    processes = list(processes)
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while True:
+        if value := condition():
+            return value
+        if dead := [p.args for p in processes if p.poll() is not None]:
+            pytest.fail(f"while waiting for {what}, {dead} exited\n{details()}", pytrace=False)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen (hung?)\n{details()}", pytrace=False)
+        time.sleep(poll)
+
+
+def server_start(command: list[str], *, log: Path, **popen) -> subprocess.Popen:
+    """Start a server or worker for a test: in a process group of its own, its output
+    appended to `log`, and bound to this pytest process (killed, pytest takes it along).
+    Stop it with `server_stop`."""
+    with log.open("a") as out:
+        return child_start(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+
+
+def server_stop(process: subprocess.Popen, *, grace: float = 60.0) -> int:
+    """Stop a server started by `server_start` with everything in its process group:
+    SIGTERM, then SIGKILL after `grace` seconds. Returns its exit status."""
+    return group_stop(process, grace=grace)
+
+
+@dataclass(frozen=True)
+class Proc:
+    """One process, told apart from a later one that reuses its pid by its start time."""
+
+    pid: int
+    start: int  # clock ticks after boot: field 22 of /proc/<pid>/stat
+
+    def stat(self) -> list[str] | None:
+        return proc_stat(self.pid)
+
+    def alive(self) -> bool:
+        """Running (a zombie has ended: only its reaping is left to its parent)."""
+        fields = self.stat()
+        return fields is not None and int(fields[19]) == self.start and fields[0] not in "ZX"
+
+    def command(self) -> str:
+        try:
+            raw = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        except OSError:
+            return ""
+        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_tree(root: int) -> set[Proc]:
+    """Every living descendant of `root` (children, their children, ...), from /proc."""
+    children: dict[int, list[Proc]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (fields := proc_stat(int(entry.name))) is None:
+            continue
+        if fields[0] in "ZX":
+            continue
+        children.setdefault(int(fields[1]), []).append(Proc(int(entry.name), int(fields[19])))
+    found: set[Proc] = set()
+    todo = [root]
+    while todo:
+        for proc in children.get(todo.pop(), []):
+            if proc not in found:
+                found.add(proc)
+                todo.append(proc.pid)
+    return found
+
+
+# -- a pinned clock for TOTP codes ---------------------------------------------------------
+
+
+class TotpClock:
+    """Stands in for the `time` module inside allauth's TOTP check (every test, the live
+    server's thread included): a code the test computes stays in its 30-second window
+    however slow the machine, until the test moves the clock on with `advance()`."""
+
+    def __init__(self) -> None:
+        self.now = (int(time.time()) // 30) * 30 + 15  # the middle of a window
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: int = 30) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def totp_clock(monkeypatch):
+    from allauth.mfa.totp.internal import auth
+
+    clock = TotpClock()
+    monkeypatch.setattr(auth, "time", clock)
+    return clock
+
+
+def totp_code(secret: str, used: set[str] | None = None) -> str:
+    """The code of the current window of allauth's (pinned) TOTP clock; if this window's
+    code is in `used`, the clock moves to the next window. The code is added to `used`."""
+    import pyotp
+    from allauth.mfa.totp.internal import auth
+
+    used = set() if used is None else used
+    while (code := pyotp.TOTP(secret).at(auth.time.time())) in used:
+        auth.time.advance()
+    used.add(code)
+    return code

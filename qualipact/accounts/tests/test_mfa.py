@@ -7,11 +7,9 @@ second factor, once set up, is asked for at every sign-in.
 
 import json
 import re
-import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from struct import pack
 
-import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -22,6 +20,7 @@ from fido2 import cbor
 from fido2.utils import sha256
 from soft_webauthn import SoftWebauthnDevice
 
+from conftest import totp_code
 from qualipact.accounts.services import account_create
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -51,17 +50,11 @@ def signed_in_user_id(client):
     return client.session.get(SESSION_KEY)
 
 
-def fresh_code(secret, used=None, *, margin=2.0):
-    """The current code, taken well inside its 30 s window (allauth accepts only the
-    current one), and a new one if this window's code was used already."""
-    used = set() if used is None else used
-    totp = pyotp.TOTP(secret)
-    while True:
-        left = totp.interval - time.time() % totp.interval
-        if left > margin and (code := totp.now()) not in used:
-            used.add(code)
-            return code
-        time.sleep(0.25)
+def fresh_code(secret, used=None):
+    """The current code, and a new one if this window's code was used already. allauth's
+    TOTP clock is pinned in the tests (conftest.totp_clock), so the code cannot run out
+    of its window while a slow machine gets to the check."""
+    return totp_code(secret, used)
 
 
 def activate_totp(client):
