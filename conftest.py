@@ -1,4 +1,5 @@
 import asyncio
+import http.client
 import importlib
 import importlib.util
 import os
@@ -6,6 +7,9 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -15,6 +19,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from qualipact.privacy import vault
 from qualipact.web.processes import child_start, group_stop
@@ -272,7 +278,9 @@ def smtp(smtp_server, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = smtp_server.host
     settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_TIMEOUT = 10
+    # However slow the machine, a send to the local server does not time out (the limit
+    # stays well inside the outbox's 300-second lease, as EMAIL_TIMEOUT must).
+    settings.EMAIL_TIMEOUT = 120
     return smtp_server.recorder
 
 
@@ -318,6 +326,30 @@ def wait_until(
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen (hung?)\n{details()}", pytrace=False)
         time.sleep(poll)
+
+
+# One HTTP exchange with a server a test started may take this long before it is tried
+# again (a slow answer is retried, not judged).
+REQUEST_SECONDS = 30.0
+
+
+def http_fetch(
+    url: str, data: dict[str, str] | None = None, *, timeout: float = REQUEST_SECONDS
+) -> tuple[int, dict, str] | None:
+    """One request (a POST of the form `data` when given): (status, headers, body), or
+    None when the exchange failed in transit for any reason (refused, reset, timed out
+    while connecting or reading, cut short): the caller tries again, e.g. in `wait_until`."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    try:
+        with urllib.request.urlopen(url, body, timeout=timeout) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        try:
+            return error.code, dict(error.headers), error.read().decode(errors="replace")
+        except (OSError, http.client.HTTPException):
+            return None
+    except (OSError, http.client.HTTPException):
+        return None
 
 
 def server_start(command: list[str], *, log: Path, **popen) -> subprocess.Popen:
@@ -385,22 +417,33 @@ def process_tree(root: int) -> set[Proc]:
     return found
 
 
-# -- a pinned clock for TOTP codes ---------------------------------------------------------
+# -- clocks that do not move under a test ---------------------------------------------------
 
 
-class TotpClock:
-    """Stands in for the `time` module inside allauth's TOTP check (every test, the live
-    server's thread included): a code the test computes stays in its 30-second window
-    however slow the machine, until the test moves the clock on with `advance()`."""
+class PinnedClock:
+    """Stands in for the `time` module inside one module of the code under test: its
+    `time()` stays where it is until the test moves it with `advance()`, so a test never
+    straddles a boundary (a TOTP window, a rate-limit window) because the machine is slow."""
 
-    def __init__(self) -> None:
-        self.now = (int(time.time()) // 30) * 30 + 15  # the middle of a window
+    def __init__(self, start: float) -> None:
+        self.now = start
 
     def time(self) -> float:
         return self.now
 
-    def advance(self, seconds: int = 30) -> None:
+    def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class TotpClock(PinnedClock):
+    """allauth's TOTP clock (every test, the live server's thread included): a code the
+    test computes stays valid in its 30-second window until `advance()` moves on."""
+
+    def __init__(self) -> None:
+        super().__init__((int(time.time()) // 30) * 30 + 15)  # the middle of a window
+
+    def advance(self, seconds: float = 30) -> None:
+        super().advance(seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -409,6 +452,16 @@ def totp_clock(monkeypatch):
 
     clock = TotpClock()
     monkeypatch.setattr(auth, "time", clock)
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_clock(monkeypatch):
+    """The fixed windows of qualipact.web.ratelimit: a test's requests all fall in one."""
+    from qualipact.web import ratelimit
+
+    clock = PinnedClock(time.time())
+    monkeypatch.setattr(ratelimit, "time", clock)
     return clock
 
 
@@ -423,3 +476,32 @@ def totp_code(secret: str, used: set[str] | None = None) -> str:
         auth.time.advance()
     used.add(code)
     return code
+
+
+# Property tests judge results, never speed: no per-example deadline, no "too slow" check.
+hypothesis_settings.register_profile(
+    "qualipact", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("qualipact")
+
+
+# -- the browser ---------------------------------------------------------------------------
+
+
+def browser_launch(pw, chromium_path: str):
+    """The system Chromium, headless; every Playwright wait (launch, navigation, actions,
+    `expect`) gets the suite's generous limit instead of Playwright's 5 and 30 seconds."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=BROWSER_WAIT_MS)
+    return pw.chromium.launch(
+        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS, timeout=BROWSER_WAIT_MS
+    )
+
+
+def browser_context(browser, **options):
+    """A new browser context (Playwright's `new_context(**options)`) with the same limit."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    context.set_default_navigation_timeout(BROWSER_WAIT_MS)
+    return context

@@ -16,7 +16,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.db import connections
 
-from conftest import CHROMIUM_ARGS, watch
+from conftest import browser_context, browser_launch, watch
 from qualipact.accounts.models import User
 from qualipact.accounts.tests.test_mfa import fresh_code
 
@@ -85,11 +85,9 @@ def test_it_signs_up_confirms_signs_in_and_adds_an_authenticator_app_and_a_passk
     used_codes: set[str] = set()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context()
+            context = browser_context(browser)
             page = context.new_page()
             watch(page, requests, console_errors)
 

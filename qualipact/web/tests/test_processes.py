@@ -113,12 +113,14 @@ def test_it_ends_a_forked_worker_whose_server_was_killed_outright(tmp_path, tree
         f"""
         import os, signal, sys, time
         from qualipact.web.processes import orphan_guard
+        guarded, told = os.pipe()
         if os.fork() == 0:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             orphan_guard(grace={GRACE})
+            os.write(told, b"!")
             time.sleep(600)
             os._exit(0)
-        time.sleep(0.2)
+        os.read(guarded, 1)  # the worker's guard is in place
         print("ready", flush=True)
         time.sleep(600)
         """,

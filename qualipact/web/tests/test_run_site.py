@@ -8,7 +8,6 @@ every process of the tree, grandchildren included, must be gone: the tree is rea
 start time.
 """
 
-import http.client
 import os
 import re
 import shutil
@@ -18,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
@@ -28,6 +26,7 @@ import pytest
 from conftest import (
     Proc,
     free_port,
+    http_fetch,
     process_tree,
     server_start,
     server_stop,
@@ -48,8 +47,6 @@ NOT_INHERITED = (
     "DEV_MAILBOX",
     "QUALIPACT_ENV",
 )
-# One HTTP exchange with the site may take this long before it is tried again.
-REQUEST_SECONDS = 30
 # What a whole site is, by the command line of each process: name -> how many.
 SITE_PROCESSES = {
     "web server and its 2 workers": (r"-m gunicorn qualipact\.wsgi", 3),
@@ -70,19 +67,6 @@ def site_env(var_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def fetch(url: str, data: dict[str, str] | None = None) -> tuple[int, dict, str] | None:
-    """One request (a POST when `data` is given); None when it failed in transit for
-    any reason (refused, reset, timed out, cut short): the caller tries again."""
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    try:
-        with urllib.request.urlopen(url, body, timeout=REQUEST_SECONDS) as response:  # noqa: S310
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode(errors="replace")
-    except (OSError, http.client.HTTPException):
-        return None
-
-
 @dataclass
 class Site:
     """A running `run_site` (or `make run`) and what it printed."""
@@ -101,7 +85,7 @@ class Site:
     def get(self, path: str, data: dict[str, str] | None = None) -> tuple[int, dict, str]:
         """A request that is retried while the site is up but the exchange fails."""
         return wait_until(
-            lambda: fetch(self.url + path, data),
+            lambda: http_fetch(self.url + path, data),
             what=f"an answer to {path}",
             processes=[self.process],
             details=self.output,
