@@ -198,5 +198,18 @@ def supervised_guard(*, grace: float = STOP_GRACE_SECONDS) -> None:
     started by the tests), watching the pid that started it; nothing otherwise (a server
     that systemd or a container runs stays as it is)."""
     supervisor = os.environ.get(SUPERVISOR_ENV, "")
-    if supervisor.isdigit():
-        orphan_guard(parent=int(supervisor), grace=grace)
+    if not supervisor.isdigit():
+        return
+    if os.getppid() != int(supervisor) and _alive(int(supervisor)):
+        return  # started further down (the variable was inherited): not ours to watch
+    orphan_guard(parent=int(supervisor), grace=grace)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

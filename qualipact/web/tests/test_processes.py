@@ -164,3 +164,27 @@ def test_server_stop_ends_a_test_server_and_everything_it_started(tmp_path, tree
     assert len(tree) == 2
     server_stop(parent)
     assert_ends(tree)
+
+
+def test_it_does_not_watch_a_process_that_only_inherited_the_supervisors_pid(tmp_path):
+    # A process started further down (by a shell, by make) has another parent than the
+    # supervisor named in its environment, which is alive: it must not stop itself.
+    log = tmp_path / "tree.log"
+    parent = server_start(
+        program(
+            """
+            import subprocess, sys
+            subprocess.run([sys.executable, "-c", '''
+            import threading
+            from qualipact.web.processes import supervised_guard
+            supervised_guard()
+            names = [thread.name for thread in threading.enumerate()]
+            print("watched" if "orphan-guard" in names else "not watched", flush=True)
+            '''], check=True)
+            """
+        ),
+        log=log,
+        cwd=ROOT,
+    )
+    assert parent.wait() == 0
+    assert log.read_text().strip() == "not watched"
