@@ -15,8 +15,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# `exec`: make itself is run_site's parent, so run_site ends (and ends its children) when
+# make does, however make is stopped.
 run: install
-	$(BIN)/python manage.py run_site --port $(PORT)
+	exec $(BIN)/python manage.py run_site --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import http.client
 import importlib
 import importlib.util
 import ipaddress
@@ -9,8 +10,14 @@ import re
 import secrets
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -19,9 +26,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from qualipact.privacy import vault
 from qualipact.web import logcapture
+from qualipact.web.processes import child_start, group_stop
 
 
 @pytest.fixture(autouse=True)
@@ -499,7 +509,9 @@ def smtp(smtp_server, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = smtp_server.host
     settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_TIMEOUT = 10
+    # However slow the machine, a send to the local server does not time out (the limit
+    # stays well inside the outbox's 300-second lease, as EMAIL_TIMEOUT must).
+    settings.EMAIL_TIMEOUT = 120
     return smtp_server.recorder
 
 
@@ -579,3 +591,217 @@ def api_errors(monkeypatch):
         if not shaped or internal_in(text):
             problems.append((path, status, text[:300], internal_in(text)))
     assert not problems, problems
+
+
+# -- waiting, and the processes tests start ----------------------------------------------
+#
+# No test may depend on an idle machine. A test waits for a condition, never for a time:
+# `wait_until` polls until the condition holds, and stops early only when a process it
+# watches has died (the condition cannot come true then). Its one limit, WAIT_LIMIT_SECONDS,
+# is far beyond any slow machine: it is there so a hung test ends with a message instead
+# of never, not to judge speed.
+
+WAIT_LIMIT_SECONDS = float(os.environ.get("QUALIPACT_TEST_WAIT_LIMIT", "900"))
+# Playwright's own waits (navigation, actions, expect), in milliseconds: the same limit.
+BROWSER_WAIT_MS = WAIT_LIMIT_SECONDS * 1000
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    what: str,
+    processes: Iterable[subprocess.Popen] = (),
+    details: Callable[[], str] = lambda: "",
+    poll: float = 0.1,
+):
+    """Poll `condition` until it returns something true, and return that. Fails when one
+    of `processes` has exited first, or after WAIT_LIMIT_SECONDS (a hang)."""
+    processes = list(processes)
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while True:
+        if value := condition():
+            return value
+        if dead := [p.args for p in processes if p.poll() is not None]:
+            pytest.fail(f"while waiting for {what}, {dead} exited\n{details()}", pytrace=False)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen (hung?)\n{details()}", pytrace=False)
+        time.sleep(poll)
+
+
+# One HTTP exchange with a server a test started may take this long before it is tried
+# again (a slow answer is retried, not judged).
+REQUEST_SECONDS = 30.0
+
+
+def http_fetch(
+    url: str, data: dict[str, str] | None = None, *, timeout: float = REQUEST_SECONDS
+) -> tuple[int, dict, str] | None:
+    """One request (a POST of the form `data` when given): (status, headers, body), or
+    None when the exchange failed in transit for any reason (refused, reset, timed out
+    while connecting or reading, cut short): the caller tries again, e.g. in `wait_until`."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    try:
+        with urllib.request.urlopen(url, body, timeout=timeout) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        try:
+            return error.code, dict(error.headers), error.read().decode(errors="replace")
+        except (OSError, http.client.HTTPException):
+            return None
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def server_start(command: list[str], *, log: Path, **popen) -> subprocess.Popen:
+    """Start a server or worker for a test: in a process group of its own, its output
+    appended to `log`, and bound to this pytest process (killed, pytest takes it along).
+    Stop it with `server_stop`."""
+    with log.open("a") as out:
+        return child_start(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+
+
+def server_stop(process: subprocess.Popen, *, grace: float = 60.0) -> int:
+    """Stop a server started by `server_start` with everything in its process group:
+    SIGTERM, then SIGKILL after `grace` seconds. Returns its exit status."""
+    return group_stop(process, grace=grace)
+
+
+@dataclass(frozen=True)
+class Proc:
+    """One process, told apart from a later one that reuses its pid by its start time."""
+
+    pid: int
+    start: int  # clock ticks after boot: field 22 of /proc/<pid>/stat
+
+    def stat(self) -> list[str] | None:
+        return proc_stat(self.pid)
+
+    def alive(self) -> bool:
+        """Running (a zombie has ended: only its reaping is left to its parent)."""
+        fields = self.stat()
+        return fields is not None and int(fields[19]) == self.start and fields[0] not in "ZX"
+
+    def command(self) -> str:
+        try:
+            raw = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        except OSError:
+            return ""
+        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_tree(root: int) -> set[Proc]:
+    """Every living descendant of `root` (children, their children, ...), from /proc."""
+    children: dict[int, list[Proc]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (fields := proc_stat(int(entry.name))) is None:
+            continue
+        if fields[0] in "ZX":
+            continue
+        children.setdefault(int(fields[1]), []).append(Proc(int(entry.name), int(fields[19])))
+    found: set[Proc] = set()
+    todo = [root]
+    while todo:
+        for proc in children.get(todo.pop(), []):
+            if proc not in found:
+                found.add(proc)
+                todo.append(proc.pid)
+    return found
+
+
+# -- clocks that do not move under a test ---------------------------------------------------
+
+
+class PinnedClock:
+    """Stands in for the `time` module inside one module of the code under test: its
+    `time()` stays where it is until the test moves it with `advance()`, so a test never
+    straddles a boundary (a TOTP window, a rate-limit window) because the machine is slow."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class TotpClock(PinnedClock):
+    """allauth's TOTP clock (every test, the live server's thread included): a code the
+    test computes stays valid in its 30-second window until `advance()` moves on."""
+
+    def __init__(self) -> None:
+        super().__init__((int(time.time()) // 30) * 30 + 15)  # the middle of a window
+
+    def advance(self, seconds: float = 30) -> None:
+        super().advance(seconds)
+
+
+@pytest.fixture(autouse=True)
+def totp_clock(monkeypatch):
+    from allauth.mfa.totp.internal import auth
+
+    clock = TotpClock()
+    monkeypatch.setattr(auth, "time", clock)
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_clock(monkeypatch):
+    """The fixed windows of qualipact.web.ratelimit: a test's requests all fall in one."""
+    from qualipact.web import ratelimit
+
+    clock = PinnedClock(time.time())
+    monkeypatch.setattr(ratelimit, "time", clock)
+    return clock
+
+
+def totp_code(secret: str, used: set[str] | None = None) -> str:
+    """The code of the current window of allauth's (pinned) TOTP clock; if this window's
+    code is in `used`, the clock moves to the next window. The code is added to `used`."""
+    import pyotp
+    from allauth.mfa.totp.internal import auth
+
+    used = set() if used is None else used
+    while (code := pyotp.TOTP(secret).at(auth.time.time())) in used:
+        auth.time.advance()
+    used.add(code)
+    return code
+
+
+# Property tests judge results, never speed: no per-example deadline, no "too slow" check.
+hypothesis_settings.register_profile(
+    "qualipact", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("qualipact")
+
+
+# -- the browser ---------------------------------------------------------------------------
+
+
+def browser_launch(pw, chromium_path: str):
+    """The system Chromium, headless; every Playwright wait (launch, navigation, actions,
+    `expect`) gets the suite's generous limit instead of Playwright's 5 and 30 seconds."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=BROWSER_WAIT_MS)
+    return pw.chromium.launch(
+        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS, timeout=BROWSER_WAIT_MS
+    )
+
+
+def browser_context(browser, **options):
+    """A new browser context (Playwright's `new_context(**options)`) with the same limit."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    context.set_default_navigation_timeout(BROWSER_WAIT_MS)
+    return context

@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import path, re_path, reverse_lazy
+from django.views.generic import RedirectView
 
 from qualipact.accounts import child_views, session_views, views
 
@@ -10,6 +11,14 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("password/reset/<str:token>/", views.password_reset_set, name="password_reset_set"),
+    # allauth's own reset link takes the token ours carries (Django's token generator)
+    # but runs allauth's flow, which skips ours and keeps the token in a session: a
+    # cookie for a visitor who is not signed in. Our emails never link to it.
+    re_path(
+        r"^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        RedirectView.as_view(url=reverse_lazy("accounts:password_reset")),
+        name="password_reset_allauth_link",
+    ),
     path("password/change/", views.password_change, name="password_change"),
     path("email/", views.email_change, name="email_change"),
     path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),

@@ -80,7 +80,7 @@ class OIDCProvider:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self._thread.join(timeout=5)
+        self._thread.join()  # shutdown() has stopped its loop: it ends now
 
     # -- endpoints ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.db import connections
 
-from conftest import CHROMIUM_ARGS, watch
+from conftest import browser_context, browser_launch, watch
 from qualipact.accounts.models import User
 from qualipact.accounts.tests.test_mfa import fresh_code
 
@@ -85,11 +85,9 @@ def test_it_signs_up_confirms_signs_in_and_adds_an_authenticator_app_and_a_passk
     used_codes: set[str] = set()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context()
+            context = browser_context(browser)
             page = context.new_page()
             watch(page, requests, console_errors)
 
@@ -133,7 +131,7 @@ def test_it_signs_up_confirms_signs_in_and_adds_an_authenticator_app_and_a_passk
             page.wait_for_url(base + "/accounts/2fa/totp/activate/")
             expect(page.locator("[data-totp-qr] svg")).to_be_visible()
             secret = page.locator("[data-totp-secret]").inner_text().strip()
-            page.fill("[name=code]", fresh_code(secret, used_codes, margin=5))
+            page.fill("[name=code]", fresh_code(secret, used_codes))
             page.get_by_role("button", name="Turn on").click()
             page.wait_for_url(base + "/accounts/2fa/recovery-codes/")
             assert page.locator("[data-recovery-codes] li").count() == 10
@@ -149,7 +147,7 @@ def test_it_signs_up_confirms_signs_in_and_adds_an_authenticator_app_and_a_passk
             page.fill("[name=password]", PASSWORD)
             page.locator("[data-login-form]").get_by_role("button", name="Sign in").click()
             page.wait_for_url(base + "/accounts/2fa/authenticate/")
-            page.fill("[name=code]", fresh_code(secret, used_codes, margin=5))
+            page.fill("[name=code]", fresh_code(secret, used_codes))
             page.locator("[data-mfa-code-form]").get_by_role("button", name="Sign in").click()
             page.wait_for_url(base + "/accounts/")
             the_session_cookie(context)

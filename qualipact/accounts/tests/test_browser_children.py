@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from conftest import CHROMIUM_ARGS, deliver_queued, watch
+from conftest import browser_context, browser_launch, deliver_queued, watch
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services import account_create
 from qualipact.comms import tasks as comms_tasks
@@ -56,12 +56,10 @@ def test_it_takes_a_child_from_sign_up_to_deletion_through_the_parents_consent(
     requests, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
             # The child, in their own browser.
-            child_context = browser.new_context()
+            child_context = browser_context(browser)
             page = child_context.new_page()
             watch(page, requests, console_errors)
             page.goto(f"{live_server.url}/accounts/signup/")
@@ -84,7 +82,7 @@ def test_it_takes_a_child_from_sign_up_to_deletion_through_the_parents_consent(
             assert link.group(0).startswith(live_server.url)
 
             # The parent, in theirs.
-            context = browser.new_context(accept_downloads=True)
+            context = browser_context(browser, accept_downloads=True)
             page = context.new_page()
             watch(page, requests, console_errors)
             page.goto(link.group(0))

@@ -7,11 +7,9 @@ second factor, once set up, is asked for at every sign-in.
 
 import json
 import re
-import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from struct import pack
 
-import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -22,6 +20,7 @@ from fido2 import cbor
 from fido2.utils import sha256
 from soft_webauthn import SoftWebauthnDevice
 
+from conftest import totp_code
 from qualipact.accounts.services import account_create
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -56,20 +55,14 @@ def signed_in_user_id(client):
 _HANDED_OUT: dict[str, set[str]] = {}
 
 
-def fresh_code(secret, used=None, *, margin=2.0):
-    """The current code, taken well inside its 30 s window (allauth accepts only the
-    current one), and the next window's if this window's code was handed out already."""
-    used = set() if used is None else used
-    handed_out = _HANDED_OUT.setdefault(secret, set())
-    totp = pyotp.TOTP(secret)
-    while True:
-        left = totp.interval - time.time() % totp.interval
-        code = totp.now()
-        if left > margin and code not in used and code not in handed_out:
-            used.add(code)
-            handed_out.add(code)
-            return code
-        time.sleep(0.25)
+def fresh_code(secret, used=None):
+    """A code never handed out before for this secret: the current one of allauth's TOTP
+    clock, or the next window's (the clock is pinned in the tests, conftest.totp_clock, so
+    a code cannot run out of its window while a slow machine gets to the check)."""
+    code = totp_code(secret, _HANDED_OUT.setdefault(secret, set()))
+    if used is not None:
+        used.add(code)
+    return code
 
 
 def activate_totp(client):

@@ -1,11 +1,11 @@
 """MFA seeds are sealed under the master key, never stored in the clear."""
 
-import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
+from conftest import totp_code
 from qualipact.privacy import vault
 from qualipact.privacy.errors import VaultError
 
@@ -17,7 +17,7 @@ def test_a_totp_seed_is_sealed_and_still_checks_codes(alice_account):
     totp = TOTP.activate(alice_account, secret)
     stored = Authenticator.objects.get(user=alice_account, type="totp").data["secret"]
     assert stored.startswith("m1.") and secret not in stored
-    assert totp.validate_code(pyotp.TOTP(secret).now())
+    assert totp.validate_code(totp_code(secret))
 
 
 def test_recovery_code_seeds_are_sealed(alice_account):
@@ -54,6 +54,6 @@ def test_vault_rotate_reseals_mfa_seeds_under_the_new_master_key(alice_account, 
     settings.VAULT_MASTER_KEYS = {"mk-next": settings.VAULT_MASTER_KEYS["mk-next"]}
     totp = Authenticator.objects.get(user=alice_account, type="totp")
     assert totp.data["secret"].startswith("m1.mk-next.")
-    assert TOTP(totp).validate_code(pyotp.TOTP(secret).now())
+    assert TOTP(totp).validate_code(totp_code(secret))
     codes = RecoveryCodes(Authenticator.objects.get(user=alice_account, type="recovery_codes"))
     assert codes.validate_code(codes.get_unused_codes()[0])

@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
+from conftest import WAIT_LIMIT_SECONDS
 from qualipact.accounts.models import ExternalProfile, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.tests.oidc_provider import OIDCProvider, ProviderUser
@@ -43,6 +44,8 @@ def provider(settings):
         redirect_uris={f"http://testserver{CALLBACK}"},
         user=ADA,
     ).start()
+    # allauth's calls to the provider wait as long as a slow machine needs (5 s by default).
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = WAIT_LIMIT_SECONDS
     # The same app settings as production (settings.SOCIALACCOUNT_PROVIDERS), pointed at
     # the local provider. allauth does not insist on https for the provider's URLs.
     settings.SOCIALACCOUNT_PROVIDERS = {
@@ -73,7 +76,7 @@ def sign_in_with_provider(client, provider):
     assert start.status_code == 302
     authorize = start.headers["Location"]
     assert authorize.startswith(f"{provider.issuer}/authorize?")
-    answer = requests.get(authorize, allow_redirects=False, timeout=5)
+    answer = requests.get(authorize, allow_redirects=False, timeout=WAIT_LIMIT_SECONDS)
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["Location"])
     assert back.path == CALLBACK
@@ -309,12 +312,18 @@ def test_it_provider_only_sends_codes_to_registered_redirect_uris(provider):
         "code_challenge_method": "S256",
     }
     refused = requests.get(
-        f"{provider.issuer}/authorize", params=query, allow_redirects=False, timeout=5
+        f"{provider.issuer}/authorize",
+        params=query,
+        allow_redirects=False,
+        timeout=WAIT_LIMIT_SECONDS,
     )
     assert refused.status_code == 400
     query["redirect_uri"] = f"http://testserver{CALLBACK}"
     answer = requests.get(
-        f"{provider.issuer}/authorize", params=query, allow_redirects=False, timeout=5
+        f"{provider.issuer}/authorize",
+        params=query,
+        allow_redirects=False,
+        timeout=WAIT_LIMIT_SECONDS,
     )
     back = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert back["state"] == ["s1"] and back["code"]
@@ -336,7 +345,9 @@ def test_it_connects_a_provider_to_a_signed_in_account(client, provider):
     assert page.status_code == 200 and "Connect Google" in page.content.decode()
 
     start = client.post(f"{LOGIN}?process=connect")
-    answer = requests.get(start.headers["Location"], allow_redirects=False, timeout=5)
+    answer = requests.get(
+        start.headers["Location"], allow_redirects=False, timeout=WAIT_LIMIT_SECONDS
+    )
     back = urlsplit(answer.headers["Location"])
     connected = client.get(f"{back.path}?{back.query}")
 
@@ -379,7 +390,7 @@ def test_it_shows_and_erases_the_provider_link_with_the_rest_of_the_account(clie
 def test_it_signs_up_with_google_in_a_real_browser(live_server, chromium_path, provider, settings):
     from playwright.sync_api import expect, sync_playwright
 
-    from conftest import CHROMIUM_ARGS, STORAGE_PROBE, watch
+    from conftest import STORAGE_PROBE, browser_context, browser_launch, watch
 
     provider.redirect_uris.add(f"{live_server.url}{CALLBACK}")
     # As settings.SOCIALACCOUNT_FORM_ACTION_ORIGINS does for Google and LinkedIn: the
@@ -394,11 +405,9 @@ def test_it_signs_up_with_google_in_a_real_browser(live_server, chromium_path, p
     seen, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context()
+            context = browser_context(browser)
             page = context.new_page()
             watch(page, seen, console_errors)
             page.goto(f"{live_server.url}/accounts/login/")

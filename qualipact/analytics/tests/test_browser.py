@@ -5,24 +5,24 @@ from the requests alone, with no cookie, no storage, no script and no request to
 else. Chromium is the system one (`apt-get install chromium`), never a downloaded one.
 """
 
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, STORAGE_PROBE, watch
+from conftest import (
+    DESKTOP_CHROME,
+    STORAGE_PROBE,
+    browser_context,
+    browser_launch,
+    wait_until,
+    watch,
+)
 from qualipact.analytics.models import DailySalt, DailyTotal, PageStat
 from qualipact.analytics.tests.conftest import DAY
 
 
-def wait_for_views(expected: int, timeout: float = 30.0) -> int:
-    """The count runs when the server closes each response, just after the browser got it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        views = sum(DailyTotal.objects.values_list("views", flat=True))
-        if views >= expected or time.monotonic() > deadline:
-            return views
-        time.sleep(0.1)
+def views() -> int:
+    return sum(DailyTotal.objects.values_list("views", flat=True))
 
 
 # transaction=True: the live server answers from another thread, so data must be committed.
@@ -36,20 +36,18 @@ def test_it_counts_a_visit_while_the_browser_holds_no_cookie_and_no_storage(
     requests, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
             # First the same person with Global Privacy Control on: not counted at all.
-            private = browser.new_context(
-                user_agent=DESKTOP_CHROME, extra_http_headers={"Sec-GPC": "1"}
+            private = browser_context(
+                browser, user_agent=DESKTOP_CHROME, extra_http_headers={"Sec-GPC": "1"}
             )
             response = private.new_page().goto(live_server.url + "/")
             assert response is not None and response.status == 200
             private_cookies = private.cookies()
             private.close()
 
-            context = browser.new_context(user_agent=DESKTOP_CHROME)
+            context = browser_context(browser, user_agent=DESKTOP_CHROME)
             page = context.new_page()
             watch(page, requests, console_errors)
 
@@ -82,7 +80,9 @@ def test_it_counts_a_visit_while_the_browser_holds_no_cookie_and_no_storage(
     assert console_errors == []
 
     # The GPC view came first: had it been counted, it would be in by now.
-    assert wait_for_views(4) == 4
+    # The count runs when the server closes each response, just after the browser got it.
+    wait_until(lambda: views() >= 4, what="the four views to be counted")
+    assert views() == 4
     total = DailyTotal.objects.get()
     assert (total.day, total.visitors, total.views) == (DAY, 1, 4)
     rows = {

@@ -5,7 +5,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from conftest import server_start, server_stop, wait_until
 from qualipact.celery import app
 from qualipact.comms.models import OutboundEmail
 from qualipact.comms.services import outbox_reconcile
@@ -28,21 +28,24 @@ HOLD_AT = 6  # the SMTP server holds the 6th message: the worker is killed mid-s
 
 
 def start_worker(env, log: Path) -> subprocess.Popen:
-    with log.open("a") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "qualipact", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    """A worker in a process group of its own that ends with pytest (conftest.server_start)."""
+    return server_start(
+        [sys.executable, "-m", "celery", "-A", "qualipact", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        log=log, cwd=ROOT, env=env,
+    )  # fmt: skip
 
 
-def wait_for(condition, *, timeout: float, what: str, logs: list[Path]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            output = "\n".join(log.read_text()[-3000:] for log in logs if log.exists())
-            pytest.fail(f"timed out waiting for {what}; worker output:\n{output}")
-        time.sleep(0.2)
+def wait_for(condition, *, what: str, logs: list[Path], processes=(), poll=0.1) -> None:
+    """Wait until `condition()` holds, however long a slow machine takes (conftest.wait_until);
+    fail early if one of `processes` died, showing the workers' output."""
+    wait_until(
+        condition,
+        what=what,
+        processes=processes,
+        details=lambda: "\n".join(log.read_text()[-3000:] for log in logs if log.exists()),
+        poll=poll,
+    )
 
 
 def statuses() -> Counter:
@@ -73,10 +76,10 @@ def test_it_sends_each_email_once_when_a_worker_is_killed_mid_batch(
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     first = start_worker(env, logs[0])
     try:
-        wait_for(recorder.held.is_set, timeout=60, what="the held message", logs=logs)
+        wait_for(recorder.held.is_set, what="the held message", logs=logs, processes=[first])
     finally:
         first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
+        first.wait()  # SIGKILL always ends it
     recorder.release.set()  # its client is dead: the held message is never accepted
 
     assert len(recorder.messages) == HOLD_AT - 1
@@ -103,17 +106,19 @@ def test_it_sends_each_email_once_when_a_worker_is_killed_mid_batch(
             # The periodic task itself runs in the worker too.
             app.send_task("qualipact.comms.tasks.outbox_reconcile", connection=connection)
         wait_for(
-            lambda: statuses() == {"sent": BATCH}, timeout=90, what="every email sent", logs=logs
+            lambda: statuses() == {"sent": BATCH},
+            what="every email sent",
+            logs=logs,
+            processes=[second],
         )
         wait_for(
             lambda: re.search(r"outbox_reconcile\[.*\] succeeded", logs[1].read_text()),
-            timeout=60,
             what="the reconciler task",
             logs=logs,
+            processes=[second],
         )
     finally:
-        second.terminate()
-        second.wait(timeout=30)
+        server_stop(second)
 
     received = Counter(recorder.message_ids)
     assert received == Counter({e.message_id: 1 for e in emails})  # each exactly once

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, DESKTOP_CHROME, watch
+from conftest import DESKTOP_CHROME, browser_context, browser_launch, watch
 from qualipact.consent.services import preference_link_issue
 from qualipact.offers.models import LocationFix
 from qualipact.offers.tests.conftest import RAW_LATITUDE, RAW_LONGITUDE, grant
@@ -32,11 +32,10 @@ def test_a_browser_shares_a_coarse_position_only_after_the_click(
     posted, console_errors, requests = [], [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context(
+            context = browser_context(
+                browser,
                 user_agent=DESKTOP_CHROME,
                 geolocation={
                     "latitude": float(RAW_LATITUDE),

@@ -1,15 +1,14 @@
 """A real Celery worker, on the configured broker, runs the periodic audit check."""
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connections
 
+from conftest import server_start, server_stop, wait_until
 from qualipact.celery import app
 from qualipact.privacy.models import AuditEvent
 
@@ -43,17 +42,18 @@ def test_a_worker_runs_the_audit_check_from_the_broker(tmp_path, alice_inquiry):
     with app.connection_for_write(broker) as connection:
         app.send_task("qualipact.privacy.tasks.audit_chain_check", connection=connection)
     log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "qualipact", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and "audit chain" not in log.read_text():
-                time.sleep(0.5)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+    worker = server_start(
+        [sys.executable, "-m", "celery", "-A", "qualipact", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        log=log, cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        wait_until(
+            lambda: "audit chain" in log.read_text(),
+            what="the audit check in the worker",
+            processes=[worker],
+            details=log.read_text,
+        )
+    finally:
+        server_stop(worker)
     assert f"audit chain ok {events} events" in log.read_text()

@@ -17,14 +17,13 @@ import os
 import signal
 import sqlite3
 import subprocess
-import time
 from datetime import timedelta
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
-from conftest import account_for, submit_persona
+from conftest import account_for, server_stop, submit_persona
 from qualipact.celery import app
 from qualipact.comms.tests.test_worker import start_worker, wait_for
 from qualipact.consent.models import Channel, ConsentEvent
@@ -159,7 +158,7 @@ def send(broker: str, task: str, *args: str) -> None:
 
 def kill(worker: subprocess.Popen) -> None:
     worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
+    worker.wait()  # SIGKILL always ends it
 
 
 def reconcile_in_new_worker(env, broker, logs) -> None:
@@ -171,13 +170,12 @@ def reconcile_in_new_worker(env, broker, logs) -> None:
             lambda: (
                 "requests_reconcile" in logs[1].read_text() and "succeeded" in logs[1].read_text()
             ),
-            timeout=90,
             what="the reconciliation in the second worker",
             logs=logs,
+            processes=[second],
         )
     finally:
-        second.terminate()
-        second.wait(timeout=30)
+        server_stop(second)
 
 
 def events(code: EventCode, subject_id) -> int:
@@ -231,21 +229,23 @@ def test_it_finishes_the_key_shred_of_a_worker_killed_after_the_erasure_committe
             # Committed, receipt sent, and in the shred's transaction: waiting for the keys.
             wait_for(
                 lambda: smtp_server.recorder.messages and main.held_by_another(),
-                timeout=60,
                 what="the worker in the key shred",
                 logs=logs,
+                processes=[worker],
             )
             worker.send_signal(signal.SIGSTOP)
             assert main.held_by_another(), "the worker left the shred before it was stopped"
             waiting: list[int] = []
         else:
-            wait_for(keys.waiting, timeout=60, what="the worker in the key shred", logs=logs)
+            wait_for(
+                keys.waiting, what="the worker in the key shred", logs=logs, processes=[worker]
+            )
             waiting = keys.waiting()
     finally:
         kill(worker)
         keys.release()
     if waiting:
-        wait_for(lambda: backends_gone(waiting), timeout=30, what="the dead session", logs=logs)
+        wait_for(lambda: backends_gone(waiting), what="the dead session", logs=logs)
     if vendor() == "sqlite":
         main.close()
         keys.close()
@@ -281,23 +281,25 @@ def test_it_rolls_back_an_erasure_whose_worker_was_killed_inside_it_and_complete
     try:
         if vendor() == "sqlite":
             # The transaction lasts a fraction of a second: watch closely, stop at once.
-            deadline = time.monotonic() + 60
-            while not main.held_by_another():
-                if time.monotonic() > deadline or worker.poll() is not None:
-                    pytest.fail("the worker never began the erasure: " + logs[0].read_text())
-                time.sleep(0.0005)
+            wait_for(
+                main.held_by_another,
+                what="the worker to begin the erasure",
+                logs=logs,
+                processes=[worker],
+                poll=0.0005,
+            )
             worker.send_signal(signal.SIGSTOP)
             assert main.held_by_another(), "the erasure ended before the worker was stopped"
             waiting: list[int] = []
         else:
             # Its rows are deleted in its transaction; it waits to write the audit event.
-            wait_for(main.waiting, timeout=60, what="the worker in the erasure", logs=logs)
+            wait_for(main.waiting, what="the worker in the erasure", logs=logs, processes=[worker])
             waiting = main.waiting()
     finally:
         kill(worker)
         main.release()
     if waiting:
-        wait_for(lambda: backends_gone(waiting), timeout=30, what="the dead session", logs=logs)
+        wait_for(lambda: backends_gone(waiting), what="the dead session", logs=logs)
     if vendor() == "sqlite":
         main.close()
 

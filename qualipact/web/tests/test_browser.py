@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, STORAGE_PROBE, run_deferred, watch
+from conftest import STORAGE_PROBE, browser_context, browser_launch, run_deferred, watch
 from qualipact.contact.models import Inquiry
 
 VISITOR = {
@@ -40,11 +40,9 @@ def test_it_lets_an_anonymous_visitor_write_to_us_leaving_no_trace_in_the_browse
     requests, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context()
+            context = browser_context(browser)
             page = context.new_page()
             watch(page, requests, console_errors)
 

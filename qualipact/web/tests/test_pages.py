@@ -86,3 +86,20 @@ def test_logs_never_hold_the_secret_token_of_an_emailed_link(client, caplog):
     # The settings put the same filter on the handler every log line goes through.
     handlers = logging.getLogger().handlers
     assert any(isinstance(f, RedactLinkTokens) for handler in handlers for f in handler.filters)
+
+
+def test_it_sets_no_cookie_on_allauths_own_reset_link_made_from_our_token(client, settings):
+    """Our reset token is Django's, as allauth's is: allauth's own reset link, which runs
+    its flow and keeps the token in a session (a cookie), sends to our reset page."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    from conftest import account_for
+
+    user = account_for("alice")
+    path = f"/accounts/password/reset/key/{user_pk_to_url_str(user)}-"
+    for key in (default_token_generator.make_token(user), "not-a-real-token"):
+        response = client.get(f"{path}{key}/")
+        assert response.status_code == 302
+        assert response.headers["Location"] == reverse("accounts:password_reset")
+        assert response.cookies == {}

@@ -3,17 +3,49 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from qualipact.web.processes import (
+    STOP_GRACE_SECONDS,
+    child_start,
+    groups_stop,
+    parent_death_signal_set,
+)
+
+# How often the supervisor looks at its children and at its own parent.
+POLL_SECONDS = 0.5
+
+
+def bind_address(host: str, port: int) -> str:
+    """`host:port` as gunicorn's --bind wants it (an IPv6 literal in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def site_url_for(host: str, port: int) -> str:
+    """The base URL of the site served on `host`:`port`, for links in emails: the
+    `SITE_URL` environment variable when it is set (a proxy in front, another name),
+    else `http://<host>:<port>`, where an all-interfaces host becomes the loopback
+    address that reaches it."""
+    explicit = os.environ.get("SITE_URL", "").strip()
+    if explicit:
+        return explicit
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"http://{bind_address(shown, port)}"
 
 
 class Command(BaseCommand):
     help = (
         "Set up and run the whole site: migrate both databases, load demo data when the "
         "database is empty, then run the web server, a Celery worker, Celery beat and (in "
-        "development) a local mailbox until Ctrl-C, which stops them all. Deletes nothing."
+        "development) a local mailbox until Ctrl-C or SIGTERM, which stops them all. "
+        "SITE_URL defaults to the address served, for the web server, worker and beat "
+        "alike. The site also stops when a child fails or when the process that started "
+        "this command ends; killed outright, it takes its children with it (Linux). "
+        "Deletes nothing."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -21,7 +53,19 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
+        # Bound to whoever started us (make, a shell, a test): if it dies, even by
+        # SIGKILL, the kernel sends us SIGTERM and we stop everything below.
+        parent = os.getppid()
+        parent_death_signal_set(signal.SIGTERM)
+
+        host, port = options["host"], options["port"]
+        site_url = site_url_for(host, port)
+        # Every process of the site builds the same links: this one (demo data), and
+        # through the environment the web server, the worker and beat.
+        settings.SITE_URL = site_url
+        env = {**os.environ, "SITE_URL": site_url}
+
         self.stdout.write("migrating the main database and the key store ...")
         call_command("migrate", database="default", interactive=False, verbosity=0)
         call_command("migrate", database="keys", interactive=False, verbosity=0)
@@ -30,11 +74,11 @@ class Command(BaseCommand):
             call_command("offers_demo_catalogue", if_empty=True)
 
         python = sys.executable
-        address = f"{options['host']}:{options['port']}"
         commands = {
             # No access log: links in emails carry secret tokens in their paths.
-            "web": [python, "-m", "gunicorn", "qualipact.wsgi", "--bind", address,
-                    "--workers", "2"],
+            "web": [python, "-m", "gunicorn", "qualipact.wsgi",
+                    "--config", "python:qualipact.web.gunicorn_conf",
+                    "--bind", bind_address(host, port), "--workers", "2"],
             "worker": [python, "-m", "celery", "-A", "qualipact", "worker",
                        "--concurrency", "1", "--loglevel", "INFO"],
             "beat": [python, "-m", "celery", "-A", "qualipact", "beat", "--loglevel", "INFO",
@@ -51,9 +95,8 @@ class Command(BaseCommand):
                 f"development mailbox on {settings.EMAIL_HOST}:{settings.EMAIL_PORT}: "
                 f"every email is kept in {mailbox}/new"
             )
-        self.stdout.write(f"Qualipact is starting on http://{address}/ (Ctrl-C stops it)")
+        self.stdout.write(f"Qualipact is starting on {site_url}/ (Ctrl-C stops it)")
         self.stdout.flush()
-        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
 
         stopping = False
 
@@ -61,23 +104,21 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
+
+        # Each child runs in a process group of its own and dies with this process;
+        # stopping one stops its whole group (gunicorn's workers, Celery's pool).
+        children: dict[str, subprocess.Popen[Any]] = {}
         failed = None
-        while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    failed, stopping = name, True
-            time.sleep(0.5)
-        for child in children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in children.values():
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()  # reap it: no zombie outlives the command
+        try:
+            for name, command in commands.items():
+                children[name] = child_start(command, env=env)
+            while not stopping and failed is None and os.getppid() == parent:
+                failed = next((n for n, c in children.items() if c.poll() is not None), None)
+                time.sleep(POLL_SECONDS)
+        finally:
+            groups_stop(list(children.values()), grace=STOP_GRACE_SECONDS)
         if failed:
             raise CommandError(f"the {failed} process stopped unexpectedly; stopped the others")
         self.stdout.write("stopped")
