@@ -440,6 +440,10 @@ DEFAULT_FROM_EMAIL = config.env_str("DEFAULT_FROM_EMAIL", "Qualipact <noreply@qu
 # Absolute links in emails (unsubscribe, preference centre) start with this.
 SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# Forms that create something carry out an identical submission once within this window
+# (a reload, Back and Submit, a double-click): qualipact.web.submissions.
+SUBMISSION_WINDOW_SECONDS = config.env_int("SUBMISSION_WINDOW_SECONDS", 300, minimum=1)
+
 # Contact form flood control: at most this many submissions per client per window.
 CONTACT_RATE_LIMIT = config.env_int("CONTACT_RATE_LIMIT", 5, minimum=1)
 CONTACT_RATE_WINDOW_SECONDS = config.env_int("CONTACT_RATE_WINDOW_SECONDS", 600, minimum=1)

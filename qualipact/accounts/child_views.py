@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +29,7 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.reauth import SensitiveAction, sensitive_action
 from qualipact.web.roles import dpo_required
+from qualipact.web.submissions import redirect_to, submitted_once
 
 GET_POST = ["GET", "HEAD", "POST"]
 DELETE_LABEL = "Delete my child's account and all its data"
@@ -52,6 +54,7 @@ def _child_or_404(request: HttpRequest, child_id: uuid.UUID) -> User:
 
 
 @never_cache
+@submitted_once("parental-consent")
 @require_http_methods(GET_POST)
 def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     """What the parent is asked to agree to; a signed-in adult consents, anyone may decline."""
@@ -63,7 +66,7 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "decline":
         children.parental_consent_decline(token=token)
-        return render(request, "accounts/children/consent_declined.html")
+        return redirect_to("accounts:parental_consent_declined")
     refusal = None
     if request.user.is_authenticated:
         refusal = children.parent_refusal(parent=_user(request), child=child)
@@ -76,7 +79,8 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
             except ApplicationError as exc:
                 refusal = exc.message
             else:
-                return render(request, "accounts/children/consent_granted.html", {"child": child})
+                # The parent lands on their child's page, where all of it is managed.
+                return redirect(f"{reverse('accounts:child_detail', args=[child.pk])}?granted=1")
     context = {
         "child": child,
         "expires_at": consent.expires_at,
@@ -108,6 +112,7 @@ def _detail(request: HttpRequest, child: User, form: ChildCorrectForm, status: i
         "form": form,
         "delete_form": ConfirmForm(prefix="delete", label=DELETE_LABEL),
         "withdraw_form": ConfirmForm(prefix="withdraw", label=WITHDRAW_LABEL),
+        "granted": request.GET.get("granted") == "1",
     }
     return render(request, "accounts/children/detail.html", context, status=status)
 
@@ -124,6 +129,7 @@ def child_detail(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 @never_cache
 @login_required
 @sensitive_action(SensitiveAction.EMAIL_CHANGE)
+@submitted_once("child-correction")
 @require_http_methods(["POST"])
 def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     child = _child_or_404(request, child_id)
@@ -170,7 +176,7 @@ def _confirmed_action(request: HttpRequest, child_id: uuid.UUID, *, withdraw: bo
         children.parental_consent_withdraw(parent=_user(request), child=child)
     else:
         children.child_account_delete(parent=_user(request), child=child)
-    return render(request, "accounts/children/deleted.html", {"withdrawn": withdraw})
+    return redirect_to("accounts:child_deleted", withdrawn=withdraw)
 
 
 @never_cache
@@ -207,13 +213,17 @@ def birth_date(request: HttpRequest) -> HttpResponse:
         )
         if erased:
             logout(request)
-        return render(request, "accounts/children/birth_date_done.html", {"erased": erased})
+        return redirect_to("accounts:birth_date_done", erased=erased)
     status = 400 if form.is_bound else 200
     return render(request, "accounts/children/birth_date.html", {"form": form}, status=status)
 
 
+UNDERAGE_OUTCOMES = frozenset(str(outcome) for outcome in children.UnderageOutcome)
+
+
 @never_cache
 @dpo_required
+@submitted_once("underage-report")
 @require_http_methods(GET_POST)
 def staff_underage(request: HttpRequest) -> HttpResponse:
     """DPO: find the account, give what the report says, and only then erase it."""
@@ -254,7 +264,11 @@ def staff_underage(request: HttpRequest) -> HttpResponse:
                     "threshold; the account was kept.",
                 )
             else:
-                outcome, report, account = str(result), None, None
+                # POST/redirect/GET: the outcome is shown by the page the browser gets next.
+                url = reverse("accounts:staff_underage")
+                return redirect(f"{url}?{urlencode({'outcome': str(result)})}")
+    if request.method != "POST" and request.GET.get("outcome") in UNDERAGE_OUTCOMES:
+        outcome = request.GET["outcome"]
     failed = (report is not None and report.is_bound and report.errors) or (
         lookup.is_bound and lookup.errors
     )

@@ -2,11 +2,49 @@ from django.urls import path, re_path, reverse_lazy
 from django.views.generic import RedirectView
 
 from qualipact.accounts import child_views, session_views, views
+from qualipact.web.submissions import confirmation_page
 
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.sign_up, name="signup"),
     path("signup/details/", views.sign_up_details, name="signup_details"),
+    # Where the forms send the browser once they did their work (POST/redirect/GET).
+    path(
+        "signup/done/",
+        confirmation_page("accounts/signup_done.html", flags=("child",)),
+        name="signup_done",
+    ),
+    path(
+        "verify/resend/sent/",
+        confirmation_page("accounts/verify_email_resent.html"),
+        name="verify_email_resent",
+    ),
+    path(
+        "password/reset/sent/",
+        confirmation_page("accounts/password_reset_sent.html"),
+        name="password_reset_sent",
+    ),
+    path(
+        "email/sent/",
+        confirmation_page("accounts/email_change_sent.html"),
+        name="email_change_sent",
+    ),
+    path("deleted/", confirmation_page("accounts/deleted.html"), name="deleted"),
+    path(
+        "children/deleted/",
+        confirmation_page("accounts/children/deleted.html", flags=("withdrawn",)),
+        name="child_deleted",
+    ),
+    path(
+        "parent/consent/declined/",
+        confirmation_page("accounts/children/consent_declined.html"),
+        name="parental_consent_declined",
+    ),
+    path(
+        "birth-date/done/",
+        confirmation_page("accounts/children/birth_date_done.html", flags=("erased",)),
+        name="birth_date_done",
+    ),
     path("verify/resend/", views.verify_email_resend, name="verify_email_resend"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("password/reset/", views.password_reset, name="password_reset"),

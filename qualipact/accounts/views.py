@@ -6,8 +6,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from qualipact.accounts import services
 from qualipact.accounts.forms import (
@@ -24,6 +25,7 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.reauth import SensitiveAction, sensitive_action
+from qualipact.web.submissions import redirect_to, submitted_once
 
 GET_POST = ["GET", "HEAD", "POST"]
 
@@ -67,6 +69,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@submitted_once("sign-up")
 @require_http_methods(["POST"])
 def sign_up_details(request: HttpRequest) -> HttpResponse:
     """Step two: username, email, password (and a parent's address for a child)."""
@@ -97,7 +100,7 @@ def sign_up_details(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         return render(request, "accounts/signup.html", {"form": form, "child": until}, status=400)
-    return render(request, "accounts/signup_done.html", {"child": until is not None})
+    return redirect_to("accounts:signup_done", child=until is not None)
 
 
 @never_cache
@@ -114,6 +117,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@submitted_once("verification-resend")
 @require_http_methods(GET_POST)
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (flooded := _mail_flood(request)):
@@ -121,7 +125,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.account_verification_resend_later(email=form.cleaned_data["email"])
-        return render(request, "accounts/verify_email_resent.html")
+        return redirect_to("accounts:verify_email_resent")
     return render(
         request,
         "accounts/verify_email_resend.html",
@@ -131,6 +135,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@submitted_once("password-reset")
 @require_http_methods(GET_POST)
 def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (flooded := _mail_flood(request)):
@@ -139,7 +144,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.password_reset_request_later(email=form.cleaned_data["email"])
         # The same page whether or not the address has an account.
-        return render(request, "accounts/password_reset_sent.html")
+        return redirect_to("accounts:password_reset_sent")
     return render(
         request,
         "accounts/password_reset.html",
@@ -172,6 +177,7 @@ def password_reset_set(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     return render(request, "accounts/home.html", {"account": user})
@@ -199,6 +205,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @sensitive_action(SensitiveAction.EMAIL_CHANGE, on_get=True)
+@submitted_once("email-change")
 @require_http_methods(GET_POST)
 def email_change(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -207,7 +214,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
         # The same answer whether or not the new address has an account: its holder is
         # told by email, in the background.
         services.account_email_change_request_later(user=user, new_email=form.cleaned_data["email"])
-        return render(request, "accounts/email_change_sent.html")
+        return redirect_to("accounts:email_change_sent")
     return render(
         request,
         "accounts/email_change.html",
@@ -238,12 +245,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/preferences_child.html")
     current, _ = Preferences.objects.get_or_create(subject=user.subject)
     form = PreferencesForm(request.POST if request.method == "POST" else None, instance=current)
-    saved = False
+    saved = request.method != "POST" and request.GET.get("saved") == "1"
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        current = services.preferences_update(user=user, channel_email=data["channel_email"])
-        form = PreferencesForm(instance=current)
-        saved = True
+        services.preferences_update(user=user, channel_email=form.cleaned_data["channel_email"])
+        return redirect(f"{reverse('accounts:preferences')}?saved=1")
     return render(
         request,
         "accounts/preferences.html",
@@ -262,7 +267,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.account_delete(user=user, actor=Actor.subject(user.subject_id))
         logout(request)
-        return render(request, "accounts/deleted.html")
+        return redirect_to("accounts:deleted")
     return render(
         request, "accounts/delete.html", {"form": form}, status=400 if form.is_bound else 200
     )

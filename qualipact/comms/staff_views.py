@@ -4,13 +4,14 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from qualipact.comms import newsletters
 from qualipact.comms.models import Newsletter
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.roles import staff_required
+from qualipact.web.submissions import submitted_once
 
 
 class NewsletterForm(forms.Form):
@@ -20,6 +21,7 @@ class NewsletterForm(forms.Form):
 
 @never_cache
 @staff_required
+@submitted_once("newsletter-write")
 @require_http_methods(["GET", "HEAD", "POST"])
 def newsletter_list(request: HttpRequest) -> HttpResponse:
     form = NewsletterForm(request.POST if request.method == "POST" else None)
@@ -49,15 +51,23 @@ def newsletter_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @staff_required
+@submitted_once("newsletter-send")
 @require_POST
 def newsletter_send(request: HttpRequest, newsletter_id: str) -> HttpResponse:
     newsletter = get_object_or_404(Newsletter, pk=newsletter_id)
     try:
-        count = newsletters.newsletter_send(
-            newsletter=newsletter, actor=Actor.staff(request.user.pk)
-        )
+        newsletters.newsletter_send(newsletter=newsletter, actor=Actor.staff(request.user.pk))
     except ApplicationError as exc:
         return render(
             request, "comms/staff_newsletter_sent.html", {"problem": exc.message}, status=409
         )
-    return render(request, "comms/staff_newsletter_sent.html", {"count": count})
+    # POST/redirect/GET: the result page reads the count recorded on the newsletter.
+    return redirect("comms:staff_newsletter_sent", newsletter_id=newsletter.pk)
+
+
+@never_cache
+@staff_required
+@require_safe
+def newsletter_sent(request: HttpRequest, newsletter_id: str) -> HttpResponse:
+    newsletter = get_object_or_404(Newsletter, pk=newsletter_id, sent_at__isnull=False)
+    return render(request, "comms/staff_newsletter_sent.html", {"count": newsletter.recipients})

@@ -9,6 +9,7 @@ from qualipact.consent import selectors as consent_selectors
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.errors import person_message
 from qualipact.web.middleware import cross_origin_allowed
+from qualipact.web.submissions import redirect_to, submitted_once
 
 SIGNUP_SENTENCES = {
     "wording_changed": "The newsletter's wording changed. Please read it again, then subscribe.",
@@ -20,6 +21,7 @@ LINK_SENTENCES = {
 
 
 @never_cache
+@submitted_once("newsletter-signup")
 @require_http_methods(["GET", "HEAD", "POST"])
 def newsletter_signup(request: HttpRequest) -> HttpResponse:
     wording = consent_selectors.consent_wording_current(newsletters.PURPOSE)
@@ -37,7 +39,7 @@ def newsletter_signup(request: HttpRequest) -> HttpResponse:
         else:
             # The same answer whether the address was known, new, or a child's: what
             # happened goes by email to the address.
-            return render(request, "comms/signup_sent.html")
+            return redirect_to("comms:newsletter_signup_sent")
     return render(request, "comms/signup.html", {"form": form, "wording": wording}, status=400)
 
 
@@ -78,6 +80,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@submitted_once("fresh-link")
 @require_POST
 def fresh_link(request: HttpRequest, token: str) -> HttpResponse:
     """From a page opened with a bulk mail's link: email a fresh single-use link to the
@@ -87,4 +90,4 @@ def fresh_link(request: HttpRequest, token: str) -> HttpResponse:
     except consent_selectors.InvalidLink as error:
         return _link_error(request, error)
     newsletters.preference_fresh_link_send(link=link)
-    return render(request, "comms/fresh_link_sent.html")
+    return redirect_to("comms:fresh_link_sent")

@@ -10,11 +10,13 @@ from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
 from qualipact.contact.services import inquiry_submit_later
 from qualipact.web.ratelimit import rate_limit_exceeded
+from qualipact.web.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
+@submitted_once("contact")
 @require_http_methods(["GET", "HEAD", "POST"])
 def inquiry(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":

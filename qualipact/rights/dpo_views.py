@@ -22,6 +22,7 @@ from qualipact.retention.services import legal_hold_place
 from qualipact.rights import dpo, services
 from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest
+from qualipact.web.submissions import submitted_once
 
 
 def _model_choices() -> list[tuple[str, str]]:
@@ -257,6 +258,7 @@ def _done(data_request: DataRequest, action: str) -> HttpResponse:
 
 @never_cache
 @dpo.dpo_required
+@submitted_once("dpo-action")
 @require_POST
 def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpResponse:
     data_request = _request_or_404(request_id)
@@ -274,6 +276,7 @@ def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpRe
 
 @never_cache
 @dpo.dpo_required
+@submitted_once("dpo-restriction-lift")
 @require_POST
 def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)
@@ -287,6 +290,7 @@ def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 @never_cache
 @dpo.dpo_required
+@submitted_once("dpo-hold-lift")
 @require_POST
 def hold_lift(request: HttpRequest, request_id: Any, hold_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)

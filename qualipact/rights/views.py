@@ -330,6 +330,7 @@ def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 
 
 @never_cache
+@submitted_once("rights-request-by-email")
 @require_http_methods(GET_POST)
 def by_email(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -349,16 +350,19 @@ def by_email(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            # The same page whether or not we know the address.
-            return render(
-                request, "rights/code.html", {"form": CodeForm(initial={"ticket": ticket})}
-            )
+            # The same page whether or not we know the address; a page of its own, so
+            # reloading it asks for nothing again (POST/redirect/GET).
+            return redirect(f"{reverse('rights:verify')}?{urlencode({'ticket': ticket})}")
     return render(request, "rights/request.html", {"form": form}, status=400)
 
 
 @never_cache
-@require_POST
+@require_http_methods(GET_POST)
 def verify(request: HttpRequest) -> HttpResponse:
+    """The code form of a request by email (GET, found by its signed ticket), and its check."""
+    if request.method != "POST":
+        ticket = request.GET.get("ticket", "")[:1000]
+        return render(request, "rights/code.html", {"form": CodeForm(initial={"ticket": ticket})})
     if _rate_limited("rights-verify", request, limit=settings.RIGHTS_VERIFY_RATE_LIMIT):
         logger.warning("rights code form rate limit reached")
         return render(request, "rights/rate_limited.html", status=429)

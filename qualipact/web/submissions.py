@@ -25,6 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from qualipact.web.ratelimit import client_address
 
@@ -36,7 +40,7 @@ WAIT_SECONDS = 15.0
 
 
 def _window() -> int:
-    return int(getattr(settings, "SUBMISSION_WINDOW_SECONDS", 600))
+    return int(settings.SUBMISSION_WINDOW_SECONDS)
 
 
 def _digest(*parts: str) -> str:
@@ -112,3 +116,26 @@ def submitted_once(
         return wrapped
 
     return decorator
+
+
+def confirmation_page(template: str, *, flags: tuple[str, ...] = ()) -> Callable[..., HttpResponse]:
+    """A GET page that a form redirects to after it did its work (POST/redirect/GET).
+
+    It shows `template`; each name in `flags` is true in the template's context when the
+    query string carries `<name>=1` (a child's sign-up, an erased account). Nothing else
+    of the request reaches the page.
+    """
+
+    @never_cache
+    @require_safe
+    def page(request: HttpRequest) -> HttpResponse:
+        context = {name: request.GET.get(name) == "1" for name in flags}
+        return render(request, template, context)
+
+    return page
+
+
+def redirect_to(name: str, **flags: bool) -> HttpResponseRedirect:
+    """303 to a confirmation page, with the flags that are true (`?child=1`)."""
+    query = "&".join(f"{flag}=1" for flag, on in sorted(flags.items()) if on)
+    return HttpResponseRedirect(reverse(name) + (f"?{query}" if query else ""), status=303)
