@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from qualipact.accounts.models import UsedOneTimeCode
 from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.erasure import rows_erase
 
 # A claimed step only needs to outlive the window in which its code is accepted.
 RETENTION = timedelta(days=1)
@@ -79,8 +80,8 @@ def totp_code_claim(*, user: Any, secret: str, code: str, flow: str) -> bool:
 def used_codes_sweep(*, now: datetime | None = None) -> int:
     """Delete claimed steps older than a day (their codes expired long before)."""
     cutoff = (now or timezone.now()) - RETENTION
-    deleted, _ = UsedOneTimeCode.objects.filter(used_at__lt=cutoff).delete()
-    return deleted
+    rows = UsedOneTimeCode.objects.filter(used_at__lt=cutoff)
+    return rows_erase(rows)[UsedOneTimeCode._meta.label]
 
 
 # -- allauth's forms, with the claim (settings.MFA_FORMS) --------------------------------

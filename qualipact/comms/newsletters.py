@@ -162,7 +162,7 @@ def newsletter_signup_later(*, email: str, wording_sha256: str) -> None:
     time, for every address. Raises ApplicationError when the wording changed.
     """
     if wording_sha256 != consent_wording_current(PURPOSE).sha256:
-        raise ApplicationError(
+        raise WordingChanged(
             "The newsletter wording changed; please read it again", {"wording": "stale"}
         )
     deferred_submit(

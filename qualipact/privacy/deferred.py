@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from qualipact.privacy import vault
+from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.models import DeferredWork
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def deferred_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     )
     for pk, kind in expired:
         logger.error("deferred %s %s given up: older than a day", kind, pk)
-    DeferredWork.objects.filter(pk__in=[pk for pk, _ in expired]).delete()
+    rows_erase(DeferredWork.objects.filter(pk__in=[pk for pk, _ in expired]))
     due = list(
         DeferredWork.objects.filter(not_before__lte=now - RECONCILE_GRACE)
         .order_by("not_before")

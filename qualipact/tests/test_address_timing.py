@@ -16,6 +16,7 @@ import itertools
 import re
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -84,9 +85,24 @@ _VOLATILE = [
 ]
 
 
+def submit(client: Client, path: str, data: dict) -> object:
+    """POST a form as a first submission: each try carries a field of its own, so the
+    recognition of a repeated identical submission (web.submissions) never answers from
+    memory, which would time something else than the form's work."""
+    response = client.post(path, {**data, "try": uuid.uuid4().hex})
+    assert response.status_code in (200, 303), response.status_code
+    return response
+
+
+_LOCATION_TOKENS = re.compile(r"((?:ticket|receipt)=)[^&]*")
+
+
 def normalised(response, address: str) -> tuple[int, str]:
     """The answer, without what differs between any two answers (and the address typed,
-    which a form shows back as it was typed)."""
+    which a form shows back as it was typed). A redirect (POST/redirect/GET) is compared
+    by where it sends the browser, signed tokens left out."""
+    if response.status_code in (302, 303):
+        return response.status_code, _LOCATION_TOKENS.sub(r"\1", response["Location"])
     text = response.content.decode().replace(address, "[address]")
     for pattern in _VOLATILE:
         text = pattern.sub(lambda m: m.group(1) + m.group(2) if m.lastindex else "", text)
@@ -149,9 +165,7 @@ def test_it_answers_sign_up_alike_for_a_known_and_a_new_address():
 
     def sign_up(address):
         data = {"age": token, "username": fresh_username(), "email": address}
-        response = fresh_client().post("/accounts/signup/details/", {**data, "password": PASSWORD})
-        assert response.status_code == 200
-        return response
+        return submit(fresh_client(), "/accounts/signup/details/", {**data, "password": PASSWORD})
 
     assert_same_answer_and_time(sign_up, "kelly@known.example.org", fresh)
 
@@ -165,8 +179,7 @@ def test_it_answers_a_childs_sign_up_alike_whoever_the_addresses_belong_to(known
         child, parent = (address, fresh("parent")) if known_side == "child" else (fresh(), address)
         data = {"age": token, "username": fresh_username(), "email": child}
         data |= {"parent_email": parent, "password": PASSWORD}
-        response = fresh_client().post("/accounts/signup/details/", data)
-        assert response.status_code == 200
+        response = submit(fresh_client(), "/accounts/signup/details/", data)
         return response
 
     assert_same_answer_and_time(sign_up, "kelly@known.example.org", fresh)
@@ -180,8 +193,7 @@ def test_it_answers_the_forms_that_mail_a_typed_address_alike(path, verified):
     person("kelly", email_verified=verified)
 
     def post(address):
-        response = fresh_client().post(path, {"email": address})
-        assert response.status_code == 200
+        response = submit(fresh_client(), path, {"email": address})
         return response
 
     assert_same_answer_and_time(post, "kelly@known.example.org", fresh)
@@ -194,7 +206,6 @@ def test_it_answers_sign_in_alike_for_a_known_and_an_unknown_address():
         response = fresh_client().post(
             "/accounts/login/", {"login": address, "password": "not the password at all"}
         )
-        assert response.status_code == 200
         return response
 
     assert_same_answer_and_time(sign_in, "kelly@known.example.org", fresh)
@@ -213,8 +224,7 @@ def test_it_answers_an_email_change_alike_when_the_new_address_has_an_account():
     client = reauthenticated(person("morgan"))
 
     def change(address):
-        response = client.post("/accounts/email/", {"email": address})
-        assert response.status_code == 200, response.status_code
+        response = submit(client, "/accounts/email/", {"email": address})
         return response
 
     assert_same_answer_and_time(change, "kelly@known.example.org", fresh)
@@ -228,8 +238,7 @@ def test_it_answers_a_parents_correction_of_a_childs_address_alike():
     url = f"/accounts/children/{result.pk}/correct/"
 
     def correct(address):
-        response = client.post(url, {"username": result.username, "email": address})
-        assert response.status_code in (200, 302), response.status_code
+        response = submit(client, url, {"username": result.username, "email": address})
         return response
 
     assert_same_answer_and_time(correct, "kelly@known.example.org", fresh)
@@ -254,8 +263,11 @@ def test_it_answers_a_rights_request_by_email_alike():
     person("kelly")
 
     def ask(address):
-        response = fresh_client().post("/rights/request/", {"email": address, "kind": "access"})
-        assert response.status_code == 200
+        response = submit(
+            fresh_client(),
+            "/rights/request/",
+            {"email": address, "kind": "access", "confirm_export": "on"},
+        )
         return response
 
     assert_same_answer_and_time(ask, "kelly@known.example.org", fresh)
@@ -268,11 +280,9 @@ def test_it_answers_the_newsletter_sign_up_alike():
     wording = consent_wording_current("marketing").sha256
 
     def subscribe(address):
-        response = fresh_client().post(
-            "/newsletter/", {"email": address, "wording": wording, "agree": "on"}
+        return submit(
+            fresh_client(), "/newsletter/", {"email": address, "wording": wording, "agree": "on"}
         )
-        assert response.status_code == 200
-        return response
 
     assert_same_answer_and_time(subscribe, "kelly@known.example.org", fresh)
 
@@ -288,8 +298,7 @@ def test_it_answers_the_contact_form_alike():
             "subject_line": "A question",
             "message": "Could you tell me more about your services?",
         }
-        response = fresh_client().post("/contact/", data)
-        assert response.status_code == 302
+        response = submit(fresh_client(), "/contact/", data)
         return response
 
     assert_same_answer_and_time(write, "kelly@known.example.org", fresh)

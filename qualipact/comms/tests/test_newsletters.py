@@ -50,7 +50,7 @@ def sign_up(client, email: str):
     """The form, then what the worker does with it in the background."""
     wording = consent_wording_current("marketing")
     response = client.post(
-        "/newsletter/", {"email": email, "wording": wording.sha256, "agree": "on"}
+        "/newsletter/", {"email": email, "wording": wording.sha256, "agree": "on"}, follow=True
     )
     run_deferred()
     return response

@@ -47,6 +47,9 @@ OTHER_DELETES = {
     ),
     "qualipact.privacy.vault:key_destroy": "the key shred, reached only through the primitive",
     "qualipact.web.submissions:submitted_once": "a cache entry: a form submission's keyed hash",
+    "qualipact.privacy.deferred:deferred_run": (
+        "the sealed input of a background job, consumed once the job is done or given up"
+    ),
 }
 
 
@@ -216,7 +219,32 @@ def request_log_sweep():
     assert DataRequest.objects.filter(pk=request.pk).exists()
 
 
+def used_codes_sweep():
+    from qualipact.accounts.models import UsedOneTimeCode
+    from qualipact.accounts.one_time import used_codes_sweep as sweep
+
+    alice = account_for("alice")
+    UsedOneTimeCode.objects.create(subject=alice.subject, kind="totp", step=1)
+    UsedOneTimeCode.objects.update(used_at=timezone.now() - timedelta(days=2))
+    hold(alice.subject, "accounts.UsedOneTimeCode")
+    assert sweep() == 0
+    assert UsedOneTimeCode.objects.filter(subject=alice.subject).exists()
+
+
+def deferred_work_reconcile():
+    from qualipact.privacy.deferred import deferred_reconcile, deferred_submit
+    from qualipact.privacy.models import DeferredWork
+
+    deferred_submit(kind="accounts.password_reset", payload={"email": "x@example.org"})
+    DeferredWork.objects.update(created_at=timezone.now() - timedelta(days=2))
+    # Nobody was looked up yet, so no hold can name this input: past its day, it goes.
+    deferred_reconcile()
+    assert not DeferredWork.objects.exists()
+
+
 SCENARIOS: dict[str, Callable[[], None]] = {
+    "qualipact.accounts.one_time:used_codes_sweep": used_codes_sweep,
+    "qualipact.privacy.deferred:deferred_reconcile": deferred_work_reconcile,
     "qualipact.accounts.services:account_delete": account_deletion,
     "qualipact.accounts.children:_child_erase": child_account_deletion,
     "qualipact.accounts.children:_expired_purge": expired_parental_request_without_account,

@@ -99,7 +99,7 @@ def world_build(base: str) -> World:
     from qualipact.retention.services import legal_hold_place
     from qualipact.rights import fulfil
     from qualipact.rights.models import DataRequest
-    from qualipact.rights.services import request_submit
+    from qualipact.rights.services import request_by_email, request_submit
 
     world = World()
     call_command("offers_demo_catalogue", if_empty=True, stdout=io.StringIO())
@@ -138,6 +138,12 @@ def world_build(base: str) -> World:
     )
     fulfil.request_fulfil(request_id=request.pk)
     world.ids["request"] = str(request.pk)
+    from qualipact.rights.views import _receipt_token
+
+    world.ids["receipt"] = _receipt_token(request)
+    world.ids["ticket"] = request_by_email(
+        email="vera.verified@example.org", kind=DataRequest.Kind.RESTRICTION
+    )
     world.ids["hold"] = str(
         legal_hold_place(subject=vera.subject, basis="legal_claims", actor=Actor.system("test")).pk
     )
@@ -278,8 +284,44 @@ VALUES: dict[str, Factory] = {
     ),
     # rights without an account
     "rights/request/": page("/rights/request/"),
-    "rights/verify/": page("/rights/verify/"),
+    "rights/verify/": lambda world: [
+        Visit("/rights/verify/"),
+        Visit(f"/rights/verify/?ticket={world.ids['ticket']}"),
+        Visit(f"/rights/verify/?ticket={NOT_A_TOKEN}"),
+    ],
     "rights/status/": page("/rights/status/"),
+    "rights/submitted/": lambda world: [
+        Visit(f"/rights/submitted/?receipt={world.ids['receipt']}"),
+        Visit(f"/rights/submitted/?receipt={NOT_A_TOKEN}"),
+        Visit("/rights/submitted/"),
+    ],
+    # where forms send the browser once they did their work (POST/redirect/GET)
+    "newsletter/sent/": page("/newsletter/sent/"),
+    "preferences/fresh-link/sent/": page("/preferences/fresh-link/sent/"),
+    "preferences/<str:token>/fresh-link/": preference_token("comms:fresh_link"),
+    "accounts/signup/done/": lambda world: [
+        Visit("/accounts/signup/done/"),
+        Visit("/accounts/signup/done/?child=1"),
+    ],
+    "accounts/verify/resend/sent/": page("/accounts/verify/resend/sent/"),
+    "accounts/password/reset/sent/": page("/accounts/password/reset/sent/"),
+    "accounts/email/sent/": page("/accounts/email/sent/"),
+    "accounts/deleted/": page("/accounts/deleted/"),
+    "accounts/children/deleted/": lambda world: [
+        Visit("/accounts/children/deleted/"),
+        Visit("/accounts/children/deleted/?withdrawn=1"),
+    ],
+    "accounts/parent/consent/declined/": page("/accounts/parent/consent/declined/"),
+    "accounts/birth-date/done/": lambda world: [
+        Visit("/accounts/birth-date/done/"),
+        Visit("/accounts/birth-date/done/?erased=1"),
+    ],
+    # the signed-in offers pages, reached from the site's navigation
+    "offers/for-you/": signed_in_only("/offers/for-you/"),
+    "offers/for-you/location/": signed_in_only("/offers/for-you/location/"),
+    "offers/for-you/offer/<slug:slug>/": lambda world: [
+        Visit(f"/offers/for-you/offer/{world.ids['offer']}/", signs_in=True),
+    ],
     "rights/download/<str:token>/": emailed("rights/download/<str:token>/", "rights:download"),
     # accounts without a session
     "accounts/signup/": page("/accounts/signup/"),
@@ -337,7 +379,7 @@ VALUES: dict[str, Factory] = {
                 Visit(f"/api/dpo/requests/not-an-id{suffix}"),
             ]
         )
-        for suffix in ("", "/refuse", "/extend", "/wait", "/resume", "/notes", "/rectify")
+        for suffix in ("", "/refuse", "/extend", "/wait", "/resume", "/retry", "/notes", "/rectify")
     },
     # pages for a signed-in person or for staff: sign in first
     "preferences/": signed_in_only("/preferences/"),
@@ -408,6 +450,9 @@ VALUES: dict[str, Factory] = {
     "staff/newsletters/<uuid:newsletter_id>/send/": with_ids(
         "comms:staff_newsletter_send", signs_in=True, newsletter_id="newsletter"
     ),
+    "staff/newsletters/<uuid:newsletter_id>/sent/": with_ids(
+        "comms:staff_newsletter_sent", signs_in=True, newsletter_id="newsletter"
+    ),
     "staff/rights/": signed_in_only("/staff/rights/"),
     "staff/rights/<uuid:request_id>/": with_ids(
         "rights:dpo_request", signs_in=True, request_id="request"
@@ -421,6 +466,7 @@ VALUES: dict[str, Factory] = {
             ("extend", "extend"),
             ("wait", "wait"),
             ("resume", "resume"),
+            ("retry", "retry"),
             ("note", "notes"),
             ("rectify", "rectify"),
             ("hold", "holds"),
@@ -451,7 +497,7 @@ VALID: dict[str, dict[str, str]] = {
     },
     "accounts:password_reset": {"email": "rita.reset@example.org"},
     "accounts:verify_email_resend": {"email": "una.unconfirmed@example.org"},
-    "rights:request": {"email": "rita.reset@example.org", "kind": "access"},
+    "rights:request": {"email": "rita.reset@example.org", "kind": "access", "confirm_export": "on"},
     "accounts:password_reset_set": {"password": "nine quiet owls count the stars"},
 }
 
