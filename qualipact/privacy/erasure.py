@@ -174,7 +174,8 @@ def _rows_delete(rows: QuerySet[Any], declaration: ModelDeclaration) -> dict[str
     deletes (what Django's own fast path does, without its savepoint per model), else
     through Django's collector, which follows cascades and sends the signals."""
     if Collector(using=rows.db, origin=rows).can_fast_delete(rows):
-        return {declaration.label: int(rows._raw_delete(rows.db))}
+        # None when the selection is empty by construction (pk__in=[]): no query ran.
+        return {declaration.label: int(rows._raw_delete(rows.db) or 0)}
     _, per_model = rows.delete()
     return {declaration.label: 0, **{label: int(n) for label, n in per_model.items()}}
 

@@ -106,8 +106,6 @@ def submitted_once(
                 raise
             if response.status_code in (301, 302, 303, 307, 308):
                 cache.set(key, response["Location"], timeout=_window())
-                if response.status_code == 302:
-                    response.status_code = 303  # "see other": the browser GETs the result
             else:
                 cache.delete(key)
             return response

@@ -40,7 +40,9 @@ def signed_in(user) -> Client:
 
 
 def set_email_choice(client: Client, on: bool) -> None:
-    response = client.post("/accounts/preferences/", {"channel_email": "on"} if on else {})
+    response = client.post(
+        "/accounts/preferences/", {"channel_email": "on"} if on else {}, follow=True
+    )
     assert response.status_code == 200
     assert "data-saved" in response.text
 

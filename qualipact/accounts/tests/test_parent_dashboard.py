@@ -90,7 +90,7 @@ def test_it_records_the_consent_of_a_signed_in_parent(client, child, parent):
     url = reverse("accounts:parental_consent", kwargs={"token": consent_token(child)})
     client.force_login(parent)
     assert "data-consent-grant" in client.get(url).text
-    response = client.post(url, {"action": "grant"})
+    response = client.post(url, {"action": "grant"}, follow=True)
     assert response.status_code == 200 and "data-consent-granted" in response.text
     assert User.objects.get(pk=child.pk).status == User.Status.ACTIVE
     assert ParentalConsent.objects.get(subject=child.subject).parent == parent
@@ -109,7 +109,7 @@ def test_it_refuses_the_child_consenting_for_itself(client, child):
 
 def test_it_deletes_the_pending_account_when_the_parent_declines(client, child):
     url = reverse("accounts:parental_consent", kwargs={"token": consent_token(child)})
-    response = client.post(url, {"action": "decline"})
+    response = client.post(url, {"action": "decline"}, follow=True)
     assert response.status_code == 200 and "data-consent-declined" in response.text
     assert not User.objects.filter(pk=child.pk).exists()
 
@@ -191,7 +191,7 @@ def test_it_deletes_the_child_only_once_the_parent_confirms(client, linked_child
     url = reverse(f"accounts:{action}", kwargs={"child_id": linked_child.pk})
     assert client.post(url, {}).status_code == 400
     assert User.objects.filter(pk=linked_child.pk).exists()
-    response = client.post(url, {f"{action.removeprefix('child_')}-confirm": "on"})
+    response = client.post(url, {f"{action.removeprefix('child_')}-confirm": "on"}, follow=True)
     assert response.status_code == 200 and "data-child-deleted" in response.text
     assert not User.objects.filter(pk=linked_child.pk).exists()
     assert User.objects.filter(pk=parent.pk).exists()
@@ -244,6 +244,7 @@ def test_it_erases_an_account_whose_holder_corrects_their_birth_date_to_a_childs
     response = client.post(
         reverse("accounts:birth_date"),
         {"birth_date": date(today.year - 12, 1, 1).isoformat(), "country": "AT"},
+        follow=True,
     )
     assert response.status_code == 200 and 'data-birth-date="erased"' in response.text
     assert not User.objects.filter(pk=account.pk).exists()
@@ -257,7 +258,7 @@ def test_it_keeps_an_adult_who_corrects_their_birth_date(client):
     account = adult("grown", "grown@example.org")
     client.force_login(account)
     response = client.post(
-        reverse("accounts:birth_date"), {"birth_date": "1990-05-17", "country": "AT"}
+        reverse("accounts:birth_date"), {"birth_date": "1990-05-17", "country": "AT"}, follow=True
     )
     assert 'data-birth-date="kept"' in response.text
     assert User.objects.filter(pk=account.pk).exists()

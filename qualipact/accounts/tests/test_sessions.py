@@ -294,7 +294,7 @@ def test_it_ends_every_session_when_the_account_is_deleted(carol):
     sign_in(phone, ua=FIREFOX_WINDOWS, ip=IP_US)
     subject_id = carol.subject_id
     reauthenticate(laptop)
-    response = laptop.post("/accounts/delete/", {"confirm": "delete my account"})
+    response = laptop.post("/accounts/delete/", {"confirm": "delete my account"}, follow=True)
     assert response.status_code == 200, response.content[:2000]
     assert not User.objects.filter(pk=carol.pk).exists()
     assert Session.objects.count() == 0

@@ -61,6 +61,7 @@ def report(client, username: str, *, birth_date: date, country="GB", reason="par
             "reason": reason,
             "confirm": "on",
         },
+        follow=True,  # the outcome is shown on the page the form redirects to
     )
 
 

@@ -1,6 +1,7 @@
 """Marketing staff write and send newsletters; only staff with MFA reach the page."""
 
 import pytest
+from django.core.cache import cache
 
 from conftest import PERSONAS, deliver_queued
 from qualipact.comms.models import Newsletter
@@ -58,7 +59,7 @@ def test_staff_write_a_draft_and_send_it_to_the_consenting_audience(
     page = staff_client.get(PAGE)
     assert "November news" in page.text and "draft" in page.text
 
-    response = staff_client.post(f"{PAGE}{newsletter.pk}/send/")
+    response = staff_client.post(f"{PAGE}{newsletter.pk}/send/", follow=True)
     assert response.status_code == 200
     assert "Queued for 1 subscriber" in response.text
     deliver_queued()
@@ -80,7 +81,11 @@ def test_it_refuses_a_second_send_and_an_empty_issue(staff_client):
     assert not Newsletter.objects.exists()
     staff_client.post(PAGE, {"subject_line": "Once", "body": "Only once."})
     newsletter = Newsletter.objects.get()
-    assert staff_client.post(f"{PAGE}{newsletter.pk}/send/").status_code == 200
+    assert staff_client.post(f"{PAGE}{newsletter.pk}/send/").status_code == 302
+    # Pressed again at once (a double-click, a reload): the first send's page, nothing sent.
+    again = staff_client.post(f"{PAGE}{newsletter.pk}/send/")
+    assert again.status_code == 303 and again["Location"].endswith("/sent/")
+    cache.clear()  # later, outside the repeated-submission window: refused outright
     assert staff_client.post(f"{PAGE}{newsletter.pk}/send/").status_code == 409
 
 

@@ -272,3 +272,10 @@ def test_it_knows_every_path_that_erases():
 @pytest.mark.parametrize("caller", sorted(SCENARIOS))
 def test_every_erasure_path_keeps_what_a_legal_hold_covers(caller):
     SCENARIOS[caller]()
+
+
+def test_it_erases_an_empty_selection_as_nothing():
+    from qualipact.privacy.erasure import rows_erase
+
+    assert rows_erase(Inquiry.objects.filter(pk__in=[])) == {"contact.Inquiry": 0}
+    assert rows_erase(Inquiry.objects.none()) == {"contact.Inquiry": 0}

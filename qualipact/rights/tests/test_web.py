@@ -465,11 +465,10 @@ def test_it_limits_how_often_one_address_sends_the_forms(web, settings):
     settings.RIGHTS_REQUEST_RATE_LIMIT = 2
     settings.RIGHTS_VERIFY_RATE_LIMIT = 2
     submit_persona("alice")
+    # Three different requests (the same one again would be recognised as a repeat).
     ticket = ask_by_email(web, "access", confirm_export="on")
-    ask_by_email(web, "access", confirm_export="on")
-    response = web.post(
-        BY_EMAIL, {"email": PERSONAS["alice"]["email"], "kind": "access", "confirm_export": "on"}
-    )
+    ask_by_email(web, "restriction")
+    response = web.post(BY_EMAIL, {"email": PERSONAS["alice"]["email"], "kind": "objection"})
     assert response.status_code == 429 and response.cookies == {}
     assert DataRequest.objects.count() == 2
     for _ in range(2):

@@ -179,9 +179,9 @@ def test_the_same_submission_twice_is_carried_out_once_and_answered_with_a_redir
     factory = CASES[name]
     client, url, data, count = factory(staff_account) if name == "rights:dpo_note" else factory()
     first = client.post(url, data)
-    assert first.status_code == 303, first.status_code
+    assert first.status_code in (302, 303), first.status_code
     second = client.post(url, data)  # a reload, or Back and Submit
-    assert second.status_code == 303
+    assert second.status_code == 303  # "see other": the first one's answer
     assert second["Location"] == first["Location"]
     assert count() == 1
     assert client.get(first["Location"]).status_code == 200  # the page the person sees
