@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, PASSWORD, PERSONAS, account_for, watch
+from conftest import PASSWORD, PERSONAS, account_for, browser_context, browser_launch, watch
 from qualipact.accounts.tests.test_browser_accounts import deliver
 from qualipact.accounts.tests.test_mfa import fresh_code
 
@@ -50,12 +50,10 @@ def test_it_brings_the_next_newsletter_to_the_mailbox_after_a_tick_in_the_prefer
     requests, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
             # -- the person ticks marketing in their privacy choices ---------------------
-            person = browser.new_context()
+            person = browser_context(browser)
             page = person.new_page()
             watch(page, requests, console_errors)
             sign_in(page, base, "alice")
@@ -68,7 +66,7 @@ def test_it_brings_the_next_newsletter_to_the_mailbox_after_a_tick_in_the_prefer
             person.close()
 
             # -- staff write and send a newsletter -----------------------------------------
-            staff = browser.new_context()
+            staff = browser_context(browser)
             page = staff.new_page()
             watch(page, requests, console_errors)
             sign_in(page, base, "stella")

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, PASSWORD, account_for, watch
+from conftest import PASSWORD, account_for, browser_context, browser_launch, watch
 from qualipact.offers.services import offer_create
 
 SESSION_COOKIE = "__Host-qp_session"
@@ -41,11 +41,9 @@ def test_it_leads_a_person_from_the_home_page_to_offers_for_them(live_server, ch
     requests, console_errors = [], []
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = browser_launch(pw, chromium_path)
         try:
-            context = browser.new_context()
+            context = browser_context(browser)
             page = context.new_page()
             watch(page, requests, console_errors)
 

@@ -15,6 +15,7 @@ from qualipact.privacy.models import AuditEvent
 from qualipact.rights import dpo
 from qualipact.rights.models import DataRequest, RequestNote
 from qualipact.rights.tests.test_dpo import submit
+from qualipact.tests.conftest import assert_error, post
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -22,22 +23,8 @@ MINE = "/api/rights/requests"
 QUEUE = "/api/dpo/requests"
 
 
-def post(client, path, payload):
-    return client.post(path, json.dumps(payload), content_type="application/json")
-
-
 def days(n):
     return timezone.localdate() + timedelta(days=n)
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 @pytest.fixture
