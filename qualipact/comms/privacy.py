@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from qualipact.comms.models import NewsletterSignup, OutboundEmail
+from qualipact.privacy.masking import credentials_masked
 from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
@@ -32,8 +33,10 @@ personal_data(
             Category.IDENTIFIER, blind_index=True, portable=False, secret=True
         ),
         "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
-        "body": PersonalField(Category.COMMUNICATION, encrypted=True),
-        "headers": PersonalField(Category.COMMUNICATION, encrypted=True),
+        # The text and headers carry the one-time links and codes the email delivered:
+        # shown (staff pages, exports, a parent's dashboard) only with those masked.
+        "body": PersonalField(Category.COMMUNICATION, encrypted=True, mask=credentials_masked),
+        "headers": PersonalField(Category.COMMUNICATION, encrypted=True, mask=credentials_masked),
         "message_id": PersonalField(Category.IDENTIFIER),
     },
     non_personal=[

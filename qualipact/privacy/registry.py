@@ -7,7 +7,7 @@ unknown purpose or an inconsistent setting stops start-up with a clear message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -86,6 +86,10 @@ class PersonalField:
     # pages, its value is never displayed, exported, returned or logged: `subject_collect`
     # hands out no value for it, only that one is stored (see `secret_reason`).
     secret: bool = False
+    # Text that can carry a credential inside it (an email with a one-time link or code):
+    # every output shows the value only through this function, which masks them
+    # (`privacy.masking.credentials_masked`). The stored value is kept as it is.
+    mask: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class ResolvedField:
     retention: Retention
     for_children: bool
     secret: bool = False
+    mask: Callable[[Any], Any] | None = None
 
     @property
     def secret_reason(self) -> str:
@@ -186,6 +191,7 @@ class Registry:
                 retention=spec.retention or retention,
                 for_children=spec.for_children if spec.for_children is not None else for_children,
                 secret=spec.secret,
+                mask=spec.mask,
             )
         self._declarations[label] = ModelDeclaration(
             model=model,

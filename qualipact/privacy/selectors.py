@@ -70,8 +70,10 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
     """Every declared row and field of the person, decrypted, with what the registry says of it.
 
     Secret fields (`PersonalField(secret=True)`) are never read out: their value is None
-    and `withheld` tells whether one is stored. One query per declared model and at most
-    one key fetch. When `actor` is given the read is audited (staff reads and exports are).
+    and `withheld` tells whether one is stored. A field declared with a `mask` is handed
+    out only through it (an email's links and codes masked). One query per declared
+    model and at most one key fetch. When `actor` is given the read is audited (staff
+    reads and exports are).
     """
     collected = SubjectData(subject_id=subject.pk)
     key: bytes | None = None
@@ -93,6 +95,8 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
                         context=encrypted_context(declaration.model, spec.name),
                         ciphertext=value,
                     )
+                if spec.mask is not None and value is not None:
+                    value = spec.mask(value)
                 fields.append(CollectedField(spec.name, value, spec))
             collected.records.append(CollectedRecord(declaration.label, str(pk), fields))
     if actor is not None:

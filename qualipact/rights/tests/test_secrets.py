@@ -5,7 +5,9 @@ are `PersonalField(secret=True)`. Every output that shows a person's data - the 
 records view, the access export, the parent's dashboard and download, the rights API -
 is checked against the real stored values of every secret field, read from the
 database, so a new secret that someone forgets to declare, or an output that forgets
-the declaration, fails here.
+the declaration, fails here. The same outputs are checked against the credentials the
+person's emails carried (reset, confirmation and download links, codes): the outbox's
+text is declared with a mask (`privacy.masking`), and a link or code that shows fails.
 """
 
 import base64
@@ -19,9 +21,10 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 
-from conftest import PASSWORD
+from conftest import PASSWORD, PERSONAS, run_deferred
 from qualipact.accounts import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
+from qualipact.comms.models import OutboundEmail
 from qualipact.privacy import vault
 from qualipact.privacy.fields import EncryptedTextField, encrypted_context
 from qualipact.privacy.registry import registry
@@ -73,6 +76,22 @@ def stored_secrets(subject) -> set[str]:
     return found
 
 
+_LINK = re.compile(r"https?://[^/\s<>\"']+(/[^\s<>\"']+)")
+# A code an email gives the person to type ("Your code is 123456").
+_CODE = re.compile(r"\bcode\b\D{0,20}(?<![0-9])([0-9]{6,})(?![0-9])", re.IGNORECASE)
+
+
+def emailed_credentials(subject) -> set[str]:
+    """The path and query of every link, and every code, in the emails queued or sent
+    about the person: each works for its recipient alone."""
+    found: set[str] = set()
+    for email in OutboundEmail.objects.filter(subject=subject):
+        for text in (email.body, email.headers or ""):
+            found.update(path for path in _LINK.findall(text) if len(path) >= 8)
+            found.update(_CODE.findall(text))
+    return found
+
+
 @pytest.fixture
 def person(client):
     """Alice with a session, TOTP, recovery codes, a pending export and a contact message."""
@@ -85,14 +104,31 @@ def person(client):
     client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     request = submit(user.subject)
     fulfil.request_fulfil(request_id=request.pk)
+    # Emails that carry a link or a code of their own: a reset link, a rights code.
+    address = PERSONAS["alice"]["email"]
+    Client().post("/accounts/password/reset/", {"email": address})
+    rights = {"email": address, "kind": "access", "confirm_export": "on"}
+    assert Client().post("/rights/request/", rights).status_code == 302
+    run_deferred()
+    # A second export, made after those emails: it holds them.
+    fulfil.request_fulfil(request_id=submit(user.subject).pk)
+    mailed = emailed_credentials(user.subject)
+    assert any("/rights/download/" in c for c in mailed)  # the export's link
+    assert any("/accounts/password/reset/" in c for c in mailed)
+    assert any(c.isdigit() for c in mailed)  # the rights request's code
     # Recovery codes are derived from the sealed seed: the codes themselves must not show.
-    secrets = stored_secrets(user.subject) | set(codes.get_unused_codes())
+    secrets = stored_secrets(user.subject) | set(codes.get_unused_codes()) | mailed
     assert len(secrets) >= 8  # password hash, session key and hash, seeds, indexes, ...
     return user, secrets
 
 
 def leaked(text: str, secrets: set[str]) -> list[str]:
-    return sorted(s for s in secrets if s in text)
+    """The secrets `text` shows; a code of digits only where it stands alone."""
+    return sorted(
+        s
+        for s in secrets
+        if (re.search(rf"(?<![0-9]){s}(?![0-9])", text) if s.isdigit() else s in text)
+    )
 
 
 def test_every_field_that_looks_like_a_credential_is_declared_secret():
@@ -134,7 +170,9 @@ def test_the_parents_dashboard_and_download_never_show_a_childs_secret(alice_acc
     child_browser = Client()
     child_browser.force_login(child)  # a session of the child's
     TOTP.activate(child, generate_totp_secret())
-    secrets = stored_secrets(child.subject)
+    mailed = emailed_credentials(child.subject)
+    assert any("/accounts/verify/" in c for c in mailed)  # the child's confirmation link
+    secrets = stored_secrets(child.subject) | mailed
     parent = Client()
     parent.force_login(alice_account)
     page = parent.get(f"/accounts/children/{child.pk}/").text
