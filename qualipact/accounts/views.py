@@ -117,7 +117,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@submitted_once("verification-resend")
+# Not submitted_once: asking again sends the link again, which is what a person who
+# did not get it wants; the mail rate limit bounds it.
 @require_http_methods(GET_POST)
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (flooded := _mail_flood(request)):
@@ -135,7 +136,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@submitted_once("password-reset")
+# Not submitted_once: asking again sends a new link (see verify_email_resend).
 @require_http_methods(GET_POST)
 def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and (flooded := _mail_flood(request)):

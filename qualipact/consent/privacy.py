@@ -11,6 +11,8 @@ RETENTION = Retention(after="created_at", period=timedelta(days=3 * 365))
 
 personal_data(
     ConsentEvent,
+    # The ledger itself: a consent is changed by a new event, never by editing one.
+    append_only=True,
     purposes=["legal_compliance"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.PROVIDED,

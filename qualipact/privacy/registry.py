@@ -135,6 +135,9 @@ class ModelDeclaration:
     # False for internal working records left out of the person's exports (a DPO's notes
     # on a request); erasure and retention still cover them.
     in_exports: bool = True
+    # A record of what happened (the consent ledger): never edited, so no rectification
+    # writes to it; what changed is recorded as a new event.
+    append_only: bool = False
 
     @property
     def label(self) -> str:
@@ -165,6 +168,7 @@ class Registry:
         subject_field: str | None = "subject",
         for_children: bool = False,
         in_exports: bool = True,
+        append_only: bool = False,
     ) -> None:
         label = model._meta.label
         if label in self._declarations:
@@ -199,6 +203,7 @@ class Registry:
             non_personal=frozenset(non_personal),
             subject_field=subject_field,
             in_exports=in_exports,
+            append_only=append_only,
         )
 
     def declarations(self) -> list[ModelDeclaration]:

@@ -35,4 +35,7 @@ class LegalHold(models.Model):
         return f"Legal hold {self.pk} on subject {self.subject_id}"
 
     def covers(self, label: str) -> bool:
-        return not self.models_held or label in self.models_held
+        """Whether the hold keeps the person's rows of this model label. A hold always
+        keeps the person's holds themselves, its own case note included: it is the
+        reason the rest is kept."""
+        return not self.models_held or label in self.models_held or label == self._meta.label

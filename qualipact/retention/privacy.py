@@ -1,4 +1,5 @@
-"""A legal hold's note is personal data; the hold itself outlives erasure while active."""
+"""A legal hold's note is personal data; the hold, note included, outlives erasure while
+it is active (LegalHold.covers): it is why the rest is kept."""
 
 from datetime import timedelta
 
@@ -20,7 +21,8 @@ personal_data(
     source=Source.DERIVED,
     # Kept a year after it is lifted (proof of why data was kept), then deleted.
     retention=Retention(after="updated_at", period=timedelta(days=365)),
-    # Erasure keeps the hold row (it is why other data was kept) but clears the note.
+    # An active hold keeps itself whole; once lifted, erasure keeps the row (why data was
+    # kept until then) and clears the note.
     erasure=Erasure.NULL,
     portable=False,
     fields={"note": PersonalField(Category.COMMUNICATION, encrypted=True)},

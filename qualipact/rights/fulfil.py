@@ -375,6 +375,13 @@ def _rectifiable(label: str, name: str) -> Any:
         or declaration.subject_field != "subject"
     ):
         raise ApplicationError("This field cannot be corrected", {"field": f"{label}.{name}"})
+    if declaration.append_only:
+        raise ApplicationError(
+            f"{label} is a record of what happened",
+            {"field": "append_only"},
+            public="This is a record of what happened and is not edited; "
+            "record the change itself instead (a consent is withdrawn or given anew)",
+        )
     return declaration
 
 

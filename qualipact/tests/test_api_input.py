@@ -335,3 +335,58 @@ def test_it_refuses_a_correction_of_a_reference_by_a_value(
         dpo_client, f"{QUEUE}/{rectification.pk}/rectify", {"changes": [{**change, "value": "1"}]}
     )
     assert_error(response, 400, "application_error")
+
+
+def test_it_refuses_to_edit_a_record_of_what_happened(dpo_client, alice_account, rectification):
+    """The consent ledger is append-only: a correction of one of its events is refused in
+    words (web and API), never a server error, and the ledger is unchanged."""
+    from qualipact.consent.services import consent_grant
+    from qualipact.privacy.audit import Actor
+
+    event = consent_grant(
+        subject=alice_account.subject,
+        purpose="marketing",
+        channel="api",
+        actor=Actor.subject(alice_account.subject_id),
+    )
+    before = _everything()
+    for field, value in (("action", "withdraw"), ("purpose", "analytics"), ("channel", "web")):
+        change = {"model": "consent.ConsentEvent", "record": str(event.pk), "field": field}
+        response = post(
+            dpo_client,
+            f"{QUEUE}/{rectification.pk}/rectify",
+            {"changes": [{**change, "value": value}]},
+        )
+        error = assert_error(response, 400, "application_error")
+        assert "record of what happened" in error["message"]
+        page = dpo_client.post(
+            f"/staff/rights/{rectification.pk}/rectify/",
+            {"model": change["model"], "record": change["record"], "field": field, "value": value},
+        )
+        assert page.status_code == 400
+        assert "record of what happened" in page.text
+    assert _everything() == before
+    assert ConsentEvent.objects.get(pk=event.pk).action == event.action
+
+
+def test_every_model_that_refuses_updates_is_declared_append_only():
+    """A model whose save() refuses to update a row must say so in the registry, or a
+    correction would reach it and fail inside the model."""
+    import inspect
+
+    from qualipact.privacy.registry import registry
+
+    refusing = {
+        d.label
+        for d in registry.subject_declarations()
+        if "save" in vars(d.model)
+        and "_state.adding" in (source := inspect.getsource(d.model.save))
+        and "raise" in source
+    }
+    assert "consent.ConsentEvent" in refusing  # the detection finds the known ledger
+    undeclared = sorted(
+        d.label
+        for d in registry.subject_declarations()
+        if d.label in refusing and not d.append_only
+    )
+    assert undeclared == []

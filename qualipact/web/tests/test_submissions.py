@@ -45,6 +45,8 @@ NOT_CREATING = {
     "accounts:child_withdraw": "the second finds no child",
     "accounts:birth_date": "a correction, redirected after the POST",
     "accounts:signup": "the age step creates nothing (its answer is signed, not stored)",
+    "accounts:password_reset": "asking again sends the link again, on purpose (rate-limited)",
+    "accounts:verify_email_resend": "asking again sends the link again (rate-limited)",
 }
 
 
@@ -165,7 +167,6 @@ def dpo_note(staff_account):
 CASES = {
     "contact:inquiry": contact,
     "comms:newsletter_signup": newsletter,
-    "accounts:password_reset": password_reset,
     "rights:mine": rights_request,
     "rights:request": rights_request_by_email,
     "rights:dpo_note": dpo_note,
@@ -185,6 +186,25 @@ def test_the_same_submission_twice_is_carried_out_once_and_answered_with_a_redir
     assert second["Location"] == first["Location"]
     assert count() == 1
     assert client.get(first["Location"]).status_code == 200  # the page the person sees
+
+
+def test_asking_again_for_a_link_sends_it_again():
+    """A person who did not get the reset or confirmation email asks again and gets one."""
+    from qualipact.accounts.services import account_create
+
+    client, url, data, count = password_reset()
+    for expected in (1, 2):
+        response = client.post(url, data)
+        assert response.status_code in (302, 303)
+        assert count() == expected
+    una = account_create(username="una", email="una@example.org", password="x" * 20)
+    run_deferred()
+    before = OutboundEmail.objects.filter(subject=una.subject).count()
+    for _ in range(2):
+        response = client.post("/accounts/verify/resend/", {"email": "una@example.org"})
+        assert response.status_code in (302, 303)
+    run_deferred()
+    assert OutboundEmail.objects.filter(subject=una.subject).count() == before + 2
 
 
 def test_a_different_submission_or_another_person_is_carried_out(staff_account):
