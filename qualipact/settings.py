@@ -208,6 +208,8 @@ LOGOUT_REDIRECT_URL = "web:home"
 # django-allauth. Only its login, logout, password change, re-authentication, MFA and
 # social login run; its email table stays empty (the address lives encrypted on User).
 ACCOUNT_ADAPTER = "qualipact.accounts.adapter.AccountAdapter"
+# allauth's notices (MFA changes) are titled like our own emails, not "[host:port] ...".
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Qualipact: "
 SOCIALACCOUNT_ADAPTER = "qualipact.accounts.social.SocialAccountAdapter"
 ACCOUNT_USER_MODEL_EMAIL_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"username"}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from qualipact.comms.services import email_queue
+
+SITE_NAME = "Qualipact"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -35,7 +40,9 @@ class AccountAdapter(DefaultAccountAdapter):
         user = context.get("user")
         if user is None or not hasattr(user, "subject"):
             return
-        message = self.render_mail(template_prefix, user.email, context)
+        # allauth's templates greet from `current_site`; the sites framework is not used.
+        site = SimpleNamespace(name=SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        message = self.render_mail(template_prefix, user.email, {"current_site": site, **context})
         email_queue(
             subject=user.subject,
             to=user.email,

@@ -16,6 +16,7 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -210,7 +211,8 @@ def _erase(request: DataRequest) -> DataRequest:
         # subject_erase keeps what an active legal hold covers, with the hold's reason.
         receipt = subject_erase(subject=request.subject, actor=ACTOR)
         outcome = {
-            "erased": sorted(receipt.models),
+            # What the person had: a kind of data they never gave us is not "erased".
+            "erased": sorted(label for label, done in receipt.models.items() if done["rows"]),
             "kept": receipt.kept,
             "kept_categories": kept_categories(receipt.kept),
             "kept_by_law": _kept_by_law(),
@@ -247,21 +249,33 @@ def _kept_by_law() -> dict[str, str]:
     return kept
 
 
+def model_name(label: str) -> str:
+    """A declared model's name in words ("Inquiries"), for what a person reads; never
+    the internal label ("contact.Inquiry")."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name_plural).capitalize()
+    except (LookupError, ValueError):
+        return "Other records"
+
+
 def erasure_receipt_text(request: DataRequest) -> str:
+    """The receipt a person is emailed: what was erased and what is kept, in words."""
     outcome = request.outcome
     lines = ["We erased your data. What was erased:"]
-    lines += [f"  - {label}" for label in outcome.get("erased", [])]
+    lines += [f"  - {model_name(label)}" for label in outcome.get("erased", [])]
     if outcome.get("kept"):
         lines.append("What we must keep for now, and why, by kind of data:")
         lines += [
             f"  - {category}: {why}" for category, why in outcome.get("kept_categories", {}).items()
         ]
         lines.append("In these records:")
-        lines += [f"  - {label}: {why}" for label, why in outcome["kept"].items()]
+        lines += [f"  - {model_name(label)}: {why}" for label, why in outcome["kept"].items()]
         lines.append("We erase it as soon as the reason ends.")
     if outcome.get("kept_by_law"):
         lines.append("Records the law asks us to keep, without your data:")
-        lines += [f"  - {label}: {why}" for label, why in outcome["kept_by_law"].items()]
+        lines += [
+            f"  - {model_name(label)}: {why}" for label, why in outcome["kept_by_law"].items()
+        ]
     lines.append(f"\nReference: {request.pk}")
     return "\n".join(lines)
 
@@ -293,7 +307,10 @@ def erasure_resume(*, subject: DataSubject, actor: Actor) -> list[DataRequest]:
             receipt = subject_erase(subject=subject, actor=actor)
             request.outcome = {
                 **request.outcome,
-                "erased": sorted(set(request.outcome.get("erased", [])) | set(receipt.models)),
+                "erased": sorted(
+                    set(request.outcome.get("erased", []))
+                    | {label for label, done in receipt.models.items() if done["rows"]}
+                ),
                 "kept": receipt.kept,
                 "kept_categories": kept_categories(receipt.kept),
                 "complete": receipt.complete,

@@ -12,7 +12,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -68,13 +67,6 @@ def _rate_limited(scope: str, request: HttpRequest, *, limit: int) -> bool:
 
 
 # -- what a request came to, in words ------------------------------------------------------
-
-
-def _model_name(label: str) -> str:
-    try:
-        return str(apps.get_model(label)._meta.verbose_name).capitalize()
-    except (LookupError, ValueError):
-        return label
 
 
 def _refusal_reason(data_request: DataRequest) -> str:
@@ -135,10 +127,11 @@ def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any
             )
     elif kind == DataRequest.Kind.ERASURE:
         result["erased"] = [
-            {"label": label, "name": _model_name(label)} for label in outcome.get("erased", [])
+            {"label": label, "name": fulfil.model_name(label)}
+            for label in outcome.get("erased", [])
         ]
         result["kept"] = [
-            {"label": label, "name": _model_name(label), "why": why}
+            {"label": label, "name": fulfil.model_name(label), "why": why}
             for label, why in outcome.get("kept", {}).items()
         ]
         result["kept_categories"] = [
@@ -146,7 +139,7 @@ def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any
             for category, why in outcome.get("kept_categories", {}).items()
         ]
         result["kept_by_law"] = [
-            {"label": label, "name": _model_name(label), "why": why}
+            {"label": label, "name": fulfil.model_name(label), "why": why}
             for label, why in outcome.get("kept_by_law", {}).items()
         ]
         if outcome.get("complete"):

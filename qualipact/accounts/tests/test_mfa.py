@@ -99,6 +99,22 @@ def test_it_enrols_an_authenticator_app_with_an_inline_qr_code_and_no_email_in_i
     assert EmailAddress.objects.count() == 0
 
 
+def test_it_names_the_site_in_the_notice_that_an_authenticator_was_added(
+    client, member, django_capture_on_commit_callbacks
+):
+    from qualipact.comms.models import OutboundEmail
+
+    sign_in(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        activate_totp(client)
+    notice = OutboundEmail.objects.filter(subject=member.subject, purpose="security").latest(
+        "created_at"
+    )
+    assert notice.subject_line.startswith("Qualipact: ")
+    assert "Hello from Qualipact!" in notice.body
+    assert "from !" not in notice.body and "using !" not in notice.body
+
+
 def test_it_refuses_a_wrong_code_at_enrolment(client, member):
     sign_in(client)
     reauthenticate(client, "/accounts/2fa/totp/activate/")

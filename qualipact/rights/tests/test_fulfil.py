@@ -1,5 +1,7 @@
 """The handlers that carry out verified requests (rights.fulfil), one by one."""
 
+import re
+
 import pytest
 
 from conftest import PERSONAS, submit_persona
@@ -211,7 +213,12 @@ def test_it_keeps_the_request_log_without_what_the_person_wrote(
     assert not RequestNote.objects.filter(pk=note.pk).exists()  # internal notes go too
     # The receipt went to the address the request came from, before the key went.
     assert [m.to for m in mailoutbox] == [[PERSONAS["alice"]["email"]]]
-    assert "rights.DataRequest" in mailoutbox[0].body
+    receipt = mailoutbox[0].body
+    assert "Data requests" in receipt  # kept by law, named in words
+    # No internal name (app.Model) in what the person reads, and no kind of data they
+    # never had listed as erased.
+    assert not re.search(r"\b[a-z_]+\.[A-Z][A-Za-z]+\b", receipt)
+    assert "Social accounts" not in receipt and "Parental consents" not in receipt
 
 
 def test_it_keeps_what_a_legal_hold_covers_and_says_why(
