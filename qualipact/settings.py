@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "qualipact.web.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "qualipact.web.middleware.NoEmptySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Outside the API's error shape, so its answers are marked no-store too.
     "qualipact.web.middleware.NoStoreMiddleware",

@@ -73,6 +73,29 @@ def cross_origin_allowed(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     return view
 
 
+class NoEmptySessionMiddleware:
+    """No session cookie for a session that holds nothing but its own expiry setting.
+
+    allauth sets the session's expiry on every password sign-in attempt, even one that
+    is refused (an account waiting for a parent's consent): that alone would make
+    Django's SessionMiddleware set a cookie on a visitor who is not signed in. Placed
+    just after SessionMiddleware, so it sees the response first, this empties such a
+    session, and an empty session sets no cookie.
+    """
+
+    HOLDS_NOTHING = frozenset({"_session_expiry"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.modified and set(session.keys()) <= self.HOLDS_NOTHING:
+            session.clear()
+        return response
+
+
 class NoStoreMiddleware:
     """`Cache-Control: no-store` on every response that may hold personal data, decided in
     one place rather than per view (RFC 9111 §5.2.2.5).

@@ -103,3 +103,26 @@ def test_it_sets_no_cookie_on_allauths_own_reset_link_made_from_our_token(client
         assert response.status_code == 302
         assert response.headers["Location"] == reverse("accounts:password_reset")
         assert response.cookies == {}
+
+
+def test_it_sets_no_cookie_when_a_sign_in_is_refused():
+    """A refused sign-in leaves the visitor as they came: no cookie, whatever refused it
+    (a wrong password, an account waiting for a parent's consent)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from conftest import PASSWORD, account_for
+    from qualipact.accounts.tests.test_children import child_sign_up
+
+    waiting = child_sign_up()
+    account_for("alice")
+    for login, password, status in (
+        (waiting.username, PASSWORD, 403),
+        ("alice", "not her password", 200),
+    ):
+        browser = Client()
+        response = browser.post("/accounts/login/", {"login": login, "password": password})
+        assert response.status_code == status
+        assert settings.SESSION_COOKIE_NAME not in response.cookies
+    signed_in = Client().post("/accounts/login/", {"login": "alice", "password": PASSWORD})
+    assert settings.SESSION_COOKIE_NAME in signed_in.cookies  # a real sign-in still has one
