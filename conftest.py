@@ -158,8 +158,18 @@ def _token_paths() -> re.Pattern:
     return re.compile("(?:" + "|".join(sorted(prefixes)) + r")(?!\[token\])[^/\s'\"]+")
 
 
-def _values_pattern(values) -> re.Pattern | None:
-    words = sorted({v for v in values if len(v) >= 4 and not v.isdigit()}, key=len, reverse=True)
+def _route_words() -> set[str]:
+    """The words of the site's own URL routes ("preferences", "fresh", "link"): a value
+    someone typed that equals one cannot be told apart from a path in a log line."""
+    return {w for route in url_routes() for w in re.findall(r"[A-Za-z]+", route)}
+
+
+def _values_pattern(values, *, ignore: set[str] = frozenset()) -> re.Pattern | None:
+    words = sorted(
+        {v for v in values if len(v) >= 4 and not v.isdigit() and v not in ignore},
+        key=len,
+        reverse=True,
+    )
     if not words:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
@@ -169,7 +179,7 @@ def log_leaks(records, *, values=(), tokens=()) -> list[LogLeak]:
     """What in these records (dicts with logger, test and text) identifies a person."""
     persona_values = [v for persona in PERSONAS.values() for v in persona.values() if v]
     persona_values += [part for p in PERSONAS.values() for part in p["name"].split()]
-    people = _values_pattern([*persona_values, *values])
+    people = _values_pattern([*persona_values, *values], ignore=_route_words())
     issued = _values_pattern(tokens)
     token_paths = _token_paths()
     leaks = []
@@ -189,7 +199,8 @@ def log_leaks(records, *, values=(), tokens=()) -> list[LogLeak]:
                 found += [(kind, m) for m in pattern.finditer(text)]
         for kind, match in found:
             excerpt = text[max(0, match.start() - 60) : match.end() + 20].replace("\n", " ")
-            leaks.append(LogLeak(kind, record["logger"], record["test"], excerpt))
+            found_text = f"{excerpt} (found: {match.group(0)!r})"
+            leaks.append(LogLeak(kind, record["logger"], record["test"], found_text))
     return leaks
 
 

@@ -86,3 +86,13 @@ def test_it_finds_a_value_saved_in_a_declared_field_and_an_issued_token():
 )
 def test_it_passes_what_the_site_legitimately_logs(text):
     assert kinds(text) == set()
+
+
+def test_it_does_not_take_a_word_of_our_own_routes_for_a_typed_value():
+    """A typed username "fresh" and the route /preferences/<token>/fresh-link/ share a
+    word; the log line names the route, not the person."""
+    line = "Method Not Allowed (GET): /preferences/[token]/fresh-link/"
+    leaks = log_leaks([{"logger": "x", "test": "", "text": line}], values={"fresh", "link"})
+    assert leaks == []
+    leaks = log_leaks([{"logger": "x", "test": "", "text": "typed: freshman"}], values={"freshman"})
+    assert [leak.kind for leak in leaks] == ["a value a person typed"]
