@@ -237,10 +237,32 @@ def _remember_tokens(token_urlsafe):
     return issued
 
 
+def _refuse_text_too_long_as_postgresql_does(sender, instance, using=None, **kwargs) -> None:
+    """SQLite stores any length in a varchar column; PostgreSQL refuses what is longer
+    than max_length (DataError, a 500 where a form did not check it first). On SQLite
+    the suite refuses it the same way, for every model, third-party ones included."""
+    from django.db import DataError, connections, models
+
+    if connections[using or "default"].vendor != "sqlite":
+        return
+    for column in sender._meta.concrete_fields:
+        if not isinstance(column, models.CharField) or not column.max_length:
+            continue
+        value = getattr(instance, column.attname, None)
+        if isinstance(value, str) and len(value) > column.max_length:
+            raise DataError(
+                f"value too long for type character varying({column.max_length}): "
+                f"{sender._meta.label}.{column.name} (the suite's PostgreSQL rule on SQLite)"
+            )
+
+
 def pytest_sessionstart(session):
-    from django.db.models.signals import post_save
+    from django.db.models.signals import post_save, pre_save
 
     post_save.connect(_remember_personal_values, weak=False, dispatch_uid="log-scan-values")
+    pre_save.connect(
+        _refuse_text_too_long_as_postgresql_does, weak=False, dispatch_uid="varchar-lengths"
+    )
     secrets.token_urlsafe = _remember_tokens(secrets.token_urlsafe)
 
 

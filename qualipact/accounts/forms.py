@@ -7,6 +7,7 @@ from allauth.account.forms import LoginForm
 from django import forms
 from django.contrib.auth import password_validation
 from django.core import signing
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from qualipact.accounts import age
@@ -200,5 +201,10 @@ class SignInForm(LoginForm):
         login = self.fields["login"]
         assert isinstance(login, forms.CharField)
         login.max_length = 254
-        login.validators = [v for v in login.validators if not hasattr(v, "limit_value")]
+        # Checked here, before the password: an over-long login never reaches the
+        # sign-in backends, nor axes' table of failures (a 255-character column).
+        login.validators = [
+            *(v for v in login.validators if not hasattr(v, "limit_value")),
+            MaxLengthValidator(254),
+        ]
         login.widget.attrs.update({"maxlength": "254", "placeholder": "Username or email address"})

@@ -21,6 +21,7 @@ from qualipact.privacy import vault
 
 ACCOUNT_PREFIX = "account:"
 EMAIL_PREFIX = "email:"
+USERNAME_KEY_MAX = 150
 
 
 def lockout_key(login: str) -> str | None:
@@ -37,7 +38,8 @@ def lockout_key(login: str) -> str | None:
         # The table never holds the address: the same address always maps to the same key.
         local, _, domain = login.rpartition("@")
         return EMAIL_PREFIX + vault.blind_index("email", f"{local}@{domain.lower()}")[:32]
-    return login.lower()
+    # Bounded: axes keeps the key in a 255-character column.
+    return login.lower()[:USERNAME_KEY_MAX]
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, str] | None) -> str | None:

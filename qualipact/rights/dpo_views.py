@@ -47,19 +47,24 @@ class QueueFilterForm(forms.Form):
 class RefuseForm(forms.Form):
     basis = forms.ChoiceField(choices=DataRequest.RefusalBasis.choices)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the person."
+        max_length=services.TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Sent to the person.",
     )
 
 
 class ExtendForm(forms.Form):
     due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the person."
+        max_length=services.TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the person.",
     )
 
 
 class WaitForm(forms.Form):
     note = forms.CharField(
+        max_length=services.TEXT_MAX,
         label="What we need from the person",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent to the person.",
@@ -76,6 +81,7 @@ class RetryForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
+        max_length=services.TEXT_MAX,
         label="Internal note",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Never shown to the person.",
@@ -86,7 +92,7 @@ class RectifyForm(forms.Form):
     model = forms.ChoiceField(label="Model", choices=_model_choices)
     record = forms.CharField(label="Record id", max_length=64)
     field = forms.CharField(label="Field", max_length=64)
-    value = forms.CharField(label="New value", required=False, max_length=4000)
+    value = forms.CharField(label="New value", required=False, max_length=services.TEXT_MAX)
 
 
 class HoldForm(forms.Form):
@@ -98,7 +104,10 @@ class HoldForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Case reference."
+        max_length=services.TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Case reference.",
     )
 
 

@@ -421,8 +421,16 @@ def request_wait_on_person(*, request: DataRequest, note: str, actor: Actor) -> 
 
 @transaction.atomic
 def request_resume(*, request: DataRequest, actor: Actor) -> DataRequest:
+    """Take up a request that was waiting on the person again (and tell them).
+
+    Raises ApplicationError for a request that is not waiting: nothing to resume, and
+    the person is not told twice that it is in progress."""
     request = DataRequest.objects.select_for_update().get(pk=request.pk)
     _open_or_refuse(request)
+    if request.status != DataRequest.Status.WAITING_ON_PERSON:
+        raise ApplicationError(
+            "This request is not waiting on the person", {"status": request.status}
+        )
     _status(request, DataRequest.Status.IN_PROGRESS, actor)
     request.save()
     _notify(request, "in_progress")

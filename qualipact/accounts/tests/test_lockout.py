@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from qualipact.accounts.lockout import USERNAME_KEY_MAX, lockout_key
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.sessions import lockout_records_sweep
@@ -182,3 +183,17 @@ def test_it_sweeps_only_lockout_records_past_retention(client):
     assert event.data == {"count": 1}
     assert event.subject_id is None
     assert lockout_records_sweep() == 0
+
+
+@pytest.mark.parametrize("length", [255, 300, 5000])
+def test_it_answers_an_over_long_login_with_the_form_and_stores_nothing_too_long(client, length):
+    """A typed login longer than the field is refused by the form (200, the page again),
+    never a server error when the failure is recorded (axes' column holds 255)."""
+    login = "<b>not valid</b> \u202e" + "9" * length
+    response = attempt(client, login, WRONG)
+    assert response.status_code == 200
+    stored = AccessAttempt.objects.values_list("username", flat=True)
+    assert all(len(name or "") <= 255 for name in stored)
+    response = attempt(client, "x" * length, WRONG)
+    assert response.status_code == 200
+    assert lockout_key("y" * length) == "y" * USERNAME_KEY_MAX

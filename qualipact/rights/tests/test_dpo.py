@@ -509,3 +509,33 @@ def test_it_never_shows_a_note_to_the_person(client, dpo_user, alice_account, sm
         response = client.get(path)
         assert response.status_code == 200, path
         assert "journalist" not in response.content.decode(), path
+
+
+def test_every_free_text_field_of_the_dpos_pages_has_the_apis_limit():
+    """The DPO's pages and the DPO API refuse the same over-long text (TEXT_MAX)."""
+    from django import forms
+
+    from qualipact.rights.dpo_views import FORMS
+
+    unlimited = [
+        f"{action}.{name}"
+        for action, form in FORMS.items()
+        for name, field in form.base_fields.items()
+        if isinstance(field, forms.CharField)
+        and (field.max_length is None or field.max_length > services.TEXT_MAX)
+    ]
+    assert unlimited == []
+
+
+def test_it_refuses_an_over_long_note_or_hold_on_the_dpos_page(staff_account, alice_account):
+    from django.test import Client
+
+    request = submit(alice_account.subject, "restriction")
+    client = Client()
+    client.force_login(dpo_grant(staff_account))
+    too_long = "x" * (services.TEXT_MAX + 1)
+    base = f"/staff/rights/{request.pk}"
+    note = client.post(f"{base}/notes/", {"text": too_long})
+    hold = client.post(f"{base}/holds/", {"basis": "legal_claims", "note": too_long})
+    assert (note.status_code, hold.status_code) == (400, 400)
+    assert not RequestNote.objects.exists() and not LegalHold.objects.exists()

@@ -337,3 +337,11 @@ def test_it_checkpoints_the_sqlite_write_ahead_logs():
     assert set(done) == expected  # nothing on PostgreSQL
     for busy, logged, copied in done.values():
         assert busy == 0 and copied <= logged
+
+
+def test_it_refuses_to_resume_a_request_that_is_not_waiting(smtp, alice_account):
+    request = submit(alice_account, DataRequest.Kind.RECTIFICATION, details={"correction": "x"})
+    before = len(sent(smtp))
+    with pytest.raises(ApplicationError):
+        request_resume(request=request, actor=STAFF)
+    assert len(sent(smtp)) == before  # the person is not told again
