@@ -532,12 +532,19 @@ def raw_tables() -> list[Table]:
         if declaration.deletes_row:
             erase = f'DELETE FROM "{meta.db_table}" WHERE {condition}'
         else:
-            # Rows the law keeps (the request log, legal holds): their fields are cleared.
-            if any(spec.erasure is not Erasure.NULL for spec in declaration.fields.values()):
-                sys.exit(f"{declaration.label}: erasure by anonymising is not benchmarked")
-            cleared = ", ".join(
-                f'"{meta.get_field(name).column}" = NULL' for name in declaration.fields
-            )
+            # Rows the law keeps (the request log, legal holds): their fields are cleared,
+            # or set to the constant their declaration anonymises them to.
+            settings = []
+            for name, spec in declaration.fields.items():
+                column = meta.get_field(name).column
+                if spec.erasure is Erasure.NULL:
+                    settings.append(f'"{column}" = NULL')
+                elif spec.erasure is Erasure.ANONYMISE and isinstance(spec.anonymise_to, str):
+                    literal = spec.anonymise_to.replace("'", "''")
+                    settings.append(f"\"{column}\" = '{literal}'")
+                else:
+                    sys.exit(f"{declaration.label}.{name}: this erasure is not benchmarked")
+            cleared = ", ".join(settings)
             erase = f'UPDATE "{meta.db_table}" SET {cleared} WHERE {condition}'
         columns = tuple(meta.get_field(name).column for name in declaration.fields)
         encrypted = frozenset(

@@ -20,9 +20,10 @@ so that Django does not log queries during the measurement.
 For each sampled person the script times one `subject_collect` and one `subject_erase`
 (the library), and the same work done by hand on raw cursors:
 - collect: SELECT the rows and the wrapped key, unwrap it, decrypt every field;
-- erase: lock the person, DELETE their rows, mark them erased and append the chained
-  audit event; then DELETE the key, INSERT the shred record, publish a new shred epoch
-  and append the second audit event, exactly the operations `subject_erase` performs.
+- erase: lock the person, look up their active legal holds, DELETE their rows, mark
+  them erased and append the chained audit event; then DELETE the key, INSERT the
+  shred record, publish a new shred epoch and append the second audit event, exactly
+  the operations `subject_erase` performs.
   After the run the audit chain (written by both paths) must verify.
 A third row, for information, times a bare erase: DELETE the rows and the key, INSERT
 the shred record, nothing else. The in-process key cache is cleared before every call.
@@ -82,6 +83,9 @@ INQUIRY_COLUMNS = (
 )
 INQUIRY_ENCRYPTED = frozenset(INQUIRY_COLUMNS) - {"email_index"}
 INQUIRY_OPTIONAL = frozenset({"phone", "postal_address"})
+SELECT_ACTIVE_HOLDS = (
+    "SELECT id, models_held FROM retention_legalhold WHERE subject_id = %s AND lifted_at IS NULL"
+)
 SELECT_IDENTIFIERS = "SELECT id, value_index FROM privacy_subjectidentifier WHERE subject_id = %s"
 SELECT_INQUIRIES = (
     f"SELECT id, {', '.join(INQUIRY_COLUMNS)} FROM contact_inquiry WHERE subject_id = %s"
@@ -371,6 +375,15 @@ def other_tables() -> list[tuple[str, str, str, bool]]:
     return [row[1:] for row in sorted(found, key=lambda row: -row[0])]
 
 
+@functools.cache
+def secret_fields(label: str) -> frozenset[str]:
+    """The fields of a declared model that are secrets (`PersonalField(secret=True)`)."""
+    from qualipact.privacy.registry import registry
+
+    declaration = next(d for d in registry.subject_declarations() if d.label == label)
+    return frozenset(name for name, spec in declaration.fields.items() if spec.secret)
+
+
 def raw_collect(subject_id: uuid.UUID) -> list[Record]:
     with connections["default"].cursor() as cursor:
         cursor.execute(SELECT_IDENTIFIERS, [db_uuid("default", subject_id)])
@@ -381,14 +394,20 @@ def raw_collect(subject_id: uuid.UUID) -> list[Record]:
             cursor.execute(select, [db_uuid("default", subject_id)])
             if cursor.fetchall():
                 raise AssertionError(f"{label} holds rows the raw path does not decrypt")
+    # A secret (a blind index) is read to know that one is stored, never handed out.
+    hidden = secret_fields(IDENTIFIER_LABEL)
     records: list[Record] = [
-        (IDENTIFIER_LABEL, pk, (("value_index", value),)) for pk, value in identifiers
+        (IDENTIFIER_LABEL, pk, (("value_index", None if "value_index" in hidden else value),))
+        for pk, value in identifiers
     ]
     if inquiries:
         aead = AESGCM(raw_key(subject_id))
+        hidden = secret_fields(INQUIRY_LABEL)
         for pk, *values in inquiries:
             fields = tuple(
-                (column, raw_decrypt(aead, subject_id, column, value))
+                (column, None)
+                if column in hidden
+                else (column, raw_decrypt(aead, subject_id, column, value))
                 if column in INQUIRY_ENCRYPTED
                 else (column, value)
                 for column, value in zip(INQUIRY_COLUMNS, values, strict=True)
@@ -442,6 +461,10 @@ def raw_erase(subject_id: uuid.UUID) -> None:
     with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
         cursor.execute(for_update("default", LOCK_SUBJECT), [main_id])
         cursor.fetchone()
+        # Legal holds are honoured on every erasure: none is active in this data set.
+        cursor.execute(SELECT_ACTIVE_HOLDS, [main_id])
+        if cursor.fetchall():
+            raise AssertionError("the bench's people have no legal hold")
         others = {}
         for label, _, erase, deletes_row in other_tables():
             cursor.execute(erase, [main_id])
