@@ -164,9 +164,23 @@ def _route_words() -> set[str]:
     return {w for route in url_routes() for w in re.findall(r"[A-Za-z]+", route)}
 
 
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _values_pattern(values, *, ignore: set[str] = frozenset()) -> re.Pattern | None:
+    # An address stored from a request (a session's client address) is judged by the
+    # client-address check, which knows a server's own address in a URL from a client's.
     words = sorted(
-        {v for v in values if len(v) >= 4 and not v.isdigit() and v not in ignore},
+        {
+            v
+            for v in values
+            if len(v) >= 4 and not v.isdigit() and v not in ignore and not _is_ip_address(v)
+        },
         key=len,
         reverse=True,
     )

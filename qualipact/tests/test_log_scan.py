@@ -96,3 +96,14 @@ def test_it_does_not_take_a_word_of_our_own_routes_for_a_typed_value():
     assert leaks == []
     leaks = log_leaks([{"logger": "x", "test": "", "text": "typed: freshman"}], values={"freshman"})
     assert [leak.kind for leak in leaks] == ["a value a person typed"]
+
+
+def test_it_judges_a_stored_address_as_an_address_not_as_a_typed_value():
+    """A session's stored client address 127.0.0.1 is not found in a broker URL on the
+    loopback, but a client address standing alone still is."""
+    records = [
+        {"logger": "celery", "test": "", "text": "Connected to redis://:**@127.0.0.1:6379/15"},
+        {"logger": "axes", "test": "", "text": "failure from 203.0.113.9"},
+    ]
+    leaks = log_leaks(records, values={"127.0.0.1", "203.0.113.9"})
+    assert [(leak.logger, leak.kind) for leak in leaks] == [("axes", "a client IP address")]
