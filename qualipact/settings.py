@@ -498,39 +498,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualipact.privacy.tasks.deferred_work_reconcile",
         "schedule": 60.0,
     },
-    "offers-sweep": {"task": "qualipact.offers.tasks.offers_sweep", "schedule": 3600.0},
     "analytics-salt-rotation": {
         "task": "qualipact.analytics.tasks.salt_rotation",
-        "schedule": 3600.0,
-    },
-    "accounts-lockout-sweep": {
-        "task": "qualipact.accounts.tasks.lockout_records_sweep",
-        "schedule": 3600.0,
-    },
-    "accounts-sessions-sweep": {
-        "task": "qualipact.accounts.tasks.sessions_sweep",
-        "schedule": 3600.0,
-    },
-    "accounts-used-codes-sweep": {
-        "task": "qualipact.accounts.tasks.used_codes_sweep",
         "schedule": 3600.0,
     },
     "rights-requests-reconcile": {
         "task": "qualipact.rights.tasks.requests_reconcile",
         "schedule": 300.0,
     },
-    "rights-exports-sweep": {"task": "qualipact.rights.tasks.exports_sweep", "schedule": 3600.0},
     "sqlite-checkpoint": {"task": "qualipact.rights.tasks.sqlite_checkpoint", "schedule": 60.0},
-    "rights-request-log-sweep": {
-        "task": "qualipact.rights.tasks.request_log_sweep",
-        "schedule": 86400.0,
-    },
     "rights-deadline-reminders": {
         "task": "qualipact.rights.tasks.deadline_reminders",
         "schedule": 86400.0,
     },
-    "accounts-parental-consent-sweep": {
-        "task": "qualipact.accounts.tasks.parental_consent_sweep",
+    "accounts-parental-confirmations": {
+        "task": "qualipact.accounts.tasks.parental_confirmations_send",
         "schedule": 600.0,
     },
+    # Every declared retention rule (retention.engine): hourly, so the shortest periods
+    # (a day, an export's 7 days, an unanswered parental request) are kept to the hour.
+    "retention-sweep": {"task": "qualipact.retention.tasks.retention_sweep", "schedule": 3600.0},
 }

@@ -34,6 +34,13 @@ class AccountsConfig(AppConfig):
 
         recipient_source_register("accounts", account_addresses)
 
+        # Every complete erasure of a person (a request, retention, a parent) first signs
+        # them out everywhere: their sessions end with their data.
+        from qualipact.accounts.sessions import sessions_end_for_erasure
+        from qualipact.privacy.erasure import erasure_step_register
+
+        erasure_step_register("account_sessions", sessions_end_for_erasure)
+
         # The forms that take an address do the address-dependent work in the background.
         from qualipact.accounts.services import deferred_handlers_register
 

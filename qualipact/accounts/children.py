@@ -3,10 +3,11 @@
 A child's account is held pending (status awaiting_parent, only email and username)
 until a parent follows the emailed link and consents while signed in to their own
 verified adult account. Email-plus: some time after consenting the parent gets a second
-message with a way to revoke. A request not answered in time is purged with the
-pending account. Parents see, correct, download and delete their child's data and can
-withdraw consent, which deletes it. Every deletion is the spine's erasure: rows
-deleted, key shredded, nothing of the child left.
+message with a way to revoke. A request not answered in time erases the pending
+account (a retention rule declared in accounts/privacy.py). Parents see, correct,
+download and delete their child's data and can withdraw consent, which deletes it.
+Every deletion is the spine's erasure: rows deleted, key shredded, nothing of the
+child left.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
 
-SWEEP_ACTOR = Actor.system("parental_consent_sweep")
+CONFIRMATION_ACTOR = Actor.system("parental_confirmations_send")
 
 
 class ConsentLinkInvalid(ApplicationError):
@@ -210,25 +211,19 @@ def _child_erase(*, child: User, actor: Actor, code: EventCode, data: dict[str, 
         subject_erase(subject=subject, actor=actor)
 
 
-# -- the sweep: delayed confirmations and expired requests --------------------------------
+# -- delayed confirmations to parents -----------------------------------------------------
 
 
-def parental_consent_sweep() -> dict[str, int]:
-    """Send due confirmations to parents (once each) and purge requests not answered in time."""
-    now = timezone.now()
+def parental_confirmations_send() -> int:
+    """Send each parent their due confirmation (once each); returns how many were sent.
+    A request not answered in time is the retention engine's: its declared rule erases
+    the pending account (accounts/privacy.py)."""
     due = ParentalConsent.objects.filter(
         status=ParentalConsent.Status.GRANTED,
         confirmation_sent_at__isnull=True,
-        confirmation_due_at__lte=now,
+        confirmation_due_at__lte=timezone.now(),
     ).values_list("pk", flat=True)
-    confirmations = sum(1 for pk in list(due) if _confirmation_send(consent_id=pk))
-    expired_ids = list(
-        ParentalConsent.objects.filter(
-            status=ParentalConsent.Status.REQUESTED, expires_at__lte=now
-        ).values_list("pk", flat=True)
-    )
-    purged = sum(1 for pk in expired_ids if _expired_purge(consent_id=pk))
-    return {"confirmations_sent": confirmations, "expired_purged": purged}
+    return sum(1 for pk in list(due) if _confirmation_send(consent_id=pk))
 
 
 @transaction.atomic
@@ -265,45 +260,11 @@ def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
     consent.save(update_fields=["confirmation_sent_at", "updated_at"])
     audit_log(
         code=EventCode.PARENTAL_CONFIRMATION_SENT,
-        actor=SWEEP_ACTOR,
+        actor=CONFIRMATION_ACTOR,
         subject_id=consent.subject_id,
         purpose="legal_compliance",
         data={"consent": str(consent.pk)},
     )
-    return True
-
-
-def _expired_purge(*, consent_id: uuid.UUID) -> bool:
-    with transaction.atomic():
-        consent = (
-            ParentalConsent.objects.select_for_update()
-            .filter(
-                pk=consent_id,
-                status=ParentalConsent.Status.REQUESTED,
-                expires_at__lte=timezone.now(),
-            )
-            .first()
-        )
-        if consent is None:
-            return False  # answered meanwhile
-        child = User.objects.filter(subject_id=consent.subject_id).first()
-        if child is None:
-            subject = DataSubject.objects.get(pk=consent.subject_id)
-            audit_log(
-                code=EventCode.PARENTAL_CONSENT_EXPIRED,
-                actor=SWEEP_ACTOR,
-                subject_id=subject.pk,
-                purpose="legal_compliance",
-                data={"consent": str(consent.pk)},
-            )
-            subject_erase(subject=subject, actor=SWEEP_ACTOR)
-            return True
-        _child_erase(
-            child=child,
-            actor=SWEEP_ACTOR,
-            code=EventCode.PARENTAL_CONSENT_EXPIRED,
-            data={"consent": str(consent.pk)},
-        )
     return True
 
 

@@ -16,7 +16,7 @@ leaves `requested`) and export links (the file is emptied).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from allauth.core.internal.cryptokit import compare_user_code
@@ -31,11 +31,9 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from qualipact.accounts.models import UsedOneTimeCode
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.erasure import rows_erase
 
 # A claimed step only needs to outlive the window in which its code is accepted.
 RETENTION = timedelta(days=1)
@@ -74,14 +72,6 @@ def totp_code_claim(*, user: Any, secret: str, code: str, flow: str) -> bool:
             )
         return False
     return True
-
-
-@transaction.atomic
-def used_codes_sweep(*, now: datetime | None = None) -> int:
-    """Delete claimed steps older than a day (their codes expired long before)."""
-    cutoff = (now or timezone.now()) - RETENTION
-    rows = UsedOneTimeCode.objects.filter(used_at__lt=cutoff)
-    return rows_erase(rows)[UsedOneTimeCode._meta.label]
 
 
 # -- allauth's forms, with the claim (settings.MFA_FORMS) --------------------------------

@@ -24,9 +24,28 @@ from qualipact.privacy.registry import (
     personal_data,
 )
 
-# Accounts nobody has signed in to for three years are deleted (the sweep counts from the
-# last sign-in, or from creation for an account never used).
-ACCOUNT_RETENTION = Retention(after="last_login", period=timedelta(days=3 * 365))
+# Accounts nobody has signed in to for three years are erased with everything else of
+# the person (counted from the last sign-in, or from creation for an account never used).
+ACCOUNT_RETENTION = Retention(
+    after="last_login",
+    or_after="created_at",
+    period=timedelta(days=3 * 365),
+    erases_subject=True,
+    event="your last sign-in",
+)
+# Data that lives as long as the account: the same three years, counted the same way.
+WITH_ACCOUNT = Retention(
+    after="subject__account__last_login",
+    or_after="subject__account__created_at",
+    period=timedelta(days=3 * 365),
+    event="your last sign-in",
+)
+WITH_ACCOUNT_OF_USER = Retention(
+    after="user__last_login",
+    or_after="user__created_at",
+    period=timedelta(days=3 * 365),
+    event="your last sign-in",
+)
 # A provider's profile is kept while the account uses it, at most three years unchanged.
 ACCOUNT_RETENTION_PROFILE = Retention(after="updated_at", period=timedelta(days=3 * 365))
 LOCKOUT_RETENTION = Retention(after="attempt_time", period=timedelta(days=30))
@@ -79,7 +98,7 @@ personal_data(
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,
-    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    retention=WITH_ACCOUNT,
     fields={
         "language": PersonalField(Category.ACCOUNT),
         "channel_email": PersonalField(Category.ACCOUNT),
@@ -119,9 +138,18 @@ personal_data(
     purposes=["legal_compliance"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.PROVIDED,
-    # Kept while the child's account exists; a request not answered in time is purged
-    # with the pending account (accounts.children).
-    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    # Kept while the child's account exists; a request not answered in time erases the
+    # pending account and everything of it (GDPR Art 8: no consent, no account).
+    retention=(
+        WITH_ACCOUNT,
+        Retention(
+            after="expires_at",
+            period=timedelta(0),
+            only=(("status", "requested"),),
+            erases_subject=True,
+            event="the request to your parent expired unanswered",
+        ),
+    ),
     for_children=True,
     fields={
         "parent_email": PersonalField(Category.CONTACT, encrypted=True),
@@ -146,7 +174,7 @@ personal_data(
 # django-axes records of failed sign-ins: the client address, browser and the key of the
 # account tried (`account:<id>`; a name that matches no account as typed, an address as a
 # prefix of its blind index, see accounts.lockout). They name no subject, so only their
-# 30-day retention applies; accounts.tasks sweeps them.
+# 30-day retention applies; the retention engine sweeps them.
 for _model in (AccessAttempt, AccessFailureLog, AccessLog):
     personal_data(
         _model,
@@ -207,7 +235,8 @@ personal_data(
     purposes=["security"],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.PROVIDED,
-    retention=Retention(after="last_used_at", period=timedelta(days=3 * 365)),
+    # An authenticator (recovery codes too) lives as long as the account it protects.
+    retention=WITH_ACCOUNT_OF_USER,
     subject_field="user__subject",
     portable=False,
     for_children=True,

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from importlib import import_module
 
 import iptocc
 import ua_parser
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -27,10 +25,8 @@ from qualipact.accounts.models import AccountSession, User
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.errors import ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
-from qualipact.privacy.registry import Retention, registry
 from qualipact.web.ratelimit import client_address
 
 UNKNOWN = "Other"
@@ -165,6 +161,12 @@ def sessions_end_all(*, subject: DataSubject, reason: str, keep: uuid.UUID | Non
     return ended
 
 
+def sessions_end_for_erasure(*, subject: DataSubject, actor: Actor) -> None:
+    """The erasure primitive's first step for a person with an account: end every
+    session (Django's rows deleted), so an erased person is signed out everywhere."""
+    sessions_end_all(subject=subject, reason="account_deleted")
+
+
 @transaction.atomic
 def session_end(
     *, subject: DataSubject, session_id: uuid.UUID, reason: str = "ended_by_user"
@@ -212,54 +214,3 @@ def session_signed_out(*, session_key: str | None) -> bool:
         data={"session": str(record.pk)},
     )
     return True
-
-
-def _retention(model: type[models.Model]) -> Retention:
-    """The one retention rule the registry declares for a model's rows."""
-    declaration = registry.get(model)
-    if declaration is None:
-        raise ImproperlyConfigured(f"{model._meta.label} has no personal-data declaration")
-    rules = {field.retention for field in declaration.fields.values()}
-    if len(rules) != 1:
-        raise ImproperlyConfigured(
-            f"{model._meta.label}: rows are swept whole, so every field needs the same retention"
-        )
-    return rules.pop()
-
-
-def _expired(model: type[models.Model], now: datetime) -> models.QuerySet:
-    rule = _retention(model)
-    return model._default_manager.filter(**{f"{rule.after}__lt": now - rule.period})
-
-
-@transaction.atomic
-def sessions_sweep(*, now: datetime | None = None) -> int:
-    """Delete session records not seen for longer than their declared retention (90 days)."""
-    now = now or timezone.now()
-    # Django's own rows expired long before (SESSION_ABSOLUTE_SECONDS): only ours remain.
-    count = rows_erase(_expired(AccountSession, now)).get(AccountSession._meta.label, 0)
-    if count:
-        audit_log(
-            code=EventCode.ACCOUNT_SESSIONS_SWEPT,
-            actor=Actor.system("sessions_sweep"),
-            purpose="security",
-            data={"swept": count},
-        )
-    return count
-
-
-@transaction.atomic
-def lockout_records_sweep(*, now: datetime | None = None) -> int:
-    """Delete django-axes records of failed sign-ins past their declared retention (30 days)."""
-    now = now or timezone.now()
-    count = 0
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        count += rows_erase(_expired(model, now)).get(model._meta.label, 0)
-    if count:
-        audit_log(
-            code=EventCode.LOCKOUT_RECORDS_SWEPT,
-            actor=Actor.system("lockout_records_sweep"),
-            purpose="security",
-            data={"count": count},
-        )
-    return count

@@ -60,9 +60,23 @@ personal_data(
     NewsletterSignup,
     purposes=["marketing"],
     source=Source.PROVIDED,
-    # Kept a year after its last change (sign-up or confirmation), then deleted; the
-    # consent itself lives in the consent ledger.
-    retention=Retention(after="updated_at", period=timedelta(days=365)),
+    # A sign-up never confirmed is deleted a year after it was made; a confirmed one
+    # (the address the newsletter goes to) is kept while the person consents, and goes
+    # once they withdraw. The proof of consent lives in the consent ledger.
+    retention=(
+        Retention(
+            after="updated_at",
+            period=timedelta(days=365),
+            only=(("confirmed_at__isnull", True),),
+            event="you signed up",
+        ),
+        Retention(
+            after="confirmed_at",
+            period=None,
+            only=(("confirmed_at__isnull", False),),
+            ends_with_consent="marketing",
+        ),
+    ),
     fields={
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(

@@ -2,12 +2,29 @@
 
 from datetime import timedelta
 
+from django.db.models import Exists, OuterRef, Q
+
 from qualipact.consent.models import ConsentEvent, ConsentState, PreferenceToken
 from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
-# Proof of consent (Art 7(1)) is kept while it can be asked for: three years after the event.
-RETENTION = Retention(after="created_at", period=timedelta(days=3 * 365))
+
+def _in_force() -> Q:
+    """Events of a purpose whose consent or objection still stands for the person."""
+    return Q(
+        Exists(
+            ConsentState.objects.filter(
+                subject=OuterRef("subject"), purpose=OuterRef("purpose")
+            ).filter(Q(granted=True) | Q(objected=True))
+        )
+    )
+
+
+# Proof of consent (Art 7(1)) is kept while the consent stands and while it can be asked
+# for: three years after the event, never while the choice it proves is in force.
+RETENTION = Retention(
+    after="created_at", period=timedelta(days=3 * 365), unless=_in_force, event="the event"
+)
 
 personal_data(
     ConsentEvent,
@@ -33,7 +50,14 @@ personal_data(
     purposes=["legal_compliance"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
-    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    # A consent or objection in force is kept; a choice no longer in force goes three
+    # years after it last changed.
+    retention=Retention(
+        after="updated_at",
+        period=timedelta(days=3 * 365),
+        only=(("granted", False), ("objected", False)),
+        event="your choice last changed",
+    ),
     fields={
         "purpose": PersonalField(Category.CONSENT),
         "granted": PersonalField(Category.CONSENT),

@@ -1,8 +1,8 @@
 """Personal data held by the offers app: stated interests, browsing history, location.
 
 All three rest on consent, are read only while purpose enforcement allows it, and are
-kept briefly. `offers_personal_data_sweep` (hourly) deletes what has passed its
-retention, and the rows of people who withdrew consent.
+kept briefly. The retention engine deletes what has passed its retention, and at once
+the rows of people who no longer consent (GDPR Art 17(1)(b)).
 """
 
 from datetime import timedelta
@@ -11,11 +11,17 @@ from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
 from qualipact.privacy.registry import Category, PersonalField, Retention, Source, personal_data
 
 # Stated interests go stale: deleted two years after the person last changed them.
-TOPIC_PREFERENCE_RETENTION = Retention(after="updated_at", period=timedelta(days=730))
+TOPIC_PREFERENCE_RETENTION = Retention(
+    after="updated_at", period=timedelta(days=730), ends_with_consent="personalised_offers"
+)
 # Only recent browsing says anything useful about interests.
-BROWSING_RETENTION = Retention(after="viewed_at", period=timedelta(days=90))
+BROWSING_RETENTION = Retention(
+    after="viewed_at", period=timedelta(days=90), ends_with_consent="personalised_offers"
+)
 # A location is only worth keeping while the person is likely still there.
-LOCATION_RETENTION = Retention(after="recorded_at", period=timedelta(days=30))
+LOCATION_RETENTION = Retention(
+    after="recorded_at", period=timedelta(days=30), ends_with_consent="location_features"
+)
 
 personal_data(
     TopicPreference,

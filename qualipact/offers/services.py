@@ -14,17 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from qualipact.consent.models import ConsentState
 from qualipact.offers.location import country_of_address, position_coarsened
 from qualipact.offers.models import BrowsingEvent, LocationFix, Offer, Topic, TopicPreference
-from qualipact.offers.privacy import (
-    BROWSING_RETENTION,
-    LOCATION_RETENTION,
-    TOPIC_PREFERENCE_RETENTION,
-)
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.enforcement import purpose_require
 from qualipact.privacy.erasure import rows_erase
@@ -254,50 +247,3 @@ def location_forget(*, subject: DataSubject, actor: Actor) -> int:
 
 
 # -- Retention and withdrawal --------------------------------------------------------
-
-
-def _without_current_grant(model: type[Any], purpose: str) -> Any:
-    """Rows of people who hold no current grant for the purpose (they withdrew).
-
-    A restricted person keeps their grant, so their rows are kept: Art 18 means
-    "store, do nothing else", not "delete".
-    """
-    granted = ConsentState.objects.filter(
-        subject=OuterRef("subject"), purpose=purpose, granted=True
-    )
-    return model.objects.filter(~Exists(granted))
-
-
-@transaction.atomic
-def offers_personal_data_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Delete what has passed its retention, and the data of people who withdrew consent.
-
-    Deletes TopicPreference rows not changed for 730 days, BrowsingEvent rows older than
-    90 days, LocationFix rows older than 30 days, and every row of these three models
-    whose person no longer holds a consent grant for its purpose.
-    """
-    now = now or timezone.now()
-    swept = {
-        "topic_preferences_expired": TopicPreference.objects.filter(
-            updated_at__lt=now - TOPIC_PREFERENCE_RETENTION.period
-        ),
-        "browsing_events_expired": BrowsingEvent.objects.filter(
-            viewed_at__lt=now - BROWSING_RETENTION.period
-        ),
-        "location_fixes_expired": LocationFix.objects.filter(
-            recorded_at__lt=now - LOCATION_RETENTION.period
-        ),
-        "topic_preferences_withdrawn": _without_current_grant(TopicPreference, PERSONALISED_OFFERS),
-        "browsing_events_withdrawn": _without_current_grant(BrowsingEvent, PERSONALISED_OFFERS),
-        "location_fixes_withdrawn": _without_current_grant(LocationFix, LOCATION_FEATURES),
-    }
-    counts = {
-        name: rows_erase(queryset)[queryset.model._meta.label] for name, queryset in swept.items()
-    }
-    if any(counts.values()):
-        audit_log(
-            code=EventCode.OFFERS_PERSONAL_DATA_SWEPT,
-            actor=Actor.system("offers_sweep"),
-            data=counts,
-        )
-    return counts

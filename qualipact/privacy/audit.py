@@ -123,6 +123,8 @@ class EventCode(IntEnum):
     RIGHTS_REQUEST_FOR_OTHER_REFUSED = 822
     LEGAL_HOLD_PLACED = 830
     LEGAL_HOLD_LIFTED = 831
+    # One batch of rows swept by the retention engine (retention.engine).
+    RETENTION_SWEPT = 832
 
 
 @dataclass(frozen=True)

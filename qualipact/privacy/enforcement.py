@@ -161,3 +161,16 @@ def subjects_for_purpose(
     return queryset.filter(
         **{f"{subject_field}__in": DataSubject.objects.filter(allowed).values("pk")}
     )
+
+
+def consent_holders_q(purpose: str) -> Q | None:
+    """Q over DataSubject for the people holding a current consent grant for a purpose on
+    consent, whatever else refuses them (a restricted person keeps their grant, and so
+    their data: Art 18 means "store, do nothing else"); None when nobody holds one.
+    Used by retention: data kept on consent goes once the grant is gone (Art 17(1)(b))."""
+    exclusion = _rules["consent"].exclusion(purpose_get(purpose))
+    if exclusion is True:
+        return None
+    if isinstance(exclusion, Only):
+        return exclusion.q
+    return Q() if exclusion is None else ~exclusion

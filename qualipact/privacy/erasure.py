@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
@@ -61,6 +61,24 @@ def _held_subjects(label: str) -> set[UUID]:
     return {pk for source in _hold_sources.values() for pk in source.held_subjects(label)}
 
 
+# -- steps every erasure of a person takes first, from the apps that need them -----------
+
+
+class ErasureStep(Protocol):
+    def __call__(self, *, subject: DataSubject, actor: Actor) -> None:
+        """Called inside the erasure's transaction, before any row is touched."""
+
+
+_erasure_steps: dict[str, ErasureStep] = {}
+
+
+def erasure_step_register(name: str, step: ErasureStep) -> None:
+    """Register (or replace) a step run first by every complete erasure of a person: the
+    accounts app ends the person's sessions, so an erased person is signed out
+    everywhere whichever path erased them (a request, retention, a parent)."""
+    _erasure_steps[name] = step
+
+
 def _declaration_of(model: type[Model]) -> ModelDeclaration:
     declaration = registry.get(model)
     if declaration is None:
@@ -78,6 +96,24 @@ def rows_without_holds(rows: QuerySet[Any]) -> QuerySet[Any]:
     if not held:
         return rows
     return rows.exclude(**{f"{declaration.subject_field}__in": held})
+
+
+def rows_update(rows: QuerySet[Any], values: Mapping[str, Any]) -> int:
+    """Set fields of the selected rows of a declared model (a retention rule clearing or
+    anonymising what it governs), except rows a legal hold keeps; returns rows changed.
+    Rows already holding the values are left alone, so a second run changes nothing."""
+    _declaration_of(rows.model)
+    with transaction.atomic(using=rows.db):
+        rows = rows_without_holds(rows)
+        return int(rows.filter(values_differ_q(values)).update(**values))
+
+
+def values_differ_q(values: Mapping[str, Any]) -> Q:
+    """Rows where at least one of the fields does not hold its value yet."""
+    differ = Q()
+    for name, value in values.items():
+        differ |= Q(**{f"{name}__isnull": False}) if value is None else ~Q(**{name: value})
+    return differ
 
 
 def rows_erase(rows: QuerySet[Any], *, delete: bool = True) -> dict[str, int]:
@@ -143,6 +179,9 @@ def subject_erase(
         # Lock the person first: a concurrent submission waits, then sees the erasure.
         subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
         kept = {**subject_holds(subject.pk), **dict(keep or {})}
+        if not kept:
+            for step in _erasure_steps.values():
+                step(subject=subject, actor=actor)
         for declaration in registry.subject_declarations():
             if declaration.label in kept:
                 receipt.kept[declaration.label] = kept[declaration.label]

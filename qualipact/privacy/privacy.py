@@ -11,7 +11,14 @@ personal_data(
     purposes=["service_delivery", "data_subject_rights"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
-    retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
+    # Identifiers are made for accounts (how we find the person by their address) and
+    # live as long as the account: three years after its last sign-in.
+    retention=Retention(
+        after="subject__account__last_login",
+        or_after="subject__account__created_at",
+        period=timedelta(days=3 * 365),
+        event="your last sign-in",
+    ),
     portable=False,
     # The blind index of a child's own address: what finds their account.
     for_children=True,

@@ -7,7 +7,7 @@ unknown purpose or an inconsistent setting stops start-up with a clear message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -16,6 +16,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
+from django.db.models import Q
 
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 
@@ -45,13 +46,47 @@ class Erasure(StrEnum):
     ANONYMISE = "anonymise"
 
 
+# (lookup, value) pairs, or a function returning a Q built when the sweep runs (for a
+# condition on other rows: "no consent of this purpose is in force").
+Lookups = tuple[tuple[str, Any], ...] | Callable[[], Q]
+
+
+def lookups_q(lookups: Lookups) -> Q:
+    """The Q a rule's `only` or `unless` stands for."""
+    return lookups() if callable(lookups) else Q(*lookups)
+
+
 @dataclass(frozen=True)
 class Retention:
-    """Keep data for `period` after the moment stored in the model field `after`, then act."""
+    """How long rows are kept, and what happens then; enforced by `retention.engine`.
+
+    Rows are kept for `period` after the moment in `after` (a date field of the model,
+    or a lookup path such as "subject__account__last_login" for data kept as long as
+    something else), then `then` applies: the row is deleted, or the fields this rule
+    governs are cleared or anonymised. `or_after` is the moment to count from when
+    `after` is empty (an account never signed in to counts from its creation).
+
+    - `only` / `unless`: (lookup, value) pairs the rule is limited to / never applies to
+      (a request still open is never swept);
+    - `ends_with_consent`: a purpose resting on consent; rows of a person who holds no
+      current grant for it go at once (GDPR Art 17(1)(b)); with `period` None that is
+      the only limit (kept while the person consents);
+    - `erases_subject`: expiry erases the whole person through the erasure primitive
+      (an account unused for years, a child's account whose parent never answered);
+    - `event`: how a person reads `after` ("your last sign-in").
+
+    Legal holds keep what they cover whatever the rule says (GDPR Art 17(3)(b), (e)).
+    """
 
     after: str
-    period: timedelta
+    period: timedelta | None
     then: Erasure = Erasure.DELETE_ROW
+    or_after: str | None = None
+    only: Lookups = ()
+    unless: Lookups = ()
+    ends_with_consent: str | None = None
+    erases_subject: bool = False
+    event: str = ""
 
     def describe(self) -> str:
         action = {
@@ -59,7 +94,16 @@ class Retention:
             Erasure.NULL: "cleared",
             Erasure.ANONYMISE: "anonymised",
         }[self.then]
-        return f"{self.period.days} days after {self.after.replace('_', ' ')}, then {action}"
+        if self.erases_subject:
+            action = "erased with everything else we hold about you"
+        event = self.event or self.after.rsplit("__", 1)[-1].replace("_", " ")
+        if self.period is None:
+            return f"kept while you consent to it, then {action}"
+        days = self.period.days
+        when = f"{days} day{'' if days == 1 else 's'} after {event}" if days else f"once {event}"
+        if self.ends_with_consent:
+            when += ", or as soon as you withdraw your consent"
+        return f"{when}, then {action}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +182,8 @@ class ModelDeclaration:
     # A record of what happened (the consent ledger): never edited, so no rectification
     # writes to it; what changed is recorded as a new event.
     append_only: bool = False
+    # Every retention rule of the model: the declaration's own, then the fields' overrides.
+    retention_rules: tuple[Retention, ...] = ()
 
     @property
     def label(self) -> str:
@@ -159,7 +205,7 @@ class Registry:
         *,
         purposes: Iterable[str],
         source: Source,
-        retention: Retention,
+        retention: Retention | Sequence[Retention],
         fields: dict[str, PersonalField],
         non_personal: Iterable[str],
         legal_basis: LegalBasis | None = None,
@@ -175,6 +221,11 @@ class Registry:
             self._errors.append(f"{label}: declared twice")
             return
         default_purposes = tuple(purposes)
+        # Several rules: the first is what a field is kept by unless it says otherwise.
+        rules = (retention,) if isinstance(retention, Retention) else tuple(retention)
+        if not rules:
+            self._errors.append(f"{label}: declares no retention")
+            return
         resolved: dict[str, ResolvedField] = {}
         for name, spec in fields.items():
             field_purposes = spec.purposes if spec.purposes is not None else default_purposes
@@ -192,7 +243,7 @@ class Registry:
                 portable=spec.portable if spec.portable is not None else portable,
                 erasure=spec.erasure or erasure,
                 anonymise_to=spec.anonymise_to,
-                retention=spec.retention or retention,
+                retention=spec.retention or rules[0],
                 for_children=spec.for_children if spec.for_children is not None else for_children,
                 secret=spec.secret,
                 mask=spec.mask,
@@ -204,6 +255,9 @@ class Registry:
             subject_field=subject_field,
             in_exports=in_exports,
             append_only=append_only,
+            retention_rules=tuple(
+                dict.fromkeys([*rules, *(f.retention for f in resolved.values())])
+            ),
         )
 
     def declarations(self) -> list[ModelDeclaration]:
@@ -325,6 +379,8 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             problems.append(
                 f"{where}: anonymising to None needs a nullable field; set anonymise_to"
             )
+        if spec.retention.then is Erasure.ANONYMISE and callable(spec.anonymise_to):
+            problems.append(f"{where}: retention anonymises in bulk; give a constant anonymise_to")
         for action, what in ((spec.erasure, "erasure"), (spec.retention.then, "retention")):
             if action is Erasure.NULL and not found.null:
                 problems.append(f"{where}: {what} clears the field but it is not nullable")
@@ -333,14 +389,35 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
                     f"{where}: {what} cannot anonymise an encrypted or blind-indexed field; "
                     "use null or delete_row"
                 )
-        anchor = model_field(spec.retention.after)
-        if not isinstance(anchor, models.DateField):
-            problems.append(
-                f"{where}: retention counts from '{spec.retention.after}', "
-                "which is not a date field of the model"
-            )
-        if spec.retention.period <= timedelta(0):
-            problems.append(f"{where}: retention period must be positive")
+    for rule in declaration.retention_rules:
+        problems.extend(_retention_problems(declaration, rule))
+    return problems
+
+
+def _retention_problems(declaration: ModelDeclaration, rule: Retention) -> list[str]:
+    """What is wrong with one retention rule of a declaration."""
+    model = declaration.model
+    where = f"{declaration.label} retention ({rule.describe()})"
+    problems = []
+    for anchor in (rule.after, rule.or_after):
+        if anchor is not None and not isinstance(_path_field(model, anchor), models.DateField):
+            problems.append(f"{where}: counts from '{anchor}', which is not a date field")
+    if rule.period is None and rule.ends_with_consent is None:
+        problems.append(f"{where}: a rule without a period must end with consent")
+    if rule.period is not None and rule.period < timedelta(0):
+        problems.append(f"{where}: the period cannot be negative")
+    if rule.ends_with_consent is not None:
+        purpose = PURPOSES.get(rule.ends_with_consent)
+        if purpose is None or purpose.legal_basis is not LegalBasis.CONSENT:
+            problems.append(f"{where}: '{rule.ends_with_consent}' is not a purpose on consent")
+    if (rule.erases_subject or rule.ends_with_consent) and declaration.subject_field is None:
+        problems.append(f"{where}: needs the rows' data subject")
+    if rule.erases_subject and rule.then is not Erasure.DELETE_ROW:
+        problems.append(f"{where}: erasing the person deletes; set then=delete_row")
+    try:
+        str(model._base_manager.filter(lookups_q(rule.only)).exclude(lookups_q(rule.unless)).query)
+    except Exception as error:
+        problems.append(f"{where}: its only/unless lookups are invalid ({error})")
     return problems
 
 

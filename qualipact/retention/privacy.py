@@ -20,7 +20,12 @@ personal_data(
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.DERIVED,
     # Kept a year after it is lifted (proof of why data was kept), then deleted.
-    retention=Retention(after="updated_at", period=timedelta(days=365)),
+    retention=Retention(
+        after="updated_at",
+        period=timedelta(days=365),
+        unless=(("lifted_at__isnull", True),),
+        event="it was lifted",
+    ),
     # An active hold keeps itself whole; once lifted, erasure keeps the row (why data was
     # kept until then) and clears the note.
     erasure=Erasure.NULL,

@@ -29,7 +29,6 @@ from qualipact.consent.selectors import token_hash
 from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.erasure import rows_without_holds
 from qualipact.privacy.errors import ApplicationError, Conflict, InvalidInput
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
@@ -155,29 +154,6 @@ def export_download(*, token: str) -> tuple[ExportFile, bytes]:
         data={"export_id": str(export.pk), "request_id": str(export.request_id)},
     )
     return export, content
-
-
-@transaction.atomic
-def exports_sweep() -> int:
-    """Delete export files past their 7 days (the row stays as the log of the request)."""
-    # A legal hold on the person keeps their export files too (the erasure primitive).
-    expired = rows_without_holds(
-        ExportFile.objects.filter(deleted_at__isnull=True, expires_at__lt=timezone.now())
-    ).select_for_update()
-    count = 0
-    for export in expired:
-        export.sealed = None
-        export.deleted_at = timezone.now()
-        export.save(update_fields=["sealed", "deleted_at", "updated_at"])
-        audit_log(
-            code=EventCode.RIGHTS_EXPORT_DELETED,
-            actor=ACTOR,
-            subject_id=export.subject_id,
-            purpose=PURPOSE,
-            data={"export_id": str(export.pk)},
-        )
-        count += 1
-    return count
 
 
 # -- erasure ---------------------------------------------------------------------------

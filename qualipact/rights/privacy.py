@@ -14,7 +14,15 @@ from qualipact.privacy.registry import (
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
 
 # 11 CCR 7101: records of requests and how they were answered, for 24 months.
-REQUEST_LOG_RETENTION = Retention(after="received_at", period=timedelta(days=730))
+# Requests still open are never swept.
+STILL_OPEN = (("status__in", tuple(DataRequest.OPEN_STATUSES)),)
+REQUEST_LOG_RETENTION = Retention(
+    after="received_at",
+    period=timedelta(days=730),
+    unless=STILL_OPEN,
+    event="the request was received",
+)
+REQUEST_OPEN = (("request__status__in", tuple(DataRequest.OPEN_STATUSES)),)
 
 personal_data(
     DataRequest,
@@ -53,7 +61,9 @@ personal_data(
     purposes=["data_subject_rights"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
-    retention=Retention(after="created_at", period=timedelta(days=730)),
+    retention=Retention(
+        after="created_at", period=timedelta(days=730), unless=REQUEST_OPEN, event="it was written"
+    ),
     portable=False,
     for_children=True,
     # The DPO's internal working notes are not shown to the person (issue #4); they are
@@ -68,19 +78,31 @@ personal_data(
     purposes=["data_subject_rights"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
-    # The file is deleted 7 days after it was made (rights.services.exports_sweep).
-    retention=Retention(after="created_at", period=timedelta(days=7)),
+    # The file's record is kept with the request log; the file itself is cleared once its
+    # download link expires (RIGHTS_EXPORT_DAYS after it was made).
+    retention=Retention(
+        after="created_at", period=timedelta(days=730), unless=REQUEST_OPEN, event="it was made"
+    ),
     portable=False,
     for_children=True,
     fields={
         # Sealed under the person's key (rights.exports.export_seal), not a vault field: an
         # earlier copy of their data, handed over only through its own link.
-        "sealed": PersonalField(Category.ACCOUNT, secret=True),
+        "sealed": PersonalField(
+            Category.ACCOUNT,
+            secret=True,
+            retention=Retention(
+                after="expires_at",
+                period=timedelta(0),
+                then=Erasure.NULL,
+                event="its download link expired",
+            ),
+        ),
         # The hash of the single-use download link.
         "token_hash": PersonalField(Category.IDENTIFIER, secret=True),
     },
     non_personal=[
         "id", "request", "subject", "filename", "sha256", "expires_at", "downloaded_at",
-        "deleted_at", "created_at", "updated_at",
+        "created_at", "updated_at",
     ],
 )  # fmt: skip

@@ -10,60 +10,18 @@ unless a legal hold on the person covers it. Requests still open are never swept
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-from qualipact.privacy.erasure import rows_erase, rows_without_holds
-from qualipact.privacy.registry import Retention, registry
-from qualipact.rights.models import DataRequest, ExportFile, RequestNote
+from qualipact.rights.models import DataRequest
 from qualipact.rights.services import PURPOSE, dpos_email
 
 logger = logging.getLogger(__name__)
 REMIND_DAYS = 3
-
-
-def request_log_retention() -> Retention:
-    """The one retention rule the registry declares for the request log."""
-    declaration = registry.get(DataRequest)
-    if declaration is None:
-        raise ImproperlyConfigured("rights.DataRequest has no personal-data declaration")
-    rules = {spec.retention for spec in declaration.fields.values()}
-    if len(rules) != 1:
-        raise ImproperlyConfigured("rights.DataRequest: every field needs the same retention")
-    return rules.pop()
-
-
-@transaction.atomic
-def request_log_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete requests received longer ago than their retention, with notes and exports."""
-    now = now or timezone.now()
-    rule = request_log_retention()
-    expired = DataRequest.objects.filter(**{f"{rule.after}__lt": now - rule.period}).exclude(
-        status__in=DataRequest.OPEN_STATUSES
-    )
-    held = expired.count() - rows_without_holds(expired).count()
-    # The erasure primitive keeps the requests of people under a legal hold.
-    per_model = rows_erase(expired)
-    counts = {
-        "requests": per_model.get(DataRequest._meta.label, 0),
-        "notes": per_model.get(RequestNote._meta.label, 0),
-        "exports": per_model.get(ExportFile._meta.label, 0),
-    }
-    if counts["requests"]:
-        audit_log(
-            code=EventCode.RIGHTS_REQUEST_LOG_SWEPT,
-            actor=Actor.system("request_log_sweep"),
-            purpose=PURPOSE,
-            data={**counts, "held_back": held},
-        )
-    if counts["requests"]:
-        logger.info("request log sweep deleted %(requests)d requests", counts)
-    return counts
 
 
 def requests_due(*, today: date, days: int = REMIND_DAYS) -> list[DataRequest]:

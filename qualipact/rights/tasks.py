@@ -51,21 +51,6 @@ def requests_reconcile() -> int:
 
 
 @shared_task
-def exports_sweep() -> int:
-    from qualipact.rights.fulfil import exports_sweep as sweep
-
-    return sweep()
-
-
-@shared_task
-def request_log_sweep() -> dict[str, int]:
-    """Delete requests past the log's 24 months, with their notes and export records."""
-    from qualipact.rights.sweeps import request_log_sweep as sweep
-
-    return sweep()
-
-
-@shared_task
 def deadline_reminders() -> int:
     """Email DPOs the open requests due within three days."""
     from qualipact.rights.sweeps import deadline_reminders as remind

@@ -1,0 +1,256 @@
+"""The one retention engine: every declared retention rule, enforced from the registry.
+
+Each app declares in its `privacy.py` how long each model's rows are kept and what
+happens then (`privacy.registry.Retention`); nothing else in the code decides it. For
+every rule of every declared model, `retention_sweep` selects the rows past their
+period (or whose person withdrew the consent they were kept on) and hands them, in
+batches, to the one erasure primitive (`privacy.erasure`), which keeps what a legal
+hold covers (GDPR Art 5(1)(e) storage limitation, Art 17(1)(a), (b) and 17(3)(b), (e)).
+
+- A rule that deletes rows deletes them (and what cascades from them);
+- a rule that clears or anonymises sets the fields it governs and keeps the rows;
+- a rule that erases the person (`erases_subject`) runs the full erasure of each
+  person whose row expired, which shreds their key.
+
+Each batch is one transaction with one audit event (`RETENTION_SWEPT`: model, rule,
+rows, rows held back), never one per row. A sweep is idempotent: a second run finds
+nothing due. `manage.py retention_sweep` runs it (with `--dry-run` and `--model`), and
+Celery beat runs `retention.tasks.retention_sweep` every hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.enforcement import consent_holders_q
+from qualipact.privacy.erasure import (
+    rows_erase,
+    rows_update,
+    rows_without_holds,
+    subject_erase,
+    values_differ_q,
+)
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.models import DataSubject
+from qualipact.privacy.registry import (
+    Erasure,
+    ModelDeclaration,
+    Retention,
+    lookups_q,
+    registry,
+)
+
+ACTOR = Actor.system("retention_sweep")
+# Storage limitation is an obligation of the controller (GDPR Art 5(1)(e), 5(2)).
+PURPOSE = "legal_compliance"
+BATCH_SIZE = 1000
+# Erasing a person is many statements (every declared table, the key): smaller batches.
+SUBJECT_BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One retention rule of one declared model, ready to run."""
+
+    declaration: ModelDeclaration
+    rule: Retention
+    # The fields the rule clears or anonymises (empty when it deletes rows).
+    fields: tuple[str, ...]
+
+    @property
+    def number(self) -> int:
+        """The rule's place among its model's rules (1 = the first declared)."""
+        return self.declaration.retention_rules.index(self.rule) + 1
+
+    @property
+    def label(self) -> str:
+        return self.declaration.label
+
+    @property
+    def action(self) -> str:
+        if self.rule.erases_subject:
+            return "erase_subject"
+        return str(self.rule.then)
+
+    def values(self) -> dict[str, object]:
+        """Field -> value a clearing or anonymising rule sets."""
+        specs = self.declaration.fields
+        if self.rule.then is Erasure.NULL:
+            return dict.fromkeys(self.fields)
+        return {name: specs[name].anonymise_to for name in self.fields}
+
+    def due(self, now: datetime) -> QuerySet:
+        """Every row this rule says must go now, before legal holds are applied."""
+        model = self.declaration.model
+        rows = model._base_manager.filter(lookups_q(self.rule.only))
+        if self.rule.unless:
+            rows = rows.exclude(lookups_q(self.rule.unless))
+        expired = Q(pk__in=[])
+        if self.rule.period is not None:
+            anchor = F(self.rule.after)
+            if self.rule.or_after is not None:
+                anchor = Coalesce(self.rule.after, self.rule.or_after)
+            rows = rows.alias(_retention_anchor=anchor)
+            expired |= Q(_retention_anchor__lt=now - self.rule.period)
+        if self.rule.ends_with_consent is not None:
+            holders = consent_holders_q(self.rule.ends_with_consent)
+            subject = str(self.declaration.subject_field)
+            if holders is None:
+                expired = Q()  # nobody holds a grant: every row of the rule goes
+            else:
+                consenting = DataSubject.objects.filter(holders).values("pk")
+                expired |= ~Q(**{f"{subject}__in": consenting})
+        return rows.filter(expired)
+
+
+@dataclass
+class SweepResult:
+    """What one rule did (or, in a dry run, would do)."""
+
+    label: str
+    rule: str
+    action: str
+    due: int = 0
+    done: int = 0
+    held_back: int = 0
+    batches: int = 0
+
+
+def sweeps(*, model: str | None = None) -> list[Sweep]:
+    """Every retention rule of every declared model (one model's with `model`, a label
+    such as "contact.Inquiry"). Raises ApplicationError for an undeclared label."""
+    declarations = registry.declarations()
+    if model is not None:
+        declarations = [d for d in declarations if d.label.lower() == model.lower()]
+        if not declarations:
+            raise ApplicationError("No declared model has this label", {"model": model})
+    found = []
+    for declaration in declarations:
+        for rule in declaration.retention_rules:
+            fields = tuple(
+                sorted(name for name, spec in declaration.fields.items() if spec.retention == rule)
+            )
+            row_level = rule.erases_subject or rule.then is Erasure.DELETE_ROW
+            if row_level or fields:
+                found.append(Sweep(declaration, rule, () if row_level else fields))
+    return found
+
+
+def _batches(rows: QuerySet, size: int) -> Iterator[list[object]]:
+    """Primary keys of the rows, `size` at a time, read afresh each time: rows already
+    handled (or kept by a hold) are skipped by keyset order, so the walk ends."""
+    last = None
+    ordered = rows.order_by("pk").values_list("pk", flat=True)
+    while True:
+        page = ordered.filter(pk__gt=last) if last is not None else ordered
+        keys = list(page[:size])
+        if not keys:
+            return
+        yield keys
+        last = keys[-1]
+
+
+def _subject_batches(sweep: Sweep, rows: QuerySet, size: int) -> Iterator[list[object]]:
+    path = str(sweep.declaration.subject_field)
+    people = DataSubject.objects.filter(pk__in=rows.values(path), erased_at__isnull=True)
+    return _batches(people, size)
+
+
+def _run_batch(sweep: Sweep, keys: list[object], now: datetime) -> tuple[int, int]:
+    """Apply the rule to one batch in one transaction; returns (done, held back)."""
+    model = sweep.declaration.model
+    with transaction.atomic():
+        if sweep.rule.erases_subject:
+            done = held = 0
+            for subject in DataSubject.objects.filter(pk__in=keys).order_by("pk"):
+                receipt = subject_erase(subject=subject, actor=ACTOR)
+                done, held = (done, held + 1) if receipt.kept else (done + 1, held)
+        else:
+            rows = sweep.due(now).filter(pk__in=keys)
+            candidates = len(keys)
+            if sweep.fields:
+                done = rows_update(rows, sweep.values())
+            else:
+                done = rows_erase(rows).get(sweep.label, 0)
+            held = candidates - rows_without_holds(model._base_manager.filter(pk__in=keys)).count()
+        audit_log(
+            code=EventCode.RETENTION_SWEPT,
+            actor=ACTOR,
+            purpose=PURPOSE,
+            data={
+                "model": sweep.label,
+                "rule": sweep.number,
+                "action": sweep.action,
+                "rows": done,
+                "held_back": held,
+            },
+        )
+    return done, held
+
+
+def retention_sweep(
+    *,
+    now: datetime | None = None,
+    model: str | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[SweepResult], None] | None = None,
+) -> list[SweepResult]:
+    """Enforce every declared retention rule (or one model's): returns one result per
+    rule, with the rows due, the rows done and the rows a legal hold kept.
+
+    `dry_run` counts what would go, changing nothing. `progress` is called after each
+    batch. Raises ApplicationError for an unknown `model` label.
+    """
+    now = now or timezone.now()
+    results = []
+    for sweep in sweeps(model=model):
+        due = sweep.due(now)
+        result = SweepResult(label=sweep.label, rule=sweep.rule.describe(), action=sweep.action)
+        if sweep.rule.erases_subject:
+            path = str(sweep.declaration.subject_field)
+            due_people = DataSubject.objects.filter(pk__in=due.values(path), erased_at__isnull=True)
+            result.due = due_people.count()
+        else:
+            result.due = (due.filter(_pending_q(sweep)) if sweep.fields else due).count()
+        if not dry_run and result.due:
+            size = SUBJECT_BATCH_SIZE if sweep.rule.erases_subject else batch_size
+            pending = due.filter(_pending_q(sweep)) if sweep.fields else due
+            batches = (
+                _subject_batches(sweep, due, min(size, batch_size))
+                if sweep.rule.erases_subject
+                else _batches(pending, size)
+            )
+            for keys in batches:
+                done, held = _run_batch(sweep, keys, now)
+                result.done += done
+                result.held_back += held
+                result.batches += 1
+                if progress is not None:
+                    progress(result)
+        results.append(result)
+    return results
+
+
+def _pending_q(sweep: Sweep) -> Q:
+    """Rows whose governed fields do not yet hold what the rule sets."""
+    return values_differ_q(sweep.values())
+
+
+def unenforced_rules() -> list[str]:
+    """Declared retention rules the engine would not act on (a test keeps this empty)."""
+    enforced = {(s.label, s.rule) for s in sweeps()}
+    return [
+        f"{d.label}: {rule.describe()}"
+        for d in registry.declarations()
+        for rule in d.retention_rules
+        if (d.label, rule) not in enforced
+    ]
