@@ -16,7 +16,6 @@ leaves `requested`) and export links (the file is emptied).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from allauth.core.internal.cryptokit import compare_user_code
@@ -34,9 +33,6 @@ from django.db import IntegrityError, transaction
 
 from qualipact.accounts.models import UsedOneTimeCode
 from qualipact.privacy.audit import Actor, EventCode, audit_log
-
-# A claimed step only needs to outlive the window in which its code is accepted.
-RETENTION = timedelta(days=1)
 
 
 def totp_step(secret: str, code: str) -> int | None:

@@ -256,6 +256,7 @@ personal_data(
     purposes=["security"],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.AUTOMATIC,
+    # A claimed step only needs to outlive the window in which its code is accepted.
     retention=Retention(after="used_at", period=timedelta(days=1)),
     portable=False,
     for_children=True,

@@ -133,7 +133,7 @@ def location_current(
     subject: DataSubject, *, now: datetime.datetime | None = None
 ) -> CurrentLocation:
     """The person's stored location fixes that are still within their retention."""
-    cutoff = (now or timezone.now()) - LOCATION_RETENTION.period
+    cutoff = LOCATION_RETENTION.cutoff(now or timezone.now())
     found: dict[str, object] = {}
     for fix in LocationFix.objects.filter(subject=subject, recorded_at__gte=cutoff):
         if fix.method == LocationFix.Method.IP_COUNTRY and fix.country:
@@ -150,7 +150,7 @@ def location_current(
 def _topic_history(subject: DataSubject, now: datetime.datetime) -> Counter[int]:
     """How often the person looked at offers of each topic, within the retention period."""
     topic_ids = BrowsingEvent.objects.filter(
-        subject=subject, viewed_at__gte=now - BROWSING_RETENTION.period
+        subject=subject, viewed_at__gte=BROWSING_RETENTION.cutoff(now)
     ).values_list("offer__topics", flat=True)
     return Counter(topic_id for topic_id in topic_ids if topic_id is not None)
 

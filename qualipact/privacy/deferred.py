@@ -31,7 +31,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from qualipact.privacy import vault
-from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.models import DeferredWork
 
 logger = logging.getLogger(__name__)
@@ -124,22 +123,22 @@ def deferred_run(*, work_id: uuid.UUID | str) -> str:
 
 
 def deferred_reconcile(*, now: datetime | None = None) -> dict[str, int]:
-    """Enqueue work left behind by a lost message or a dead worker; drop work over a day old."""
+    """Enqueue work left behind by a lost message or a dead worker. Work over a day old is
+    given up: never enqueued again, and deleted by the retention engine (its declared
+    retention, privacy/privacy.py)."""
     now = now or timezone.now()
-    expired = list(
-        DeferredWork.objects.filter(created_at__lt=now - MAX_AGE).values_list("pk", "kind")
-    )
-    for pk, kind in expired:
-        logger.error("deferred %s %s given up: older than a day", kind, pk)
-    rows_erase(DeferredWork.objects.filter(pk__in=[pk for pk, _ in expired]))
+    fresh = DeferredWork.objects.filter(created_at__gte=now - MAX_AGE)
+    given_up = DeferredWork.objects.filter(created_at__lt=now - MAX_AGE).count()
+    if given_up:
+        logger.error("%d deferred job(s) given up: older than a day", given_up)
     due = list(
-        DeferredWork.objects.filter(not_before__lte=now - RECONCILE_GRACE)
+        fresh.filter(not_before__lte=now - RECONCILE_GRACE)
         .order_by("not_before")
         .values_list("pk", flat=True)[:RECONCILE_BATCH]
     )
     for pk in due:
         _enqueue(pk)
-    return {"enqueued": len(due), "given_up": len(expired)}
+    return {"enqueued": len(due), "given_up": given_up}
 
 
 def deferred_reseal() -> int:

@@ -173,4 +173,6 @@ def consent_holders_q(purpose: str) -> Q | None:
         return None
     if isinstance(exclusion, Only):
         return exclusion.q
-    return Q() if exclusion is None else ~exclusion
+    if isinstance(exclusion, Q):
+        return ~exclusion
+    return Q()  # nobody refused

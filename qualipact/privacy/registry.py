@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -87,6 +87,13 @@ class Retention:
     ends_with_consent: str | None = None
     erases_subject: bool = False
     event: str = ""
+
+    def cutoff(self, now: datetime) -> datetime:
+        """Rows whose `after` is before this moment are past the period. Raises ValueError
+        for a rule kept only while the person consents (no period)."""
+        if self.period is None:
+            raise ValueError("this retention has no period: it ends with consent")
+        return now - self.period
 
     def describe(self) -> str:
         action = {

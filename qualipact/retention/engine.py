@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -95,11 +96,11 @@ class Sweep:
             rows = rows.exclude(lookups_q(self.rule.unless))
         expired = Q(pk__in=[])
         if self.rule.period is not None:
-            anchor = F(self.rule.after)
+            anchor: F | Coalesce = F(self.rule.after)
             if self.rule.or_after is not None:
                 anchor = Coalesce(self.rule.after, self.rule.or_after)
             rows = rows.alias(_retention_anchor=anchor)
-            expired |= Q(_retention_anchor__lt=now - self.rule.period)
+            expired |= Q(_retention_anchor__lt=self.rule.cutoff(now))
         if self.rule.ends_with_consent is not None:
             holders = consent_holders_q(self.rule.ends_with_consent)
             subject = str(self.declaration.subject_field)
@@ -144,7 +145,7 @@ def sweeps(*, model: str | None = None) -> list[Sweep]:
     return found
 
 
-def _batches(rows: QuerySet, size: int) -> Iterator[list[object]]:
+def _batches(rows: QuerySet, size: int) -> Iterator[list[Any]]:
     """Primary keys of the rows, `size` at a time, read afresh each time: rows already
     handled (or kept by a hold) are skipped by keyset order, so the walk ends."""
     last = None
@@ -158,13 +159,13 @@ def _batches(rows: QuerySet, size: int) -> Iterator[list[object]]:
         last = keys[-1]
 
 
-def _subject_batches(sweep: Sweep, rows: QuerySet, size: int) -> Iterator[list[object]]:
+def _subject_batches(sweep: Sweep, rows: QuerySet, size: int) -> Iterator[list[Any]]:
     path = str(sweep.declaration.subject_field)
     people = DataSubject.objects.filter(pk__in=rows.values(path), erased_at__isnull=True)
     return _batches(people, size)
 
 
-def _run_batch(sweep: Sweep, keys: list[object], now: datetime) -> tuple[int, int]:
+def _run_batch(sweep: Sweep, keys: list[Any], now: datetime) -> tuple[int, int]:
     """Apply the rule to one batch in one transaction; returns (done, held back)."""
     model = sweep.declaration.model
     with transaction.atomic():

@@ -1,10 +1,6 @@
-"""Periodic jobs: the request log's rows go after 24 months; DPOs hear what is due; SQLite's
-write-ahead log is checkpointed off the request path.
-
-The log of requests (kind, dates, status, outcome, basis of a refusal) is kept for the
-period the registry declares for `rights.DataRequest` (REQUEST_LOG_RETENTION, 24 months
-after receipt: 11 CCR 7101), then deleted with its internal notes and export records,
-unless a legal hold on the person covers it. Requests still open are never swept.
+"""Periodic jobs: DPOs hear what is due; SQLite's write-ahead log is checkpointed off the
+request path. The request log's retention (24 months, 11 CCR 7101) is declared in
+rights/privacy.py and enforced by the retention engine.
 """
 
 from __future__ import annotations

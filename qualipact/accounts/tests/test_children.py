@@ -184,13 +184,13 @@ def test_it_refuses_consent_from_anyone_but_a_verified_adult(child, who):
 def test_it_sends_the_delayed_confirmation_to_the_parent_once(linked_child, smtp):
     deliver_queued()
     smtp.messages.clear()
-    assert children.parental_consent_sweep()["confirmations_sent"] == 0  # not due yet
+    assert children.parental_confirmations_send() == 0  # not due yet
 
     ParentalConsent.objects.filter(subject=linked_child.subject).update(
         confirmation_due_at=timezone.now() - timedelta(minutes=1)
     )
-    assert children.parental_consent_sweep()["confirmations_sent"] == 1
-    assert children.parental_consent_sweep()["confirmations_sent"] == 0
+    assert children.parental_confirmations_send() == 1
+    assert children.parental_confirmations_send() == 0
     deliver_queued()
     assert [m["To"] for m in smtp.messages] == [PARENT_EMAIL]
     body = smtp.messages[0].get_payload(decode=True).decode()
@@ -205,21 +205,30 @@ def test_it_purges_a_pending_child_when_the_consent_window_passes(
     child, django_capture_on_commit_callbacks
 ):
     token = consent_token(child)
-    assert children.parental_consent_sweep()["expired_purged"] == 0
+    assert _expired_requests_swept() == 0
     ParentalConsent.objects.filter(subject=child.subject).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        counts = children.parental_consent_sweep()
-    assert counts == {"confirmations_sent": 0, "expired_purged": 1}
-    assert EventCode.PARENTAL_CONSENT_EXPIRED in codes(child.subject_id)
+        assert _expired_requests_swept() == 1
+    assert EventCode.SUBJECT_ERASED in codes(child.subject_id)
+    swept = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    assert swept.data["model"] == "accounts.ParentalConsent" and swept.data["rows"] == 1
     assert_nothing_left(child.subject_id, CHILD_EMAIL, PARENT_EMAIL)
     with pytest.raises(children.ConsentLinkInvalid):
         children.parental_consent_for_token(token)
 
 
+def _expired_requests_swept() -> int:
+    """People erased by the retention rule for requests a parent never answered."""
+    from qualipact.retention.engine import retention_sweep
+
+    results = retention_sweep(model="accounts.ParentalConsent")
+    return sum(r.done for r in results if r.action == "erase_subject")
+
+
 def test_it_keeps_a_pending_child_whose_window_is_still_open(child):
-    assert children.parental_consent_sweep() == {"confirmations_sent": 0, "expired_purged": 0}
+    assert _expired_requests_swept() == 0
     assert User.objects.filter(pk=child.pk).exists()
 
 

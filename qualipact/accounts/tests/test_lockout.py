@@ -11,9 +11,9 @@ from django.utils import timezone
 from qualipact.accounts.lockout import USERNAME_KEY_MAX, lockout_key
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
-from qualipact.accounts.sessions import lockout_records_sweep
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
+from qualipact.retention.engine import retention_sweep
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -177,12 +177,12 @@ def test_it_sweeps_only_lockout_records_past_retention(client):
     now = timezone.now()
     AccessAttempt.objects.filter(username="old").update(attempt_time=now - timedelta(days=31))
     AccessAttempt.objects.filter(username="edge").update(attempt_time=now - timedelta(days=29))
-    assert lockout_records_sweep() == 1
+    assert retention_sweep(model="axes.AccessAttempt")[0].done == 1
     assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"edge", "fresh"}
-    event = AuditEvent.objects.filter(code=EventCode.LOCKOUT_RECORDS_SWEPT).latest("id")
-    assert event.data == {"count": 1}
+    event = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    assert (event.data["model"], event.data["rows"]) == ("axes.AccessAttempt", 1)
     assert event.subject_id is None
-    assert lockout_records_sweep() == 0
+    assert retention_sweep(model="axes.AccessAttempt")[0].done == 0
 
 
 @pytest.mark.parametrize("length", [255, 300, 5000])

@@ -19,12 +19,12 @@ from django.test import Client
 
 from qualipact.accounts import children
 from qualipact.accounts.models import UsedOneTimeCode
-from qualipact.accounts.one_time import used_codes_sweep
 from qualipact.accounts.services import account_create
 from qualipact.comms import tasks as comms_tasks
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
+from qualipact.retention.engine import retention_sweep
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -169,7 +169,7 @@ def test_it_forgets_used_steps_after_a_day(member, clock):
         step=2,
         used_at=timezone.now() - timedelta(days=2),
     )
-    assert used_codes_sweep() == 1
+    assert retention_sweep(model="accounts.UsedOneTimeCode")[0].done == 1
     assert list(UsedOneTimeCode.objects.values_list("step", flat=True)) == [1]
 
 

@@ -13,10 +13,11 @@ from django.utils import timezone
 from conftest import deliver_queued
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
-from qualipact.accounts.sessions import session_key_hash, sessions_sweep
+from qualipact.accounts.sessions import session_key_hash
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
+from qualipact.retention.engine import retention_sweep
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -432,8 +433,8 @@ def test_it_sweeps_only_sessions_past_retention(carol):
     now = timezone.now()
     AccountSession.objects.filter(pk=old.pk).update(last_seen_at=now - timedelta(days=91))
     AccountSession.objects.filter(pk=edge.pk).update(last_seen_at=now - timedelta(days=89))
-    assert sessions_sweep() == 1
+    assert retention_sweep(model="accounts.AccountSession")[0].done == 1
     assert set(AccountSession.objects.values_list("pk", flat=True)) == {edge.pk, fresh.pk}
-    swept = AuditEvent.objects.filter(code=EventCode.ACCOUNT_SESSIONS_SWEPT).latest("id")
-    assert swept.data == {"swept": 1}
-    assert sessions_sweep() == 0
+    swept = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    assert swept.data["model"] == "accounts.AccountSession" and swept.data["rows"] == 1
+    assert retention_sweep(model="accounts.AccountSession")[0].done == 0

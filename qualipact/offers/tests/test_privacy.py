@@ -20,10 +20,10 @@ def test_every_offers_model_with_a_subject_is_declared():
     assert position.encrypted and position.purposes == ("location_features",)
     assert position.legal_basis == "consent" and position.category == "location"
     assert registry.field(BrowsingEvent, "offer").retention.describe() == (
-        "90 days after viewed at, then deleted"
+        "90 days after viewed at, or as soon as you withdraw your consent, then deleted"
     )
     assert registry.field(LocationFix, "country").retention.describe() == (
-        "30 days after recorded at, then deleted"
+        "30 days after recorded at, or as soon as you withdraw your consent, then deleted"
     )
     assert registry.field(TopicPreference, "topic").source == "provided"
 

@@ -101,12 +101,16 @@ def test_the_reconciler_sends_work_whose_message_was_lost(handled, published):
     assert DeferredWork.objects.get().pk == fresh.pk
 
 
-def test_the_reconciler_drops_work_older_than_a_day(handled, published):
+def test_the_reconciler_gives_up_work_older_than_a_day_and_retention_deletes_it(handled, published):
+    from qualipact.retention.engine import retention_sweep
+
     old = deferred.deferred_submit(kind="test.record", payload={})
     DeferredWork.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - timedelta(days=2), not_before=timezone.now()
+        created_at=timezone.now() - timedelta(days=2),
+        not_before=timezone.now() - timedelta(hours=1),
     )
-    assert deferred.deferred_reconcile()["given_up"] == 1
+    assert deferred.deferred_reconcile() == {"enqueued": 0, "given_up": 1}
+    retention_sweep(model="privacy.DeferredWork")
     assert not DeferredWork.objects.exists()
 
 

@@ -15,18 +15,18 @@ import pytest
 from django.utils import timezone
 
 from conftest import account_for, submit_persona
-from qualipact.accounts import children, sessions
-from qualipact.accounts.models import AccountSession, ParentalConsent, User
+from qualipact.accounts import children
+from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services import account_delete
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.contact.models import Inquiry
-from qualipact.offers.models import BrowsingEvent, LocationFix
-from qualipact.offers.services import location_forget, offer_create, offers_personal_data_sweep
+from qualipact.offers.models import LocationFix
+from qualipact.offers.services import location_forget
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import DataSubject
 from qualipact.retention.services import legal_hold_lift, legal_hold_place
-from qualipact.rights import fulfil, sweeps
+from qualipact.rights import fulfil
 from qualipact.rights.models import DataRequest, ExportFile
 from qualipact.rights.services import request_submit
 
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
 PACKAGE = Path(__file__).resolve().parents[2]
 PRIMITIVE = "qualipact.privacy.erasure"
-ENTRY_POINTS = {"subject_erase", "rows_erase", "rows_without_holds"}
+ENTRY_POINTS = {"subject_erase", "rows_erase", "rows_update", "rows_without_holds"}
 DELETES = {"delete", "_raw_delete"}
 STAFF = Actor.staff("dpo-1")
 
@@ -125,34 +125,41 @@ def child_account_deletion():
     assert not vault.is_shredded(child.subject_id)
 
 
-def expired_parental_request_without_account():
-    child = child_sign_up(parent_email="pat.parent@example.org")
-    subject = child.subject
-    hold(subject, "accounts.ParentalConsent")
-    User.objects.filter(pk=child.pk).delete()  # the account itself is already gone
-    ParentalConsent.objects.filter(subject=subject).update(expires_at=timezone.now())
-    children.parental_consent_sweep()
-    assert ParentalConsent.objects.filter(subject=subject).exists()
+def retention_engine():
+    """Every kind of rule: deleting rows, clearing a field, erasing a person."""
+    from qualipact.retention.engine import retention_sweep
 
-
-def sessions_sweep():
     alice = account_for("alice")
-    AccountSession.objects.create(
-        subject=alice.subject, session_key_hash="h" * 64, session_key="k", device="Firefox"
-    )
-    long_ago(AccountSession, days=400)
-    hold(alice.subject, "accounts.AccountSession")
-    assert sessions.sessions_sweep() == 0
-    assert AccountSession.objects.filter(subject=alice.subject).count() == 1
+    submit_persona("alice")
+    fulfil.request_fulfil(request_id=_request(alice.subject).pk)
+    long_ago(Inquiry, days=800)
+    ExportFile.objects.update(expires_at=timezone.now() - timedelta(days=1))
+    User.objects.filter(pk=alice.pk).update(last_login=timezone.now() - timedelta(days=1200))
+    hold(alice.subject)  # everything of the person
+    child = child_sign_up(parent_email="pat.parent@example.org")
+    hold(child.subject, "accounts.ParentalConsent")
+    ParentalConsent.objects.filter(subject=child.subject).update(expires_at=timezone.now())
+
+    retention_sweep()
+
+    assert Inquiry.objects.filter(subject=alice.subject).exists()
+    assert ExportFile.objects.get(subject=alice.subject).sealed is not None
+    assert User.objects.filter(pk=alice.pk).exists()
+    assert ParentalConsent.objects.filter(subject=child.subject).exists()
+    assert not vault.is_shredded(alice.subject_id)
+    assert not vault.is_shredded(child.subject_id)
 
 
-def lockout_records_sweep():
+def test_rows_that_name_nobody_are_swept_whatever_the_holds():
     from axes.models import AccessAttempt
+
+    from qualipact.retention.engine import retention_sweep
 
     AccessAttempt.objects.create(username="someone", ip_address="192.0.2.1", failures_since_start=1)
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(days=31))
     # No person can be named in these rows, so no hold can cover them: they go.
-    assert sessions.lockout_records_sweep() == 1
+    retention_sweep(model="axes.AccessAttempt")
+    assert not AccessAttempt.objects.exists()
 
 
 def location_forgetting():
@@ -163,16 +170,6 @@ def location_forgetting():
     hold(alice.subject, "offers.LocationFix")
     assert location_forget(subject=alice.subject, actor=Actor.subject(alice.subject_id)) == 0
     assert LocationFix.objects.filter(subject=alice.subject).exists()
-
-
-def offers_sweep():
-    alice = account_for("alice")
-    offer = offer_create(slug="guide", title="Guide", summary="About it.", kind="article")
-    BrowsingEvent.objects.create(subject=alice.subject, offer=offer, viewed_at=timezone.now())
-    long_ago(BrowsingEvent, days=400)
-    hold(alice.subject)  # everything of the person
-    offers_personal_data_sweep()
-    assert BrowsingEvent.objects.filter(subject=alice.subject).exists()
 
 
 def _request(subject, kind="access") -> DataRequest:
@@ -201,61 +198,13 @@ def erasure_resumed_after_one_of_two_holds_is_lifted():
     assert Inquiry.objects.filter(subject=alice.subject).exists()  # the second still holds
 
 
-def exports_sweep():
-    alice = account_for("alice")
-    fulfil.request_fulfil(request_id=_request(alice.subject).pk)
-    ExportFile.objects.update(expires_at=timezone.now() - timedelta(days=1))
-    hold(alice.subject, "rights.ExportFile")
-    assert fulfil.exports_sweep() == 0
-    assert ExportFile.objects.get(subject=alice.subject).sealed is not None
-
-
-def request_log_sweep():
-    alice = account_for("alice")
-    request = fulfil.request_fulfil(request_id=_request(alice.subject).pk)
-    long_ago(DataRequest, days=800, pk=request.pk)
-    hold(alice.subject, "rights.DataRequest")
-    assert sweeps.request_log_sweep()["requests"] == 0
-    assert DataRequest.objects.filter(pk=request.pk).exists()
-
-
-def used_codes_sweep():
-    from qualipact.accounts.models import UsedOneTimeCode
-    from qualipact.accounts.one_time import used_codes_sweep as sweep
-
-    alice = account_for("alice")
-    UsedOneTimeCode.objects.create(subject=alice.subject, kind="totp", step=1)
-    UsedOneTimeCode.objects.update(used_at=timezone.now() - timedelta(days=2))
-    hold(alice.subject, "accounts.UsedOneTimeCode")
-    assert sweep() == 0
-    assert UsedOneTimeCode.objects.filter(subject=alice.subject).exists()
-
-
-def deferred_work_reconcile():
-    from qualipact.privacy.deferred import deferred_reconcile, deferred_submit
-    from qualipact.privacy.models import DeferredWork
-
-    deferred_submit(kind="accounts.password_reset", payload={"email": "x@example.org"})
-    DeferredWork.objects.update(created_at=timezone.now() - timedelta(days=2))
-    # Nobody was looked up yet, so no hold can name this input: past its day, it goes.
-    deferred_reconcile()
-    assert not DeferredWork.objects.exists()
-
-
 SCENARIOS: dict[str, Callable[[], None]] = {
-    "qualipact.accounts.one_time:used_codes_sweep": used_codes_sweep,
-    "qualipact.privacy.deferred:deferred_reconcile": deferred_work_reconcile,
+    "qualipact.retention.engine:_run_batch": retention_engine,
     "qualipact.accounts.services:account_delete": account_deletion,
     "qualipact.accounts.children:_child_erase": child_account_deletion,
-    "qualipact.accounts.children:_expired_purge": expired_parental_request_without_account,
-    "qualipact.accounts.sessions:sessions_sweep": sessions_sweep,
-    "qualipact.accounts.sessions:lockout_records_sweep": lockout_records_sweep,
     "qualipact.offers.services:location_forget": location_forgetting,
-    "qualipact.offers.services:offers_personal_data_sweep": offers_sweep,
     "qualipact.rights.fulfil:_erase": erasure_request,
     "qualipact.rights.fulfil:erasure_resume": erasure_resumed_after_one_of_two_holds_is_lifted,
-    "qualipact.rights.fulfil:exports_sweep": exports_sweep,
-    "qualipact.rights.sweeps:request_log_sweep": request_log_sweep,
 }
 
 

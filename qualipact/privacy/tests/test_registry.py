@@ -96,7 +96,7 @@ def test_it_refuses_to_null_a_field_that_is_not_nullable():
 def test_it_refuses_a_retention_anchor_that_is_not_a_date():
     fresh = Registry()
     declare_inquiry(fresh, retention=Retention(after="kind", period=timedelta(days=1)))
-    assert "retention counts from 'kind', which is not a date field" in problems_of(fresh)
+    assert "counts from 'kind', which is not a date field" in problems_of(fresh)
 
 
 def test_it_requires_a_subject_foreign_key():
