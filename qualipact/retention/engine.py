@@ -52,7 +52,8 @@ from qualipact.privacy.registry import (
 ACTOR = Actor.system("retention_sweep")
 # Storage limitation is an obligation of the controller (GDPR Art 5(1)(e), 5(2)).
 PURPOSE = "legal_compliance"
-BATCH_SIZE = 1000
+# Rows per batch (one transaction, one audit event each).
+BATCH_SIZE = 5000
 # Erasing a person is many statements (every declared table, the key): smaller batches.
 SUBJECT_BATCH_SIZE = 100
 
@@ -146,8 +147,9 @@ def sweeps(*, model: str | None = None) -> list[Sweep]:
 
 
 def _batches(rows: QuerySet, size: int) -> Iterator[list[Any]]:
-    """Primary keys of the rows, `size` at a time, read afresh each time: rows already
-    handled (or kept by a hold) are skipped by keyset order, so the walk ends."""
+    """Primary keys of the rows, `size` at a time, in key order: each page starts after
+    the last key of the one before (an index range, however many rows went), and a row
+    left alone (a hold placed meanwhile) is not met again, so the walk ends."""
     last = None
     ordered = rows.order_by("pk").values_list("pk", flat=True)
     while True:
@@ -159,15 +161,10 @@ def _batches(rows: QuerySet, size: int) -> Iterator[list[Any]]:
         last = keys[-1]
 
 
-def _subject_batches(sweep: Sweep, rows: QuerySet, size: int) -> Iterator[list[Any]]:
-    path = str(sweep.declaration.subject_field)
-    people = DataSubject.objects.filter(pk__in=rows.values(path), erased_at__isnull=True)
-    return _batches(people, size)
-
-
 def _run_batch(sweep: Sweep, keys: list[Any], now: datetime) -> tuple[int, int]:
-    """Apply the rule to one batch in one transaction; returns (done, held back)."""
-    model = sweep.declaration.model
+    """Apply the rule to one batch in one transaction; returns (done, held back). The
+    rule and the holds are applied again to the batch: a row changed, or a hold placed,
+    since the batch was chosen is left alone."""
     with transaction.atomic():
         if sweep.rule.erases_subject:
             done = held = 0
@@ -176,12 +173,11 @@ def _run_batch(sweep: Sweep, keys: list[Any], now: datetime) -> tuple[int, int]:
                 done, held = (done, held + 1) if receipt.kept else (done + 1, held)
         else:
             rows = sweep.due(now).filter(pk__in=keys)
-            candidates = len(keys)
             if sweep.fields:
                 done = rows_update(rows, sweep.values())
             else:
                 done = rows_erase(rows).get(sweep.label, 0)
-            held = candidates - rows_without_holds(model._base_manager.filter(pk__in=keys)).count()
+            held = len(keys) - done
         audit_log(
             code=EventCode.RETENTION_SWEPT,
             actor=ACTOR,
@@ -208,29 +204,27 @@ def retention_sweep(
     """Enforce every declared retention rule (or one model's): returns one result per
     rule, with the rows due, the rows done and the rows a legal hold kept.
 
-    `dry_run` counts what would go, changing nothing. `progress` is called after each
-    batch. Raises ApplicationError for an unknown `model` label.
+    `dry_run` counts what is due and what holds keep, changing nothing. `progress` is
+    called after each batch. Raises ApplicationError for an unknown `model` label.
     """
     now = now or timezone.now()
     results = []
     for sweep in sweeps(model=model):
-        due = sweep.due(now)
         result = SweepResult(label=sweep.label, rule=sweep.rule.describe(), action=sweep.action)
+        due = sweep.due(now)
         if sweep.rule.erases_subject:
             path = str(sweep.declaration.subject_field)
-            due_people = DataSubject.objects.filter(pk__in=due.values(path), erased_at__isnull=True)
-            result.due = due_people.count()
+            todo = DataSubject.objects.filter(pk__in=due.values(path), erased_at__isnull=True)
+            result.due = todo.count()
+            size = min(SUBJECT_BATCH_SIZE, batch_size)
         else:
-            result.due = (due.filter(_pending_q(sweep)) if sweep.fields else due).count()
-        if not dry_run and result.due:
-            size = SUBJECT_BATCH_SIZE if sweep.rule.erases_subject else batch_size
             pending = due.filter(_pending_q(sweep)) if sweep.fields else due
-            batches = (
-                _subject_batches(sweep, due, min(size, batch_size))
-                if sweep.rule.erases_subject
-                else _batches(pending, size)
-            )
-            for keys in batches:
+            todo = rows_without_holds(pending)
+            result.due = pending.count()
+            result.held_back = result.due - todo.count() if result.due else 0
+            size = batch_size
+        if not dry_run and result.due:
+            for keys in _batches(todo, size):
                 done, held = _run_batch(sweep, keys, now)
                 result.done += done
                 result.held_back += held

@@ -200,6 +200,7 @@ def erasure_resumed_after_one_of_two_holds_is_lifted():
 
 SCENARIOS: dict[str, Callable[[], None]] = {
     "qualipact.retention.engine:_run_batch": retention_engine,
+    "qualipact.retention.engine:retention_sweep": retention_engine,
     "qualipact.accounts.services:account_delete": account_deletion,
     "qualipact.accounts.children:_child_erase": child_account_deletion,
     "qualipact.offers.services:location_forget": location_forgetting,

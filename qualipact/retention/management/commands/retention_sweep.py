@@ -42,11 +42,11 @@ class Command(BaseCommand):
         width = max((len(r.label) for r in results), default=5)
         self.stdout.write(f"{'model':<{width}}  {'due':>8}  {verb:>8}  {'held':>6}  rule")
         for result in results:
-            count = result.due if dry_run else result.done
+            count = result.due - result.held_back if dry_run else result.done
             self.stdout.write(
                 f"{result.label:<{width}}  {result.due:>8}  {count:>8}  "
                 f"{result.held_back:>6}  {result.rule}"
             )
-        total = sum(r.due if dry_run else r.done for r in results)
+        total = sum(r.due - r.held_back if dry_run else r.done for r in results)
         note = " (dry run: nothing changed)" if dry_run else ""
         self.stdout.write(f"{total} row(s) {verb}{note}")
