@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install lint bench
+.PHONY: run test install secrets lint bench
 
 # Re-installs only when pyproject.toml changes, so a second `make run` starts fast.
 $(VENV)/.installed: pyproject.toml
@@ -15,12 +15,17 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The development secrets file, which the settings only read (mypy's Django plugin loads
+# them); `run_site` and the test suite write it too. Never changes a value already there.
+secrets: install
+	$(BIN)/python manage.py secrets_init
+
 # `exec`: make itself is run_site's parent, so run_site ends (and ends its children) when
 # make does, however make is stopped.
 run: install
 	exec $(BIN)/python manage.py run_site --port $(PORT)
 
-lint: install
+lint: secrets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy qualipact
@@ -28,6 +33,7 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# Library against raw SQL (bench/README.md); each bench keeps its data in var/bench-*/.
 bench: install
 	$(BIN)/python bench/spine.py
 	$(BIN)/python bench/rights.py

@@ -25,26 +25,26 @@ Targets: audience within 2x of raw SQL and under 2 s on SQLite; may_process unde
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import random
-import shutil
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import django
-from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
-from tqdm import tqdm
+from harness import (
+    Result,
+    configure,
+    describe_run,
+    ensure_subjects,
+    median_p95,
+    parse_args,
+    print_table,
+    progress,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SUBJECTS = 1_000_000
 BATCH = 20_000
 AUDIENCE_RUNS = 5
@@ -54,51 +54,7 @@ AUDIENCE_TARGET_SECONDS = 2.0
 CHECK_TARGET_MS = 0.5
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subjects", type=int, default=DEFAULT_SUBJECTS)
-    parser.add_argument("--keep", action="store_true", help="reuse an existing data set")
-    parser.add_argument("--seed", type=int, default=2024)
-    args = parser.parse_args(argv)
-    if args.subjects < 1:
-        parser.error("--subjects must be positive")
-    return args
-
-
-def configure(subjects: int, *, keep: bool) -> Path:
-    var_dir = REPO / "var" / f"bench-consent-{subjects}"
-    if not keep:
-        for path in var_dir.glob("*"):
-            if path.name != "secrets.json":
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    os.environ["QUALIPACT_VAR_DIR"] = str(var_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
-    os.environ["DEBUG"] = "0"
-    sys.path.insert(0, str(REPO))
-    django.setup()
-    for alias in ("default", "keys"):
-        call_command("migrate", database=alias, verbosity=0)
-    return var_dir
-
-
-def progress(iterable: Any, **kwargs: Any) -> Any:
-    return tqdm(iterable, file=sys.stderr, disable=not sys.stderr.isatty(), **kwargs)
-
-
-def ensure_data(subjects: int, *, keep: bool, seed: int) -> str:
-    from qualipact.privacy.models import DataSubject
-
-    existing = DataSubject.objects.count()
-    if existing and not keep:
-        sys.exit(f"The database already holds {existing} subjects: use --keep or empty it.")
-    if existing >= subjects:
-        return f"reused {existing:,} subjects (--keep)"
-    started = time.perf_counter()
-    create(subjects - existing, seed=seed)
-    return f"created {subjects - existing:,} subjects in {time.perf_counter() - started:.1f} s"
-
-
-def create(count: int, *, seed: int) -> None:
+def create(count: int, *, seed: int) -> str:
     """Subjects and their marketing consent states, in the mix the module docstring gives."""
     from qualipact.consent.models import ConsentState, ConsentWording
     from qualipact.consent.selectors import consent_wording_current
@@ -143,6 +99,7 @@ def create(count: int, *, seed: int) -> None:
             ConsentState.objects.bulk_create(states)
     with connections["default"].cursor() as cursor:
         cursor.execute("ANALYZE")
+    return "with marketing consent states"
 
 
 def library_queryset() -> Any:
@@ -191,14 +148,15 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def median_p95(values: list[float]) -> tuple[float, float]:
-    return statistics.median(values), statistics.quantiles(values, n=20)[-1]
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    configure(args.subjects, keep=args.keep)
-    print(f"data: {ensure_data(args.subjects, keep=args.keep, seed=args.seed)}")
+    args = parse_args(argv, description=__doc__ or "", default=DEFAULT_SUBJECTS)
+    configure(f"bench-consent-{args.subjects}", keep=args.keep)
+    data = ensure_subjects(
+        args.subjects,
+        keep=args.keep,
+        create=lambda start, stop: create(stop - start, seed=args.seed),
+    )
+    print(f"data: {data}")
 
     from qualipact.privacy.enforcement import may_process
     from qualipact.privacy.models import DataSubject
@@ -228,20 +186,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         seconds, _ = timed(lambda s=people[subject_id]: may_process(s, PURPOSE))
         check_ms.append(seconds * 1000)
 
-    engine = connections["default"].display_name
-    print(
-        f"\nsubjects {args.subjects:,} | audience {lib_count:,} people | database {engine} | "
-        f"Python {platform.python_version()} | Django {django.get_version()}\n"
-    )
-    print("operation | library median | library max | raw SQL median | raw SQL max | ratio")
-    print("----------|----------------|-------------|----------------|-------------|------")
+    print("\n" + describe_run(subjects=args.subjects, audience=lib_count) + "\n")
+    results = [
+        Result(f"{label} ({AUDIENCE_RUNS} runs)", lib_times, raw_times, unit="s")
+        for label, (lib_times, raw_times) in rows.items()
+    ]
+    print_table(results)
     verdicts = []
     for label, (lib_times, raw_times) in rows.items():
         lib_median, raw_median = statistics.median(lib_times), statistics.median(raw_times)
-        print(
-            f"{label} ({AUDIENCE_RUNS} runs) | {lib_median:.3f} s | {max(lib_times):.3f} s"
-            f" | {raw_median:.3f} s | {max(raw_times):.3f} s | {lib_median / raw_median:.2f}x"
-        )
         verdicts.append((f"{label} within 2x of raw SQL", lib_median / raw_median <= 2.0))
         verdicts.append((f"{label} under 2 s", lib_median <= AUDIENCE_TARGET_SECONDS))
     check_median, check_p95 = median_p95(check_ms)

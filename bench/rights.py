@@ -48,15 +48,10 @@ Targets (issue 4): export p95 under 50 ms, erasure p95 under 20 ms, within 5x of
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
-import os
-import platform
 import random
-import shutil
-import sys
 import threading
 import time
 import uuid
@@ -64,42 +59,44 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from pathlib import Path
 from typing import Any
 
-import django
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spine import (
-    FORMAT_V1,
-    NONCE,
-    SUBJECT_ERASED,
-    SUBJECT_KEY_SHREDDED,
+from harness import (
     Result,
+    Rows,
+    Samples,
+    Table,
+    analyze,
+    audit_chain_check,
+    batches,
     db_uuid,
-    describe_database,
+    draw_samples,
     for_update,
+    library_erase,
     paired,
+    parse_args,
+    print_sampled_run,
     print_table,
-    progress,
-    quoted,
     raw_audit,
-    subject_condition,
+    raw_decrypt,
+    raw_erase,
+    raw_erase_bare,
+    raw_key,
+    raw_mark_erased,
+    raw_shred,
+    raw_tables,
+    start,
+    subjects_by_id,
     timed_ms,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SUBJECTS = 100_000
 BATCH = 1000
 WARMUP = 5
-GROUPS = 7  # sampled groups of people: see Samples
-SECRETS_FILE = "secrets.json"
 EXPORT_TARGET_MS = 50.0
 ERASE_TARGET_MS = 20.0
 TARGET_RATIO = 5.0
@@ -109,62 +106,7 @@ TOPICS = ("privacy", "security", "events", "design", "travel", "science")
 OFFERS = 8
 
 
-# -- setup ----------------------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subjects", type=int, default=DEFAULT_SUBJECTS, help="people to create")
-    parser.add_argument("--samples", type=int, default=200, help="people timed per path")
-    parser.add_argument("--keep", action="store_true", help="reuse an existing data set")
-    parser.add_argument("--seed", type=int, default=2024, help="data and sampling seed")
-    args = parser.parse_args(argv)
-    if args.subjects < 1 or args.samples < 2:
-        parser.error("--subjects must be positive and --samples at least 2")
-    return args
-
-
-def configure(subjects: int, *, keep: bool) -> Path:
-    """Point Django at the bench's own data directory and start it."""
-    var_dir = REPO / "var" / f"bench-rights-{subjects}"
-    if not keep:
-        for path in var_dir.glob("*"):
-            if path.name != SECRETS_FILE:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    os.environ["QUALIPACT_VAR_DIR"] = str(var_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
-    os.environ["DEBUG"] = "0"
-    sys.path.insert(0, str(REPO))
-    django.setup()
-    # The erasure receipt goes out by SMTP in production; here to Django's in-memory
-    # backend, so the timing is of the request's own work, not of a mail server.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    for alias in ("default", "keys"):
-        call_command("migrate", database=alias, verbosity=0)
-    return var_dir
-
-
 # -- data set -------------------------------------------------------------------------
-
-
-def ensure_data(subjects: int, *, keep: bool, seed: int) -> str:
-    from qualipact.privacy.models import DataSubject
-
-    existing = DataSubject.objects.count()
-    if existing and not keep:
-        sys.exit(
-            f"The database already holds {existing} subjects: pass --keep to reuse them, "
-            "or point DATABASE_URL and KEYS_DATABASE_URL at empty databases."
-        )
-    if existing >= subjects:
-        return f"reused {existing:,} existing subjects (--keep)"
-    started = time.perf_counter()
-    rows = create_people(existing, subjects, seed=seed)
-    seconds = time.perf_counter() - started
-    return (
-        f"created {subjects - existing:,} subjects with {rows:,} rows "
-        f"({rows / (subjects - existing):.1f} each) in {seconds:.1f} s"
-    )
 
 
 @dataclass
@@ -219,95 +161,17 @@ def catalogue(seed: int) -> Catalogue:
     )
 
 
-def create_people(start: int, stop: int, *, seed: int) -> int:
+def create_people(start: int, stop: int, *, seed: int) -> str:
     cat = catalogue(seed)
     rng = random.Random(seed + start)
-    writers: dict[type, RowWriter] = {}
     rows = 0
-    with progress(total=stop - start, unit="subject", desc="creating") as bar:
-        for first in range(start, stop, BATCH):
-            last = min(first + BATCH, stop)
-            with transaction.atomic(using="default"), transaction.atomic(using="keys"):
-                rows += create_batch(range(first, last), cat, rng, writers)
-            bar.update(last - first)
-    for alias in ("default", "keys"):
-        with connections[alias].cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return rows
+    for indexes in batches(start, stop, BATCH):
+        rows += create_batch(indexes, cat, rng)
+    analyze()
+    return f"{rows:,} rows, {rows / (stop - start):.1f} each"
 
 
-class RowWriter:
-    """INSERTs of one model's rows, with the values its fields would save.
-
-    bulk_create spends most of its time in per-value machinery and, for encrypted
-    fields, a key-cache lookup per value; this computes the same column values (the
-    field's default, auto_now, blind index, AES-256-GCM under the person's key, the
-    field's own database preparation) and sends them with one executemany.
-    """
-
-    def __init__(self, model: type) -> None:
-        from django.db import router
-
-        self.model = model
-        self.alias = router.db_for_write(model)
-        self.connection = connections[self.alias]
-        self.fields = list(model._meta.concrete_fields)
-        table = model._meta.db_table
-        placeholders = ", ".join(["%s"] * len(self.fields))
-        self.sql = (
-            f'INSERT INTO "{table}" ({quoted(*(f.column for f in self.fields))}) '
-            f"VALUES ({placeholders})"
-        )
-        self.rows: list[tuple[Any, ...]] = []
-
-    def add(self, values: dict[str, Any], *, key: bytes | None = None, now: Any = None) -> None:
-        from qualipact.privacy import vault
-        from qualipact.privacy.fields import BlindIndexField, EncryptedTextField, encrypted_context
-
-        row = []
-        for field in self.fields:
-            if field.name in values:
-                value = values[field.name]
-            elif isinstance(field, BlindIndexField):
-                plaintext = values.get(field.source)
-                value = vault.blind_index(field.scope, plaintext) if plaintext else None
-            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                value = now
-            else:
-                value = field.get_default()  # the default, "" for text, else None
-            if isinstance(field, EncryptedTextField) and value is not None:
-                assert key is not None, f"{field.name} needs the subject's key"
-                value = vault.Sealed(
-                    vault.encrypt_with_key(
-                        key,
-                        subject_id=values["subject"],
-                        context=encrypted_context(self.model, field.name),
-                        plaintext=value,
-                    )
-                )
-            row.append(field.get_db_prep_save(value, self.connection))
-        self.rows.append(tuple(row))
-
-    def flush(self) -> int:
-        count = len(self.rows)
-        if self.rows:
-            with self.connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
-            self.rows = []
-        return count
-
-
-def wrapped_key(subject_id: uuid.UUID, key: bytes) -> tuple[str, bytes]:
-    """The data key wrapped as the vault wraps it (see raw_key for the reverse)."""
-    master_key_id, master = next(iter(settings.VAULT_MASTER_KEYS.items()))
-    nonce = os.urandom(NONCE)
-    aad = f"qualipact-vault-key|{master_key_id}|{subject_id}".encode()
-    return master_key_id, nonce + AESGCM(master).encrypt(nonce, key, aad)
-
-
-def create_batch(
-    indexes: range, cat: Catalogue, rng: random.Random, writers: dict[type, RowWriter]
-) -> int:
+def create_batch(indexes: range, cat: Catalogue, rng: random.Random) -> int:
     """One batch of people: subjects, keys, then every model's rows."""
     from qualipact.accounts.models import AccountSession, Preferences, User
     from qualipact.comms.models import NewsletterSignup, OutboundEmail
@@ -315,23 +179,13 @@ def create_batch(
     from qualipact.contact.models import Inquiry
     from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
     from qualipact.privacy import vault
-    from qualipact.privacy.models import DataSubject, SubjectIdentifier, SubjectKey
+    from qualipact.privacy.models import SubjectIdentifier
 
-    def write(model: type, values: dict[str, Any], key: bytes | None = None) -> None:
-        if model not in writers:
-            writers[model] = RowWriter(model)
-        writers[model].add(values, key=key, now=now)
-
-    now = timezone.now()
+    rows = Rows()
+    write, now = rows.add, rows.now
     for index in indexes:
         subject_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        key = AESGCM.generate_key(256)
-        master_key_id, wrapped = wrapped_key(subject_id, key)
-        write(DataSubject, {"id": subject_id})
-        write(
-            SubjectKey,
-            {"subject_id": subject_id, "master_key_id": master_key_id, "wrapped_key": wrapped},
-        )
+        key = rows.subject(subject_id)
         name = rng.choice(cat.names)
         email = f"person.{index}@example.org"
         tag = hashlib.sha256(str(subject_id).encode()).hexdigest()
@@ -426,9 +280,7 @@ def create_batch(
             write(BrowsingEvent, {**mine, "offer": offer.pk, "viewed_at": since})
         location = {**mine, "method": "ip_country", "country": "GB", "recorded_at": now}
         write(LocationFix, location, key)
-    # Subjects first (foreign keys), keys in their own database; the rest in any order.
-    counts = {model: writer.flush() for model, writer in writers.items()}
-    return sum(count for model, count in counts.items() if model not in (DataSubject, SubjectKey))
+    return rows.flush()
 
 
 # -- library path ---------------------------------------------------------------------
@@ -439,13 +291,6 @@ def library_export(subject: Any) -> Any:
     from qualipact.rights.exports import export_build
 
     return export_build(subject=subject, kind="access", actor=Actor.system("bench"))
-
-
-def library_erase(subject: Any) -> Any:
-    from qualipact.privacy.audit import Actor
-    from qualipact.privacy.services import subject_erase
-
-    return subject_erase(subject=subject, actor=Actor.system("bench"))
 
 
 def library_request_erase(ids: tuple[uuid.UUID, uuid.UUID]) -> Any:
@@ -495,96 +340,7 @@ def requests_done(pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> int:
     return completed
 
 
-def subjects_by_id(ids: Sequence[uuid.UUID]) -> list[Any]:
-    from qualipact.privacy.models import DataSubject
-
-    found = DataSubject.objects.in_bulk(list(ids))
-    return [found[subject_id] for subject_id in ids]
-
-
 # -- raw-SQL path ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    label: str
-    table: str
-    depth: int  # joins between the table and the subject column (0: its own column)
-    columns: tuple[str, ...]
-    encrypted: frozenset[str]
-    select: str
-    erase: str  # DELETE of the rows, or the UPDATE that clears what erasure keeps as rows
-    deletes_row: bool
-    fields: tuple[str, ...]
-
-
-def raw_tables() -> list[Table]:
-    """The declared tables, as plain SQL written once from the models' column names.
-
-    Tables reached through a join come first, so their rows are deleted before the rows
-    the join goes through."""
-    from qualipact.privacy.registry import Erasure, registry
-
-    tables = []
-    for declaration in registry.subject_declarations():
-        meta = declaration.model._meta
-        condition, depth = subject_condition(declaration.model, str(declaration.subject_field))
-        if declaration.deletes_row:
-            erase = f'DELETE FROM "{meta.db_table}" WHERE {condition}'
-        else:
-            # Rows the law keeps (the request log, legal holds): their fields are cleared,
-            # or set to the constant their declaration anonymises them to.
-            settings = []
-            for name, spec in declaration.fields.items():
-                column = meta.get_field(name).column
-                if spec.erasure is Erasure.NULL:
-                    settings.append(f'"{column}" = NULL')
-                elif spec.erasure is Erasure.ANONYMISE and isinstance(spec.anonymise_to, str):
-                    literal = spec.anonymise_to.replace("'", "''")
-                    settings.append(f"\"{column}\" = '{literal}'")
-                else:
-                    sys.exit(f"{declaration.label}.{name}: this erasure is not benchmarked")
-            cleared = ", ".join(settings)
-            erase = f'UPDATE "{meta.db_table}" SET {cleared} WHERE {condition}'
-        columns = tuple(meta.get_field(name).column for name in declaration.fields)
-        encrypted = frozenset(
-            meta.get_field(name).column
-            for name, spec in declaration.fields.items()
-            if spec.encrypted
-        )
-        tables.append(
-            Table(
-                label=declaration.label,
-                table=meta.db_table,
-                depth=depth,
-                columns=columns,
-                encrypted=encrypted,
-                select=(
-                    f"SELECT {quoted(meta.pk.column, *columns)} "
-                    f'FROM "{meta.db_table}" WHERE {condition}'
-                ),
-                erase=erase,
-                deletes_row=declaration.deletes_row,
-                fields=tuple(sorted(declaration.fields)),
-            )
-        )
-    return sorted(tables, key=lambda table: -table.depth)
-
-
-def raw_key(subject_id: uuid.UUID) -> bytes | None:
-    with connections["keys"].cursor() as cursor:
-        cursor.execute(
-            "SELECT master_key_id, wrapped_key FROM privacy_subjectkey WHERE subject_id = %s",
-            [db_uuid("keys", subject_id)],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    master_key_id, wrapped = row[0], bytes(row[1])
-    aad = f"qualipact-vault-key|{master_key_id}|{subject_id}".encode()
-    return AESGCM(settings.VAULT_MASTER_KEYS[master_key_id]).decrypt(
-        wrapped[:NONCE], wrapped[NONCE:], aad
-    )
 
 
 def raw_gather(tables: list[Table], subject_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
@@ -604,12 +360,11 @@ def raw_gather(tables: list[Table], subject_id: uuid.UUID) -> dict[str, list[dic
                 for column, value in zip(table.columns, values, strict=True):
                     if column in table.encrypted and value is not None:
                         if aead is None:
-                            aead = AESGCM(raw_key(subject_id))  # type: ignore[arg-type]
-                        blob = bytes(value)
-                        if blob[:1] != FORMAT_V1:
-                            raise ValueError(f"unknown ciphertext format in {table.table}")
-                        aad = f"{table.table}.{column}|{subject_id}".encode()
-                        value = aead.decrypt(blob[1 : 1 + NONCE], blob[1 + NONCE :], aad).decode()
+                            aead = AESGCM(raw_key(subject_id))
+                        value = raw_decrypt(
+                            aead, table=table.table, column=column, subject_id=subject_id,
+                            value=value,
+                        )  # fmt: skip
                     record[column] = value
                 records.append(record)
             gathered[table.label] = records
@@ -637,67 +392,6 @@ def export_members(subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str
     return members
 
 
-def raw_erase_rows(cursor: Any, tables: list[Table], main_id: Any) -> dict[str, Any]:
-    """Delete the person's rows, clear the fields of the rows the law keeps."""
-    models: dict[str, Any] = {}
-    for table in tables:
-        cursor.execute(table.erase, [main_id])
-        if table.deletes_row:
-            models[table.label] = {"action": "delete_row", "rows": cursor.rowcount}
-        else:
-            models[table.label] = {
-                "action": "update",
-                "rows": cursor.rowcount,
-                "fields": list(table.fields),
-            }
-    return models
-
-
-def raw_mark_erased(cursor: Any, tables: list[Table], subject_id: uuid.UUID) -> dict[str, Any]:
-    """Lock the person, erase their rows, mark them erased, audit: in the caller's transaction."""
-    main_id = db_uuid("default", subject_id)
-    cursor.execute(
-        for_update("default", "SELECT erased_at FROM privacy_datasubject WHERE id = %s"),
-        [main_id],
-    )
-    cursor.fetchone()
-    models = raw_erase_rows(cursor, tables, main_id)
-    now = connections["default"].ops.adapt_datetimefield_value(timezone.now())
-    cursor.execute(
-        "UPDATE privacy_datasubject SET erased_at = %s, updated_at = %s WHERE id = %s",
-        [now, now, main_id],
-    )
-    raw_audit(cursor, code=SUBJECT_ERASED, subject_id=subject_id, data={"models": models})
-    return models
-
-
-def raw_shred(subject_id: uuid.UUID) -> None:
-    """DELETE the key, INSERT the shred record, a new shred epoch, the second audit event."""
-    from qualipact.privacy.vault import EPOCH_CACHE_KEY
-
-    keys_id = db_uuid("keys", subject_id)
-    shredded_at = connections["keys"].ops.adapt_datetimefield_value(timezone.now())
-    with transaction.atomic(using="keys"), connections["keys"].cursor() as cursor:
-        cursor.execute("DELETE FROM privacy_subjectkey WHERE subject_id = %s", [keys_id])
-        existed = cursor.rowcount > 0
-        cursor.execute(
-            "INSERT INTO privacy_shredrecord (subject_id, shredded_at) VALUES (%s, %s)",
-            [keys_id, shredded_at],
-        )
-    cache.set(EPOCH_CACHE_KEY, uuid.uuid4().hex, None)
-    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
-        raw_audit(
-            cursor, code=SUBJECT_KEY_SHREDDED, subject_id=subject_id, data={"key_existed": existed}
-        )
-
-
-def raw_erase(tables: list[Table], subject_id: uuid.UUID) -> None:
-    """Everything subject_erase does, on raw cursors."""
-    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
-        raw_mark_erased(cursor, tables, subject_id)
-    raw_shred(subject_id)
-
-
 def raw_address(subject_id: uuid.UUID) -> str | None:
     """The account's email address, decrypted (where the erasure receipt goes)."""
     with connections["default"].cursor() as cursor:
@@ -708,10 +402,10 @@ def raw_address(subject_id: uuid.UUID) -> str | None:
         row = cursor.fetchone()
     if row is None or row[0] is None:
         return None
-    blob = bytes(row[0])
-    aad = f"accounts_user.email|{subject_id}".encode()
-    key = raw_key(subject_id)
-    return AESGCM(key).decrypt(blob[1 : 1 + NONCE], blob[1 + NONCE :], aad).decode()  # type: ignore[arg-type]
+    aead = AESGCM(raw_key(subject_id))
+    return raw_decrypt(
+        aead, table="accounts_user", column="email", subject_id=subject_id, value=row[0]
+    )
 
 
 def raw_request_erase(tables: list[Table], ids: tuple[uuid.UUID, uuid.UUID]) -> None:
@@ -763,40 +457,18 @@ def raw_request_erase(tables: list[Table], ids: tuple[uuid.UUID, uuid.UUID]) -> 
         send_mail("Your data was erased: your receipt", receipt, None, [address])
 
 
-def raw_erase_bare(tables: list[Table], subject_id: uuid.UUID) -> None:
-    """The rows, the key row and the shred record only. For information."""
-    main_id, keys_id = db_uuid("default", subject_id), db_uuid("keys", subject_id)
-    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
-        for table in tables:
-            if table.deletes_row:
-                cursor.execute(table.erase, [main_id])
-    shredded_at = connections["keys"].ops.adapt_datetimefield_value(timezone.now())
-    with transaction.atomic(using="keys"), connections["keys"].cursor() as cursor:
-        cursor.execute("DELETE FROM privacy_subjectkey WHERE subject_id = %s", [keys_id])
-        cursor.execute(
-            "INSERT INTO privacy_shredrecord (subject_id, shredded_at) VALUES (%s, %s)",
-            [keys_id, shredded_at],
-        )
-
-
 # -- measurement ----------------------------------------------------------------------
 
 
-@dataclass
-class Samples:
-    lib_export: list[uuid.UUID]
-    raw_export: list[uuid.UUID]
-    lib_erase: list[uuid.UUID]
-    raw_erase: list[uuid.UUID]
-    bare_erase: list[uuid.UUID]
-    lib_request: list[uuid.UUID]
-    raw_request: list[uuid.UUID]
-    warm: list[uuid.UUID]
-    intact: int
+GROUPS = (
+    "lib_export", "raw_export", "lib_erase", "raw_erase", "bare_erase", "lib_request",
+    "raw_request",
+)  # fmt: skip
 
 
-def draw_samples(samples: int, *, seed: int) -> Samples:
-    """Distinct people, chosen at random among those not erased yet."""
+def draw(samples: int, *, seed: int) -> Samples:
+    """Distinct people, chosen at random among those not erased yet; 5 x WARMUP spare ones
+    warm up each path."""
     from qualipact.privacy.models import DataSubject, ShredRecord
 
     # The bare path leaves no erased marker: its people are known by their shred record.
@@ -808,12 +480,7 @@ def draw_samples(samples: int, *, seed: int) -> Samples:
         .values_list("id", flat=True)
         if subject_id not in shredded
     ]
-    needed = GROUPS * samples + 5 * WARMUP
-    if len(pool) < needed:
-        sys.exit(f"Only {len(pool)} intact subjects left, {needed} needed: run without --keep.")
-    chosen = random.Random(seed).sample(pool, needed)
-    groups = [chosen[i * samples : (i + 1) * samples] for i in range(GROUPS)]
-    return Samples(*groups, warm=chosen[GROUPS * samples :], intact=len(pool))
+    return draw_samples(pool, GROUPS, samples=samples, spare=5 * WARMUP, seed=seed)
 
 
 def verify(tables: list[Table], subject_ids: Sequence[uuid.UUID]) -> int:
@@ -896,10 +563,12 @@ class Checkpointer(threading.Thread):
 
 
 def measure(tables: list[Table], samples: Samples) -> list[Result]:
-    warm = subjects_by_id(samples.warm)
-    members = export_members([*samples.raw_export, *samples.warm[:WARMUP]])
-    lib_requests = erasure_requests([*samples.warm[3 * WARMUP : 4 * WARMUP], *samples.lib_request])
-    raw_requests = erasure_requests([*samples.warm[4 * WARMUP :], *samples.raw_request])
+    warm = subjects_by_id(samples.spare)
+    members = export_members([*samples["raw_export"], *samples.spare[:WARMUP]])
+    lib_requests = erasure_requests(
+        [*samples.spare[3 * WARMUP : 4 * WARMUP], *samples["lib_request"]]
+    )
+    raw_requests = erasure_requests([*samples.spare[4 * WARMUP :], *samples["raw_request"]])
     for subject in warm[:WARMUP]:
         library_export(subject)
         raw_export(tables, subject.pk, members[subject.pk])
@@ -918,17 +587,17 @@ def measure(tables: list[Table], samples: Samples) -> list[Result]:
     checkpointer = Checkpointer()
     checkpointer.start()
     library_ms, raw_ms = paired(
-        (library_export, subjects_by_id(samples.lib_export)),
+        (library_export, subjects_by_id(samples["lib_export"])),
         (
             lambda subject_id: raw_export(tables, subject_id, members[subject_id]),
-            samples.raw_export,
+            samples["raw_export"],
         ),
         desc="export",
     )
     results = [Result("access export (zip built)", library_ms, raw_ms)]
     library_ms, raw_ms = paired(
-        (library_erase, subjects_by_id(samples.lib_erase)),
-        (lambda subject_id: raw_erase(tables, subject_id), samples.raw_erase),
+        (library_erase, subjects_by_id(samples["lib_erase"])),
+        (lambda subject_id: raw_erase(tables, subject_id), samples["raw_erase"]),
         desc="erase",
     )
     results.append(Result("erasure (subject_erase)", library_ms, raw_ms))
@@ -939,7 +608,7 @@ def measure(tables: list[Table], samples: Samples) -> list[Result]:
     )
     results.append(Result("erasure request (rights.fulfil)", request_ms, raw_request_ms))
     requests_done([*lib_requests, *raw_requests])
-    bare_ms = [timed_ms(lambda s: raw_erase_bare(tables, s), s) for s in samples.bare_erase]
+    bare_ms = [timed_ms(lambda s: raw_erase_bare(tables, s), s) for s in samples["bare_erase"]]
     checkpointer.stopping.set()
     checkpointer.join()
     results.append(Result("erasure vs bare rows+key delete (info)", library_ms, bare_ms))
@@ -967,25 +636,25 @@ def print_verdicts(results: list[Result]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    var_dir = configure(args.subjects, keep=args.keep)
-    print(f"data directory: {var_dir.relative_to(REPO)}")
-    print("databases: " + ", ".join(describe_database(alias) for alias in ("default", "keys")))
-    print(f"data: {ensure_data(args.subjects, keep=args.keep, seed=args.seed)}")
-    tables = raw_tables()
-    samples = draw_samples(args.samples, seed=args.seed)
-    results = measure(tables, samples)
-    records = verify(tables, samples.raw_export[:20])
-    engine = connections["default"].display_name
-    print(
-        f"\nsubjects {args.subjects:,} ({samples.intact:,} intact before sampling) | "
-        f"samples {args.samples} per path and operation | database {engine} | "
-        f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]} | "
-        f"Python {platform.python_version()} | Django {django.get_version()}"
+    args = parse_args(
+        argv, description=__doc__ or "", default=DEFAULT_SUBJECTS, samples=200, min_samples=2
     )
+    start(
+        f"bench-rights-{args.subjects}",
+        args,
+        create=lambda first, stop: create_people(first, stop, seed=args.seed),
+    )
+    # The erasure receipt goes out by SMTP in production; here to Django's in-memory
+    # backend, so the timing is of the request's own work, not of a mail server.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tables = raw_tables()
+    samples = draw(args.samples, seed=args.seed)
+    results = measure(tables, samples)
+    records = verify(tables, samples["raw_export"][:20])
+    print_sampled_run(args, samples)
     print(
         f"verified: raw SQL gathers the same {records} records as the export, with the "
-        f"same decrypted values, for {min(20, len(samples.raw_export))} people\n"
+        f"same decrypted values, for {min(20, len(samples['raw_export']))} people\n"
     )
     print_table(results)
     print()
@@ -994,12 +663,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "the raw export zips ready-made files (no audit, no JSON/CSV/HTML writing); the "
         "bare row skips the erased marker, both audit events and the shred epoch."
     )
-    from qualipact.privacy.audit import audit_verify
-
-    report = audit_verify()
-    print(f"audit chain after both paths: {report}")
-    if not report.ok:
-        sys.exit("the raw-SQL path wrote a broken audit chain: its numbers are not comparable")
+    audit_chain_check()
 
 
 if __name__ == "__main__":

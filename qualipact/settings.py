@@ -12,19 +12,31 @@ from django.core.exceptions import ImproperlyConfigured
 
 from qualipact import config
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(config.env_str("QUALIPACT_VAR_DIR", str(BASE_DIR / "var")))
+BASE_DIR = config.BASE_DIR
+# Local state (SQLite files, file cache, static files, development secrets). Settings only
+# read: run_site creates it (config.local_dirs_init); in production it is provisioned
+# with the host.
+VAR_DIR = config.var_dir()
 
 ENVIRONMENT = config.env_str("QUALIPACT_ENV", "development")
 if ENVIRONMENT not in ("development", "production"):
     raise ImproperlyConfigured("QUALIPACT_ENV must be 'development' or 'production'")
 PRODUCTION = ENVIRONMENT == "production"
 
-_secrets = config.load_secrets(production=PRODUCTION, local_file=VAR_DIR / "secrets.json")
+# Development reads what `manage.py secrets_init` (or run_site) wrote; a missing file is a
+# clear error naming that command, except in those two commands, which write it.
+SECRETS_FILE = VAR_DIR / config.SECRETS_FILE_NAME
+_secrets = config.secret_settings(
+    config.load_secrets(
+        production=PRODUCTION,
+        local_file=SECRETS_FILE,
+        required=PRODUCTION or not config.secrets_writer_running(),
+    )
+)
 SECRET_KEY = _secrets["SECRET_KEY"]
-VAULT_MASTER_KEYS = config.parse_master_keys(_secrets["VAULT_MASTER_KEYS"])
-BLIND_INDEX_KEY = config.decode_key("BLIND_INDEX_KEY", _secrets["BLIND_INDEX_KEY"])
-AUDIT_KEY = config.decode_key("AUDIT_KEY", _secrets["AUDIT_KEY"])
+VAULT_MASTER_KEYS = _secrets["VAULT_MASTER_KEYS"]
+BLIND_INDEX_KEY = _secrets["BLIND_INDEX_KEY"]
+AUDIT_KEY = _secrets["AUDIT_KEY"]
 # Unwrapped data keys stay in memory this long at most; shredding invalidates them at once.
 VAULT_KEY_CACHE_SECONDS = config.env_int("VAULT_KEY_CACHE_SECONDS", 60, minimum=0)
 
@@ -32,6 +44,15 @@ DEBUG = config.env_bool("DEBUG", False)
 ALLOWED_HOSTS = config.env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
+if PRODUCTION and DEBUG:
+    # DEBUG pages show settings, SQL and local variables (personal data) to anyone.
+    raise ImproperlyConfigured("Production mode refuses DEBUG on: unset DEBUG or set DEBUG=0")
+if PRODUCTION and not ALLOWED_HOSTS:
+    # With none, every request would be answered 400: a site that cannot serve anyone.
+    raise ImproperlyConfigured(
+        "Production mode needs ALLOWED_HOSTS: the site's host names, comma-separated "
+        "(e.g. ALLOWED_HOSTS=www.qualipact.example)"
+    )
 
 INSTALLED_APPS = [
     "qualipact.accounts",
@@ -129,7 +150,6 @@ def _database(url: str, *, alias: str) -> dict[str, Any]:
     return db
 
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": _database(
         config.env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'qualipact.sqlite3'}"),
@@ -382,8 +402,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = VAR_DIR / "static"  # created with VAR_DIR (config.local_dirs_init)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production serves hashed, compressed files from `collectstatic`; the embedded

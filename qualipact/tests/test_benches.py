@@ -1,11 +1,14 @@
 """The benchmarks still run against today's spine: each checks, before it times anything,
 that its raw-SQL path reads and erases exactly what the library does, so a change to the
 registry (a secret, a new table, a legal hold) that the bench does not follow fails here
-rather than on the next person who measures."""
+rather than on the next person who measures. Their shared harness (bench/harness.py) is
+tested directly below."""
 
+import importlib.util
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,118 @@ def test_the_benchmark_runs_and_its_raw_path_matches_the_library(script, verifie
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert verified in result.stdout
     assert "audit chain after both paths: ok" in result.stdout
+
+
+def test_the_consent_benchmark_runs_and_prints_its_table():
+    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "consent.py"), "--subjects", "300"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "audience ids (5 runs) |" in result.stdout
+    assert "load average: " in result.stdout
+
+
+@pytest.fixture(scope="module")
+def harness():
+    spec = importlib.util.spec_from_file_location("harness", REPO / "bench" / "harness.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    # Registered while it runs, as an import would: its dataclasses look themselves up.
+    sys.modules["harness"] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["harness"]
+    return module
+
+
+def test_it_prints_the_side_by_side_table_with_the_load_average(harness, capsys):
+    harness.print_table([harness.Result("collect", [1.0, 2.0, 3.0], [0.5, 1.0, 1.5])])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("operation | library median ms | library p95 ms")
+    assert lines[2].split(" | ")[0].strip() == "collect"
+    assert lines[2].split(" | ")[-1].strip() == "2.00x"  # median ratio: 2.0 / 1.0
+    assert lines[3].startswith("load average: ")
+    assert lines[3].endswith(f"({os.cpu_count()} CPUs)")
+
+
+def test_it_prints_rows_per_second_and_the_share_of_raw(harness, capsys):
+    harness.print_throughput_table([harness.Throughput("sweep", 1000, [0.5, 0.5], [0.25, 0.25])])
+    lines = capsys.readouterr().out.splitlines()
+    cells = [cell.strip() for cell in lines[2].split(" | ")]
+    assert cells == ["sweep", "1,000", "0.500", "2,000", "0.250", "4,000", "50%"]
+    assert lines[3].startswith("load average: ")
+
+
+def test_it_alternates_which_path_goes_first_with_a_setup_before_each(harness):
+    calls = []
+    library_s, raw_s = harness.alternating(
+        lambda: calls.append("library"),
+        lambda: calls.append("raw"),
+        setup=lambda: calls.append("setup"),
+        runs=2,
+    )
+    assert calls == ["setup", "library", "setup", "raw", "setup", "raw", "setup", "library"]
+    assert len(library_s) == len(raw_s) == 2
+    assert all(seconds >= 0 for seconds in library_s + raw_s)
+
+
+def test_it_gives_the_median_and_p95(harness):
+    assert harness.median_p95([float(n) for n in range(1, 101)]) == (50.5, pytest.approx(95.95))
+    assert harness.median_p95([7.0]) == (7.0, 7.0)
+
+
+def test_it_parses_the_size_arguments(harness):
+    args = harness.parse_args(
+        ["--large", "--samples", "3"], description="d", default=10, large=1000, samples=200
+    )
+    assert (args.subjects, args.samples, args.keep, args.seed) == (1000, 3, False, 2024)
+    rows = harness.parse_args(["--rows", "5", "--keep"], description="d", default=1, size="rows")
+    assert (rows.rows, rows.keep) == (5, True)
+    with pytest.raises(SystemExit):
+        harness.parse_args(["--subjects", "0"], description="d", default=10)
+    with pytest.raises(SystemExit):
+        harness.parse_args(
+            ["--samples", "1"], description="d", default=10, samples=5, min_samples=2
+        )
+
+
+def test_it_draws_distinct_people_for_each_group(harness):
+    pool = [uuid.uuid4() for _ in range(20)]
+    samples = harness.draw_samples(pool, ("a", "b"), samples=4, spare=3, seed=1)
+    drawn = [*samples["a"], *samples["b"], *samples.spare]
+    assert len(drawn) == len(set(drawn)) == 11
+    assert set(drawn) <= set(pool) and samples.intact == 20
+    with pytest.raises(SystemExit):
+        harness.draw_samples(pool, ("a", "b"), samples=10, spare=1, seed=1)
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_it_writes_encrypted_rows_the_library_reads_and_the_raw_key_unwraps(harness):
+    from qualipact.contact.models import Inquiry
+    from qualipact.privacy import vault
+
+    subject_id = uuid.uuid4()
+    rows = harness.Rows()
+    key = rows.subject(subject_id)
+    values = {
+        "subject": subject_id,
+        "kind": "general",
+        "name": "Alice Marchetti",
+        "email": "alice.marchetti@example.org",
+        "subject_line": "Question about invoices",
+        "message": "Could you resend my invoice from March?",
+    }
+    rows.add(Inquiry, values, key)
+    assert rows.flush() == 1
+    vault.key_cache_clear()
+    inquiry = Inquiry.objects.get(subject_id=subject_id)
+    assert (inquiry.name, inquiry.email) == ("Alice Marchetti", "alice.marchetti@example.org")
+    assert harness.raw_key(subject_id) == key

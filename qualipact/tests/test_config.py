@@ -25,13 +25,117 @@ def key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-def test_it_generates_missing_secrets_once_into_a_private_file(tmp_path, no_secret_env):
+def without_secrets(**extra: str) -> dict[str, str]:
+    """This process's environment with no secret set (as NAME or NAME_FILE), plus `extra`."""
+    env = {
+        k: v for k, v in os.environ.items() if not any(k.startswith(n) for n in config.SECRET_NAMES)
+    }
+    env.pop("QUALIPACT_ENV", None)
+    return {**env, **extra}
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def tree(folder: Path) -> dict[str, int]:
+    """Every path below `folder` with its modification time in nanoseconds."""
+    return {str(path): path.stat().st_mtime_ns for path in folder.rglob("*")}
+
+
+def test_it_generates_missing_secrets_once_into_a_private_file(tmp_path):
     path = tmp_path / "var" / "secrets.json"
-    first = config.load_secrets(production=False, local_file=path)
+    assert config.secrets_file_init(path=path) == list(config.SECRET_NAMES)
+    first = json.loads(path.read_text())
     assert set(first) == set(config.SECRET_NAMES)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert config.load_secrets(production=False, local_file=path) == first
+    assert config.secrets_file_init(path=path) == []
     assert json.loads(path.read_text()) == first
+
+
+def test_it_adds_a_missing_secret_without_changing_the_others(tmp_path):
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"SECRET_KEY": "kept" * 20, "AUDIT_KEY": key()}))
+    before = json.loads(path.read_text())
+    assert config.secrets_file_init(path=path) == ["VAULT_MASTER_KEYS", "BLIND_INDEX_KEY"]
+    after = json.loads(path.read_text())
+    assert {k: after[k] for k in before} == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_it_only_reads_the_secrets_file(tmp_path, no_secret_env):
+    path = tmp_path / "secrets.json"
+    with pytest.raises(ImproperlyConfigured, match=r"manage\.py secrets_init"):
+        config.load_secrets(production=False, local_file=path)
+    assert not path.exists()
+    config.secrets_file_init(path=path)
+    assert config.load_secrets(production=False, local_file=path) == json.loads(path.read_text())
+
+
+def test_it_imports_the_settings_without_writing_a_file_or_folder(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    run(["manage.py", "secrets_init"], without_secrets(QUALIPACT_VAR_DIR=str(var)))
+    before = tree(tmp_path)
+    code = "import django; django.setup(); from django.conf import settings; settings.VAR_DIR"
+    env = without_secrets(QUALIPACT_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="qualipact.settings")
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert tree(tmp_path) == before
+    # A folder that does not exist is not created by reading the settings either.
+    missing = tmp_path / "not-there"
+    secrets = {
+        "SECRET_KEY": "s" * 50,
+        "VAULT_MASTER_KEYS": f"k1:{key()}",
+        "BLIND_INDEX_KEY": key(),
+        "AUDIT_KEY": key(),
+    }
+    env.update(secrets, QUALIPACT_VAR_DIR=str(missing))
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert not missing.exists()
+
+
+def test_it_names_the_command_when_development_has_no_secrets_file(tmp_path):
+    result = run(["manage.py", "check"], without_secrets(QUALIPACT_VAR_DIR=str(tmp_path)))
+    assert result.returncode != 0
+    assert "Development secrets missing" in result.stderr
+    assert "python manage.py secrets_init" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_writes_the_secrets_file_once_with_the_command(tmp_path):
+    env = without_secrets(QUALIPACT_VAR_DIR=str(tmp_path / "var"))
+    result = run(["manage.py", "secrets_init"], env)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "var" / "secrets.json"
+    assert "wrote SECRET_KEY, VAULT_MASTER_KEYS, BLIND_INDEX_KEY, AUDIT_KEY" in result.stdout
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["secrets.json"]
+    first = path.read_text()
+    again = run(["manage.py", "secrets_init"], env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing written" in again.stdout
+    assert path.read_text() == first
+    assert run(["manage.py", "check"], env).returncode == 0
+
+
+def test_it_refuses_the_secrets_command_in_production(tmp_path):
+    env = without_secrets(QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path))
+    env.update(
+        SECRET_KEY="s" * 50,
+        VAULT_MASTER_KEYS=f"k1:{key()}",
+        BLIND_INDEX_KEY=key(),
+        AUDIT_KEY=key(),
+        ALLOWED_HOSTS="qualipact.example",
+        REDIS_URL="redis://127.0.0.1:6379/15",
+    )
+    result = run(["manage.py", "secrets_init"], env)
+    assert result.returncode != 0
+    assert "Production mode reads its secrets from NAME or NAME_FILE" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_it_refuses_to_start_in_production_without_secrets(tmp_path, no_secret_env):
@@ -117,8 +221,14 @@ def run_production(tmp_path, code: str, **extra: str) -> subprocess.CompletedPro
         "BLIND_INDEX_KEY": key(),
         "AUDIT_KEY": key(),
     }
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(secrets, QUALIPACT_ENV="production", QUALIPACT_VAR_DIR=str(tmp_path), **extra)
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DEBUG")}
+    env.update(
+        secrets,
+        QUALIPACT_ENV="production",
+        QUALIPACT_VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="qualipact.example",
+    )
+    env.update(extra)
     env["DJANGO_SETTINGS_MODULE"] = "qualipact.settings"
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
@@ -134,6 +244,20 @@ def test_production_needs_redis(tmp_path):
     result = run_production(tmp_path, "pass")
     assert result.returncode != 0
     assert "Production mode needs REDIS_URL" in result.stderr
+
+
+def test_it_refuses_debug_in_production(tmp_path):
+    result = run_production(tmp_path, "pass", DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/15")
+    assert result.returncode != 0
+    assert "Production mode refuses DEBUG on" in result.stderr
+
+
+def test_it_refuses_production_without_allowed_hosts(tmp_path):
+    result = run_production(
+        tmp_path, "pass", ALLOWED_HOSTS="", REDIS_URL="redis://127.0.0.1:6379/15"
+    )
+    assert result.returncode != 0
+    assert "Production mode needs ALLOWED_HOSTS" in result.stderr
 
 
 def test_production_sends_hsts_for_a_year_and_secure_cookies(tmp_path):

@@ -168,6 +168,7 @@ def prepared(tmp_path_factory) -> Path:
     var_dir = tmp_path_factory.mktemp("site")
     env = site_env(var_dir)
     for command in (
+        ["secrets_init"],  # the settings only read the secrets file
         ["migrate", "--database", "default"],
         ["migrate", "--database", "keys"],
         ["demo_data", "--people", "2"],

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from qualipact import config
 from qualipact.web.processes import (
     STOP_GRACE_SECONDS,
     child_start,
@@ -39,14 +40,18 @@ def site_url_for(host: str, port: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Set up and run the whole site: migrate both databases, load demo data when the "
-        "database is empty, then run the web server, a Celery worker, Celery beat and (in "
+        "Set up and run the whole site: in development, create QUALIPACT_VAR_DIR and write "
+        "the secrets that its secrets.json lacks (as secrets_init does: mode 0600, never "
+        "changing a value), migrate both databases, load demo data when the database is "
+        "empty, then run the web server, a Celery worker, Celery beat and (in "
         "development) a local mailbox until Ctrl-C or SIGTERM, which stops them all. "
         "SITE_URL defaults to the address served, for the web server, worker and beat "
         "alike. The site also stops when a child fails or when the process that started "
         "this command ends; killed outright, it takes its children with it (Linux). "
         "Deletes nothing."
     )
+    # The system checks run below, once the secrets are loaded (secrets_prepare).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--host", default="127.0.0.1")
@@ -58,6 +63,8 @@ class Command(BaseCommand):
         # SIGKILL, the kernel sends us SIGTERM and we stop everything below.
         parent = os.getppid()
         parent_death_signal_set(signal.SIGTERM)
+        self.secrets_prepare()
+        self.check()
 
         host, port = options["host"], options["port"]
         site_url = site_url_for(host, port)
@@ -122,3 +129,20 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"the {failed} process stopped unexpectedly; stopped the others")
         self.stdout.write("stopped")
+
+    def secrets_prepare(self) -> None:
+        """Development: create the local folders, write the secrets the file lacks, and
+        load them into this process's settings, which started without them on a fresh
+        clone (settings only read: config.load_secrets). The web server, the worker and
+        beat, started later, read the file themselves."""
+        if settings.PRODUCTION:
+            return
+        config.local_dirs_init(folder=settings.VAR_DIR)
+        if not config.secrets_missing_from_env():
+            return
+        added = config.secrets_file_init(path=settings.SECRETS_FILE)
+        if added:
+            self.stdout.write(f"generated {', '.join(added)} into {settings.SECRETS_FILE}")
+        found = config.load_secrets(production=False, local_file=settings.SECRETS_FILE)
+        for name, value in config.secret_settings(found).items():
+            setattr(settings, name, value)
