@@ -71,13 +71,14 @@ def create(expired: int) -> str:
                     OutboundEmail,
                     {
                         "subject": subject_id,
-                        "kind": "transactional",
+                        "kind": "service",
                         "purpose": "service_delivery",
                         "to": f"person{n}@example.org",
                         "subject_line": "Your request",
                         "body": "Hello, this is about your request.",
                         "message_id": f"<{uuid.uuid4().hex}@bench.invalid>",
                         "status": "sent",
+                        "sent_at": old,
                         "created_at": old if n % KEPT_SHARE else now,
                         "updated_at": old,
                     },
@@ -95,9 +96,12 @@ def table() -> str:
 
 
 def copy_make() -> None:
-    """Keep a copy of the table, to refill it before every run."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute(f'DROP TABLE IF EXISTS "{COPY}"')
+    """Keep a copy of the freshly written table, to refill it before every run (a data
+    set kept with --keep keeps its copy: the table itself was swept by the last run)."""
+    connection = connections["default"]
+    if COPY in connection.introspection.table_names():
+        return
+    with connection.cursor() as cursor:
         cursor.execute(f'CREATE TABLE "{COPY}" AS SELECT * FROM "{table()}"')
 
 
@@ -144,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.keep:
         sys.exit("The database already holds emails: pass --keep, or use empty databases.")
     copy_make()
+    refill()
     expired = expired_count()
     kept = OutboundEmail.objects.count() - expired
     print("databases: " + ", ".join(describe_database(a) for a in ("default", "keys")))

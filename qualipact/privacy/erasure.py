@@ -79,6 +79,15 @@ def erasure_step_register(name: str, step: ErasureStep) -> None:
     _erasure_steps[name] = step
 
 
+def held_subject_ids(model: type[Model]) -> set[UUID]:
+    """The people whose rows of this declared model a legal hold keeps (none for a table
+    that names nobody)."""
+    declaration = _declaration_of(model)
+    if declaration.subject_field is None:
+        return set()
+    return _held_subjects(declaration.label)
+
+
 def _declaration_of(model: type[Model]) -> ModelDeclaration:
     declaration = registry.get(model)
     if declaration is None:

@@ -199,7 +199,8 @@ def erasure_resumed_after_one_of_two_holds_is_lifted():
 
 
 SCENARIOS: dict[str, Callable[[], None]] = {
-    "qualipact.retention.engine:_run_batch": retention_engine,
+    "qualipact.retention.engine:_people_erase": retention_engine,
+    "qualipact.retention.engine:_rows_apply": retention_engine,
     "qualipact.retention.engine:retention_sweep": retention_engine,
     "qualipact.accounts.services:account_delete": account_deletion,
     "qualipact.accounts.children:_child_erase": child_account_deletion,
