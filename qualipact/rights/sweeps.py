@@ -17,9 +17,13 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor, audit_log
 from qualipact.privacy.erasure import rows_erase, rows_without_holds
 from qualipact.privacy.registry import Retention, registry
+from qualipact.rights import events
+
+# The request-log sweep below names its code the old way; the retention engine replaces it.
+from qualipact.rights.events import RightsCode as EventCode
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
 from qualipact.rights.services import PURPOSE, dpos_email
 
@@ -103,12 +107,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
     )
     sent = dpos_email(subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}", body=body)
     if sent:
-        audit_log(
-            code=EventCode.RIGHTS_DEADLINES_REMINDED,
-            actor=Actor.system("deadline_reminders"),
-            purpose=PURPOSE,
-            data={"requests": [str(request.pk) for request in due], "emails": sent},
-        )
+        events.deadlines_reminded_event(requests=due, emails=sent)
     return sent
 
 

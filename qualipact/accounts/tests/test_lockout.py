@@ -8,11 +8,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.lockout import USERNAME_KEY_MAX, lockout_key
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.sessions import lockout_records_sweep
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -115,7 +115,7 @@ def test_it_limits_failed_sign_ins_per_client_address_and_never_per_account_alon
 def test_it_audits_the_lockout_with_the_account_and_no_plaintext(erin, client):
     for _ in range(5):
         attempt(client, EMAIL, WRONG)
-    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    event = AuditEvent.objects.filter(code=AccountsCode.ACCOUNT_LOCKED_OUT).latest("id")
     assert event.subject_id == erin.subject_id
     assert event.data == {}
     assert event.actor_id == "lockout"
@@ -124,7 +124,7 @@ def test_it_audits_the_lockout_with_the_account_and_no_plaintext(erin, client):
 def test_it_audits_a_lockout_for_an_unknown_name_without_a_subject(client):
     for _ in range(5):
         attempt(client, "nobody-here", WRONG)
-    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    event = AuditEvent.objects.filter(code=AccountsCode.ACCOUNT_LOCKED_OUT).latest("id")
     assert event.subject_id is None
 
 
@@ -179,7 +179,7 @@ def test_it_sweeps_only_lockout_records_past_retention(client):
     AccessAttempt.objects.filter(username="edge").update(attempt_time=now - timedelta(days=29))
     assert lockout_records_sweep() == 1
     assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"edge", "fresh"}
-    event = AuditEvent.objects.filter(code=EventCode.LOCKOUT_RECORDS_SWEPT).latest("id")
+    event = AuditEvent.objects.filter(code=AccountsCode.LOCKOUT_RECORDS_SWEPT).latest("id")
     assert event.data == {"count": 1}
     assert event.subject_id is None
     assert lockout_records_sweep() == 0

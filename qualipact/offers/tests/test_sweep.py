@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from qualipact.offers import services, tasks
+from qualipact.offers.events import OffersCode
 from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
 from qualipact.offers.tests.conftest import IP_GB, grant, withdraw
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import AuditEvent
 from qualipact.privacy.services import subject_restrict
 
@@ -74,10 +75,10 @@ def test_it_keeps_the_data_of_a_restricted_person(alice, catalogue):
 
 def test_it_audits_what_it_deleted_as_counts_and_nothing_when_there_was_nothing(alice, catalogue):
     services.offers_personal_data_sweep()
-    assert not AuditEvent.objects.filter(code=EventCode.OFFERS_PERSONAL_DATA_SWEPT).exists()
+    assert not AuditEvent.objects.filter(code=OffersCode.OFFERS_PERSONAL_DATA_SWEPT).exists()
     give_everything(alice, catalogue)
     withdraw(alice, "location_features")
     tasks.offers_sweep()
-    event = AuditEvent.objects.get(code=EventCode.OFFERS_PERSONAL_DATA_SWEPT)
+    event = AuditEvent.objects.get(code=OffersCode.OFFERS_PERSONAL_DATA_SWEPT)
     assert event.actor_kind == "system" and event.subject_id is None
     assert event.data["location_fixes_withdrawn"] == 2
