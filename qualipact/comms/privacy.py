@@ -29,6 +29,9 @@ personal_data(
     source=Source.DERIVED,
     # Kept 90 days after it was queued (delivery questions, complaints), then deleted.
     retention=Retention(after="created_at", period=timedelta(days=90)),
+    # A child's account gets its service emails (verification, the parent's consent
+    # request, security notices), never marketing: the purpose rule refuses that.
+    for_children_when=lambda row: row.kind == OutboundEmail.Kind.SERVICE,
     fields={
         "to": PersonalField(
             Category.CONTACT, label="recipient address", encrypted=True, source=Source.PROVIDED

@@ -147,6 +147,9 @@ class ModelDeclaration:
     # None: the model's verbose_name and verbose_name_plural.
     human: str | None = None
     human_plural: str | None = None
+    # Rows a child may hold whatever their fields say, told by their content (an account's
+    # service email); None: only the fields declared `for_children` decide.
+    for_children_when: Callable[[Any], bool] | None = None
 
     @property
     def label(self) -> str:
@@ -191,11 +194,14 @@ class Registry:
         append_only: bool = False,
         label: str | None = None,
         label_plural: str | None = None,
+        for_children_when: Callable[[Any], bool] | None = None,
     ) -> None:
         """Declare `model`'s personal data; see `personal_data` and docs/architecture.md.
 
         `label` and `label_plural` name the model as a person reads it when its
         verbose_name does not (a third-party model, a technical name).
+        `for_children_when(row) -> bool` admits, for a child, rows that hold fields not
+        declared `for_children` (the account's service emails; policy section 9).
         """
         model_label = model._meta.label
         if model_label in self._declarations:
@@ -234,6 +240,7 @@ class Registry:
             append_only=append_only,
             human=label,
             human_plural=label_plural,
+            for_children_when=for_children_when,
         )
 
     def declarations(self) -> list[ModelDeclaration]:
