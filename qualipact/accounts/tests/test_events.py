@@ -1,21 +1,9 @@
-import pytest
+"""Every event function of the accounts app writes its own code and a declared purpose."""
 
 from qualipact.accounts import events
-from qualipact.accounts.events import AccountsCode
-from qualipact.privacy.tests.events_contract import (
-    event_functions,
-    event_problems,
-    event_written,
-)
+from qualipact.privacy.tests.events_contract import contract_tests
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.mark.parametrize("function", event_functions(events), ids=lambda f: f.__name__)
-def test_it_writes_its_own_code_and_a_declared_purpose(function):
-    assert event_problems(function, AccountsCode) == []
-
-
-def test_it_writes_a_different_code_from_each_function():
-    written = [event_written(f, AccountsCode).code for f in event_functions(events)]
-    assert len(written) == len(set(written))
+(
+    test_it_writes_its_own_code_and_a_declared_purpose,
+    test_it_writes_a_different_code_from_each_function,
+) = contract_tests(events, events.AccountsCode)

@@ -3,18 +3,21 @@
 Each public `*_event` function is called with stand-in arguments built from its type
 hints and writes a real audit event: its code is one of the app's own (inside the range
 the app registered), the number its docstring starts with, and its purpose is a declared
-purpose. The app tests (`<app>/tests/test_events.py`) parametrize over the functions.
+purpose. Each app's `tests/test_events.py` takes its tests from `contract_tests`.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 import uuid
 from datetime import date
 from enum import IntEnum
 from types import ModuleType
 from typing import Any
+
+import pytest
 
 from qualipact.privacy.audit import Actor, audit_code_ranges
 from qualipact.privacy.models import AuditEvent
@@ -84,8 +87,6 @@ def _stand_in(name: str, annotation: str, codes: type[IntEnum]) -> Any:
 
 
 def codes_module(codes: type[IntEnum]) -> ModuleType:
-    import sys
-
     return sys.modules[codes.__module__]
 
 
@@ -113,3 +114,19 @@ def event_problems(function: Any, codes: type[IntEnum]) -> list[str]:
     if event.purpose not in PURPOSES:
         problems.append(f"wrote purpose {event.purpose!r}, not a declared purpose")
     return problems
+
+
+def contract_tests(module: ModuleType, codes: type[IntEnum]) -> tuple[Any, Any]:
+    """The two tests each app runs on its `events.py`; assign them to `test_...` names."""
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("function", event_functions(module), ids=lambda f: f.__name__)
+    def writes_its_own_code_and_a_declared_purpose(function: Any) -> None:
+        assert event_problems(function, codes) == []
+
+    @pytest.mark.django_db
+    def writes_a_different_code_from_each_function() -> None:
+        written = [event_written(f, codes).code for f in event_functions(module)]
+        assert len(written) == len(set(written))
+
+    return writes_its_own_code_and_a_declared_purpose, writes_a_different_code_from_each_function
