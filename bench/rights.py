@@ -100,7 +100,7 @@ WARMUP = 5
 EXPORT_TARGET_MS = 50.0
 ERASE_TARGET_MS = 20.0
 TARGET_RATIO = 5.0
-# Audit codes the request path writes (qualipact.privacy.audit.EventCode).
+# Audit codes the request path writes (qualipact.rights.events.RightsCode).
 REQUEST_STATUS_CHANGED, REQUEST_COMPLETED = 803, 805
 TOPICS = ("privacy", "security", "events", "design", "travel", "science")
 OFFERS = 8

@@ -11,6 +11,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from qualipact import config
+from qualipact.privacy.countries import digital_consent_ages
 
 BASE_DIR = config.BASE_DIR
 # Local state (SQLite files, file cache, static files, development secrets). Settings only
@@ -348,37 +349,8 @@ ACCOUNT_MAIL_RATE_WINDOW_SECONDS = config.env_int(
 
 # Age gate (GDPR Art 8): below this age a parent must consent. Member states choose 13-16.
 CHILD_AGE_DEFAULT = config.env_int("CHILD_AGE_DEFAULT", 14, minimum=14)
-CHILD_AGE_BY_COUNTRY = {
-    "AT": 14,
-    "BE": 13,
-    "BG": 14,
-    "CY": 14,
-    "CZ": 15,
-    "DE": 16,
-    "DK": 13,
-    "EE": 13,
-    "ES": 14,
-    "FI": 13,
-    "FR": 15,
-    "GR": 15,
-    "HR": 16,
-    "HU": 16,
-    "IE": 16,
-    "IT": 14,
-    "LT": 14,
-    "LU": 16,
-    "LV": 13,
-    "MT": 13,
-    "NL": 16,
-    "PL": 16,
-    "PT": 13,
-    "RO": 16,
-    "SE": 13,
-    "SI": 15,
-    "SK": 16,
-    "GB": 13,
-    "US": 13,
-}
+# Each country's age of digital consent: one table in the privacy core.
+CHILD_AGE_BY_COUNTRY = digital_consent_ages()
 PARENTAL_CONSENT_DAYS = 7
 
 # Data-subject requests (qualipact.rights).

@@ -8,8 +8,14 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Register the app's audit codes at start-up, so an overlap stops it there.
         # signals: sign-in, sign-out and lockout hooks (session records, audit events).
-        from qualipact.accounts import child_rule, email_choice, signals  # noqa: F401
+        from qualipact.accounts import (  # noqa: F401
+            child_rule,
+            email_choice,
+            events,
+            signals,
+        )
 
         # Children: no consent-based purpose, and only fields declared for children.
         child_rule.register()

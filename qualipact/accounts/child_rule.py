@@ -6,7 +6,8 @@ Two guards, registered at start-up by AccountsConfig.ready():
   and ads, location features, partner sharing) for a child, whatever the consent
   ledger says, in both the per-person and the set-based form;
 - the registry's child rule: a row of a declared model may not hold, for a child, a
-  field that is not declared `for_children`. Checked on every save (pre_save) of a
+  field that is not declared `for_children`, unless the declaration's
+  `for_children_when(row)` admits the row. Checked on every save (pre_save) of a
   declared model keyed by `subject`; a refusal raises ProcessingRefused naming only the
   model, the field names and the subject id.
 
@@ -17,7 +18,6 @@ whose fields are all allowed for children.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -55,14 +55,6 @@ class ChildRule:
         return Q(account__child_until__gt=timezone.localdate())
 
 
-# Rows allowed for a child by their content rather than by field: the account's service
-# emails (verification, the parent's consent request, security notices). The same table
-# holds marketing email, which a child never gets (the purpose rule above refuses it).
-_ALLOWED_ROWS: dict[str, Callable[[Any], bool]] = {
-    "comms.OutboundEmail": lambda row: row.kind == "service",
-}
-
-
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == b""
 
@@ -87,7 +79,8 @@ def refuse_child_fields(sender: type[models.Model], instance: models.Model, **kw
     declaration = registry.get(sender)
     if declaration is None or declaration.subject_field != "subject":
         return
-    allowed = _ALLOWED_ROWS.get(declaration.label)
+    # Rows a declaration admits for a child by their content (comms' service emails).
+    allowed = declaration.for_children_when
     if allowed is not None and allowed(instance):
         return
     refused = _refused_fields(declaration, instance)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -24,13 +25,14 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from qualipact.accounts import age
+from qualipact.accounts import age, events
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.comms.services import email_queue
 from qualipact.consent.selectors import token_hash
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject
+from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
@@ -96,13 +98,7 @@ def parental_consent_request(*, child: User, parent_email: str) -> ParentalConse
         token_hash=token_hash(token),
         expires_at=now + timedelta(days=_consent_days()),
     )
-    audit_log(
-        code=EventCode.PARENTAL_CONSENT_REQUESTED,
-        actor=Actor.subject(child.subject_id),
-        subject_id=child.subject_id,
-        purpose="legal_compliance",
-        data={"consent": str(consent.pk), "days": _consent_days()},
-    )
+    events.parental_consent_requested_event(consent=consent, days=_consent_days())
     link = _site(reverse("accounts:parental_consent", kwargs={"token": token}))
     # The email belongs to the child's subject: it is purged with the pending account.
     email_queue(
@@ -169,13 +165,7 @@ def parental_consent_grant(*, token: str, parent: User) -> ParentalConsent:
     consent.save()
     child.status = User.Status.ACTIVE
     child.save(update_fields=["status", "updated_at"])
-    audit_log(
-        code=EventCode.PARENTAL_CONSENT_GRANTED,
-        actor=Actor.subject(parent.subject_id),
-        subject_id=child.subject_id,
-        purpose="legal_compliance",
-        data={"consent": str(consent.pk), "parent": str(parent.subject_id)},
-    )
+    events.parental_consent_granted_event(consent=consent, parent=parent)
     return consent
 
 
@@ -186,7 +176,7 @@ def parental_consent_decline(*, token: str) -> None:
     _child_erase(
         child=child,
         actor=Actor.system("parental_consent_declined"),
-        code=EventCode.PARENTAL_CONSENT_WITHDRAWN,
+        code=AccountsCode.PARENTAL_CONSENT_WITHDRAWN,
         data={"consent": str(consent.pk), "declined": True},
     )
 
@@ -194,19 +184,13 @@ def parental_consent_decline(*, token: str) -> None:
 # -- erasure ------------------------------------------------------------------------------
 
 
-def _child_erase(*, child: User, actor: Actor, code: EventCode, data: dict[str, Any]) -> None:
+def _child_erase(*, child: User, actor: Actor, code: AccountsCode, data: dict[str, Any]) -> None:
     """Audit why, end the child's sessions, then the spine's erasure (rows and key)."""
     from qualipact.accounts.sessions import sessions_end_all
 
     subject = DataSubject.objects.get(pk=child.subject_id)
     with transaction.atomic():
-        audit_log(
-            code=code,
-            actor=actor,
-            subject_id=subject.pk,
-            purpose="data_subject_rights",
-            data=data,
-        )
+        events.child_erased_event(code=code, subject_id=subject.pk, actor=actor, data=data)
         sessions_end_all(subject=subject, reason="account_deleted")
         subject_erase(subject=subject, actor=actor)
 
@@ -258,13 +242,7 @@ def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
     )
     consent.confirmation_sent_at = timezone.now()
     consent.save(update_fields=["confirmation_sent_at", "updated_at"])
-    audit_log(
-        code=EventCode.PARENTAL_CONFIRMATION_SENT,
-        actor=CONFIRMATION_ACTOR,
-        subject_id=consent.subject_id,
-        purpose="legal_compliance",
-        data={"consent": str(consent.pk)},
-    )
+    events.parental_confirmation_sent_event(consent=consent, actor=CONFIRMATION_ACTOR)
     return True
 
 
@@ -315,29 +293,23 @@ class ChildData:
         return {"child_id": str(self.child.pk), "records": records}
 
 
-def _collect(parent: User, child: User, code: EventCode) -> ChildData:
+def _collect(parent: User, child: User, audit_event: Callable[..., AuditEvent]) -> ChildData:
     child = _linked(parent, child)
     data = subject_collect(DataSubject.objects.get(pk=child.subject_id))
-    audit_log(
-        code=code,
-        actor=Actor.subject(parent.subject_id),
-        subject_id=child.subject_id,
-        purpose="data_subject_rights",
-        data={"records": len(data.records)},
-    )
+    audit_event(parent=parent, child=child, records=len(data.records))
     return ChildData(child=child, data=data)
 
 
 @transaction.atomic
 def child_data_view(*, parent: User, child: User) -> ChildData:
     """Everything stored about the child, through the registry; the read is audited."""
-    return _collect(parent, child, EventCode.CHILD_DATA_VIEWED)
+    return _collect(parent, child, events.child_data_viewed_event)
 
 
 @transaction.atomic
 def child_data_export(*, parent: User, child: User) -> dict[str, Any]:
     """The child's data as a JSON-ready document for the parent's download."""
-    collected = _collect(parent, child, EventCode.CHILD_DATA_DOWNLOADED)
+    collected = _collect(parent, child, events.child_data_downloaded_event)
     return {
         "exported_at": timezone.now().isoformat(),
         "note": (
@@ -379,13 +351,7 @@ def child_data_correct(
         account_email_change_request_later(user=child, new_email=email)
         changed.append("email")
     if changed:
-        audit_log(
-            code=EventCode.CHILD_DATA_CORRECTED,
-            actor=Actor.subject(parent.subject_id),
-            subject_id=child.subject_id,
-            purpose="data_subject_rights",
-            data={"fields": changed},
-        )
+        events.child_data_corrected_event(parent=parent, child=child, fields=changed)
     return child
 
 
@@ -395,7 +361,7 @@ def child_account_delete(*, parent: User, child: User) -> None:
     _child_erase(
         child=child,
         actor=Actor.subject(parent.subject_id),
-        code=EventCode.CHILD_ACCOUNT_DELETED,
+        code=AccountsCode.CHILD_ACCOUNT_DELETED,
         data={"parent": str(parent.subject_id)},
     )
 
@@ -406,7 +372,7 @@ def parental_consent_withdraw(*, parent: User, child: User) -> None:
     _child_erase(
         child=child,
         actor=Actor.subject(parent.subject_id),
-        code=EventCode.PARENTAL_CONSENT_WITHDRAWN,
+        code=AccountsCode.PARENTAL_CONSENT_WITHDRAWN,
         data={"parent": str(parent.subject_id)},
     )
 
@@ -467,18 +433,12 @@ def underage_mark(
                 User.objects.filter(pk=account.pk).update(
                     child_until=child_until, updated_at=timezone.now()
                 )
-            audit_log(
-                code=EventCode.UNDERAGE_ACCOUNT_KEPT,
-                actor=actor,
-                subject_id=account.subject_id,
-                purpose="legal_compliance",
-                data={"by": str(actor.kind), "reason": reason},
-            )
+            events.underage_account_kept_event(account=account, actor=actor, reason=reason)
         return False
     _child_erase(
         child=account,
         actor=actor,
-        code=EventCode.UNDERAGE_ACCOUNT_ERASED,
+        code=AccountsCode.UNDERAGE_ACCOUNT_ERASED,
         data={"by": str(actor.kind), "reason": reason},
     )
     return True
@@ -490,12 +450,7 @@ def underage_account_open(*, username: str, actor: Actor) -> User | None:
     account = User.objects.filter(username__iexact=username.strip(), is_staff=False).first()
     if account is None:
         return None
-    audit_log(
-        code=EventCode.UNDERAGE_ACCOUNT_OPENED,
-        actor=actor,
-        subject_id=account.subject_id,
-        purpose="legal_compliance",
-    )
+    events.underage_account_opened_event(account=account, actor=actor)
     return account
 
 
@@ -517,13 +472,7 @@ def underage_report_apply(
     until = age.child_until(birth_date=birth_date, country=country, today=timezone.localdate())
     if until is None:
         with transaction.atomic():
-            audit_log(
-                code=EventCode.UNDERAGE_REPORT_REFUSED,
-                actor=actor,
-                subject_id=account.subject_id,
-                purpose="legal_compliance",
-                data={"reason": reason, "refused": "adult"},
-            )
+            events.underage_report_refused_event(account=account, actor=actor, reason=reason)
         return UnderageOutcome.ADULT
     erased = underage_mark(account=account, actor=actor, reason=reason, child_until=until)
     return UnderageOutcome.ERASED if erased else UnderageOutcome.HAS_CONSENT

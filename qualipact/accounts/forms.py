@@ -12,42 +12,10 @@ from django.utils import timezone
 
 from qualipact.accounts import age
 from qualipact.accounts.models import Preferences, User, username_validator
+from qualipact.privacy.countries import country_choices
 
 AGE_SALT = "qualipact.accounts.age-gate"
 AGE_MAX_AGE = 3600
-
-COUNTRIES = [
-    ("AT", "Austria"),
-    ("BE", "Belgium"),
-    ("BG", "Bulgaria"),
-    ("HR", "Croatia"),
-    ("CY", "Cyprus"),
-    ("CZ", "Czechia"),
-    ("DK", "Denmark"),
-    ("EE", "Estonia"),
-    ("FI", "Finland"),
-    ("FR", "France"),
-    ("DE", "Germany"),
-    ("GR", "Greece"),
-    ("HU", "Hungary"),
-    ("IE", "Ireland"),
-    ("IT", "Italy"),
-    ("LV", "Latvia"),
-    ("LT", "Lithuania"),
-    ("LU", "Luxembourg"),
-    ("MT", "Malta"),
-    ("NL", "Netherlands"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("RO", "Romania"),
-    ("SK", "Slovakia"),
-    ("SI", "Slovenia"),
-    ("ES", "Spain"),
-    ("SE", "Sweden"),
-    ("GB", "United Kingdom"),
-    ("US", "United States"),
-    ("ZZ", "Another country"),
-]
 
 
 class AgeGateForm(forms.Form):
@@ -56,7 +24,9 @@ class AgeGateForm(forms.Form):
     birth_date = forms.DateField(
         label="Date of birth", widget=forms.DateInput(attrs={"type": "date"})
     )
-    country = forms.ChoiceField(label="Country where you live", choices=[("", "—"), *COUNTRIES])
+    country = forms.ChoiceField(
+        label="Country where you live", choices=[("", "—"), *country_choices()]
+    )
 
     def clean_birth_date(self) -> date:
         born: date = self.cleaned_data["birth_date"]

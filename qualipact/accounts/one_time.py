@@ -31,8 +31,8 @@ from allauth.mfa.totp.internal.auth import (
 from allauth.mfa.utils import decrypt
 from django.db import IntegrityError, transaction
 
+from qualipact.accounts.events import one_time_code_reused_event
 from qualipact.accounts.models import UsedOneTimeCode
-from qualipact.privacy.audit import Actor, EventCode, audit_log
 
 
 def totp_step(secret: str, code: str) -> int | None:
@@ -59,13 +59,7 @@ def totp_code_claim(*, user: Any, secret: str, code: str, flow: str) -> bool:
             )
     except IntegrityError:
         with transaction.atomic():
-            audit_log(
-                code=EventCode.ONE_TIME_CODE_REUSED,
-                actor=Actor.system("mfa"),
-                subject_id=user.subject_id,
-                purpose="security",
-                data={"kind": UsedOneTimeCode.Kind.TOTP, "flow": flow},
-            )
+            one_time_code_reused_event(user=user, kind=UsedOneTimeCode.Kind.TOTP, flow=flow)
         return False
     return True
 

@@ -63,12 +63,15 @@ personal_data(
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
             Category.IDENTIFIER,
+            label="email lookup code",
             blind_index=True,
             source=Source.DERIVED,
             portable=False,
             secret=True,
         ),
-        "pending_email": PersonalField(Category.CONTACT, encrypted=True),
+        "pending_email": PersonalField(
+            Category.CONTACT, label="new email waiting for confirmation", encrypted=True
+        ),
         "password": PersonalField(
             Category.ACCOUNT,
             purposes=("security",),
@@ -78,8 +81,12 @@ personal_data(
             secret=True,
         ),
         "last_login": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC, portable=False),
-        "email_verified_at": PersonalField(Category.ACCOUNT, source=Source.AUTOMATIC),
-        "child_until": PersonalField(Category.ACCOUNT, source=Source.DERIVED),
+        "email_verified_at": PersonalField(
+            Category.ACCOUNT, label="email confirmed at", source=Source.AUTOMATIC
+        ),
+        "child_until": PersonalField(
+            Category.ACCOUNT, label="child's account until", source=Source.DERIVED
+        ),
     },
     non_personal=[
         "id",
@@ -95,20 +102,24 @@ personal_data(
 
 personal_data(
     Preferences,
+    label="account preferences",
+    label_plural="account preferences",
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,
     retention=WITH_ACCOUNT,
     fields={
         "language": PersonalField(Category.ACCOUNT),
-        "channel_email": PersonalField(Category.ACCOUNT),
-        "channel_site": PersonalField(Category.ACCOUNT),
+        "channel_email": PersonalField(Category.ACCOUNT, label="email about your account"),
+        "channel_site": PersonalField(Category.ACCOUNT, label="notices on the site"),
     },
     non_personal=["id", "subject", "created_at", "updated_at"],
 )
 
 personal_data(
     AccountSession,
+    label="sign-in session",
+    label_plural="sign-in sessions",
     purposes=["security"],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.AUTOMATIC,
@@ -120,13 +131,24 @@ personal_data(
     fields={
         # The session key signs the person in: a credential, as is its keyed hash.
         "session_key": PersonalField(Category.IDENTIFIER, encrypted=True, secret=True),
-        "session_key_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
+        "session_key_hash": PersonalField(
+            Category.IDENTIFIER, label="session key (hashed)", source=Source.DERIVED, secret=True
+        ),
         "device": PersonalField(Category.TECHNICAL, encrypted=True),
         "country": PersonalField(
-            Category.LOCATION, encrypted=True, source=Source.DERIVED, for_children=False
+            Category.LOCATION,
+            label="country of the connection",
+            encrypted=True,
+            source=Source.DERIVED,
+            for_children=False,
         ),
-        "device_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
-        "signed_in_at": PersonalField(Category.TECHNICAL),
+        "device_hash": PersonalField(
+            Category.IDENTIFIER,
+            label="device fingerprint (hashed)",
+            source=Source.DERIVED,
+            secret=True,
+        ),
+        "signed_in_at": PersonalField(Category.TECHNICAL, label="signed in at"),
         "last_seen_at": PersonalField(Category.TECHNICAL),
         "ended_at": PersonalField(Category.TECHNICAL),
     },
@@ -135,6 +157,8 @@ personal_data(
 
 personal_data(
     ParentalConsent,
+    label="parent's consent",
+    label_plural="parents' consents",
     purposes=["legal_compliance"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.PROVIDED,
@@ -153,11 +177,16 @@ personal_data(
     for_children=True,
     fields={
         "parent_email": PersonalField(Category.CONTACT, encrypted=True),
-        "parent": PersonalField(Category.IDENTIFIER),
+        "parent": PersonalField(Category.IDENTIFIER, label="parent's account"),
         "granted_at": PersonalField(Category.CONSENT),
         "withdrawn_at": PersonalField(Category.CONSENT),
         # The hash of the parent's single-use link: whoever has the link may consent.
-        "token_hash": PersonalField(Category.IDENTIFIER, source=Source.DERIVED, secret=True),
+        "token_hash": PersonalField(
+            Category.IDENTIFIER,
+            label="consent link code (hashed)",
+            source=Source.DERIVED,
+            secret=True,
+        ),
     },
     non_personal=[
         "id",
@@ -195,15 +224,19 @@ for _model in (AccessAttempt, AccessFailureLog, AccessLog):
 
 personal_data(
     ExternalProfile,
+    label="profile from a sign-in provider",
+    label_plural="profiles from sign-in providers",
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.THIRD_PARTY,
     retention=ACCOUNT_RETENTION_PROFILE,
     fields={
-        "uid": PersonalField(Category.IDENTIFIER, encrypted=True),
+        "uid": PersonalField(
+            Category.IDENTIFIER, label="account id at the provider", encrypted=True
+        ),
         "name": PersonalField(Category.IDENTITY, encrypted=True),
         "email": PersonalField(Category.CONTACT, encrypted=True),
-        "email_verified": PersonalField(Category.ACCOUNT),
+        "email_verified": PersonalField(Category.ACCOUNT, label="email confirmed by the provider"),
         "received_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
     },
     non_personal=["id", "subject", "provider", "created_at", "updated_at"],
@@ -214,16 +247,18 @@ personal_data(
 # ExternalProfile, encrypted, and extra_data is saved empty (accounts/social.py).
 personal_data(
     SocialAccount,
+    label="connected sign-in provider",
+    label_plural="connected sign-in providers",
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.THIRD_PARTY,
     retention=Retention(after="last_login", period=timedelta(days=3 * 365)),
     subject_field="user__subject",
     fields={
-        "uid": PersonalField(Category.IDENTIFIER),
+        "uid": PersonalField(Category.IDENTIFIER, label="account id at the provider"),
         "last_login": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
         "date_joined": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
-        "extra_data": PersonalField(Category.ACCOUNT),
+        "extra_data": PersonalField(Category.ACCOUNT, label="data from the provider"),
     },
     non_personal=["id", "user", "provider"],
 )
@@ -232,6 +267,8 @@ personal_data(
 # accounts/mfa_adapter.py) or a passkey's public credential and its name.
 personal_data(
     Authenticator,
+    label="two-factor authenticator",
+    label_plural="two-factor authenticators",
     purposes=["security"],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.PROVIDED,
@@ -242,7 +279,7 @@ personal_data(
     for_children=True,
     fields={
         # TOTP and recovery-code seeds, a passkey's credential: what signs the person in.
-        "data": PersonalField(Category.ACCOUNT, secret=True),
+        "data": PersonalField(Category.ACCOUNT, label="authenticator secret", secret=True),
         "created_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
         "last_used_at": PersonalField(Category.TECHNICAL, source=Source.AUTOMATIC),
     },
@@ -253,6 +290,8 @@ personal_data(
 # person passed their second factor. Needed only while a code could be replayed.
 personal_data(
     UsedOneTimeCode,
+    label="used one-time code",
+    label_plural="used one-time codes",
     purposes=["security"],
     legal_basis=LegalBasis.LEGITIMATE_INTEREST,
     source=Source.AUTOMATIC,
@@ -261,7 +300,7 @@ personal_data(
     portable=False,
     for_children=True,
     fields={
-        "step": PersonalField(Category.TECHNICAL),
+        "step": PersonalField(Category.TECHNICAL, label="time step of the code"),
         "used_at": PersonalField(Category.TECHNICAL),
     },
     non_personal=["id", "subject", "kind"],

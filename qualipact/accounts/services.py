@@ -7,6 +7,7 @@ are signed and short-lived, and carry ids and blind indexes, never an address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,13 +20,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from qualipact.accounts import events
 from qualipact.accounts.models import Preferences, User
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_handler_register, deferred_submit
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject
+from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.services import subject_erase, subject_for_email
 
 VERIFY_SALT = "qualipact.accounts.verify-email"
@@ -113,12 +115,11 @@ def account_create(
     if child_until is None:
         # A child's account holds only its email and username (policy section 9).
         Preferences.objects.create(subject=subject)
-    audit_log(
-        code=EventCode.ACCOUNT_CREATED,
-        actor=actor or Actor.subject(subject.pk),
+    events.account_created_event(
         subject_id=subject.pk,
-        purpose="service_delivery",
-        data={"child": child_until is not None, "staff": is_staff},
+        actor=actor or Actor.subject(subject.pk),
+        child=child_until is not None,
+        staff=is_staff,
     )
     return user
 
@@ -292,12 +293,7 @@ def account_email_verify(*, token: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at", "updated_at"])
-        audit_log(
-            code=EventCode.ACCOUNT_EMAIL_VERIFIED,
-            actor=Actor.subject(user.subject_id),
-            subject_id=user.subject_id,
-            purpose="service_delivery",
-        )
+        events.account_email_verified_event(user=user)
     return user
 
 
@@ -357,7 +353,7 @@ def password_reset_complete(*, token: str, password: str) -> User:
     user = password_reset_user(token=token)
     User.objects.select_for_update().get(pk=user.pk)
     user = password_reset_user(token=token)
-    _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_RESET)
+    _password_set(user, password, audit_event=events.account_password_reset_event)
     if user.email_verified_at is None:
         # Following the emailed link proves the address as well.
         user.email_verified_at = timezone.now()
@@ -369,22 +365,17 @@ def password_reset_complete(*, token: str, password: str) -> User:
 def account_password_change(*, user: User, password: str) -> User:
     """Set a new password and end every session of the account, this one included."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _password_set(user, password, code=EventCode.ACCOUNT_PASSWORD_CHANGED)
+    _password_set(user, password, audit_event=events.account_password_changed_event)
     return user
 
 
-def _password_set(user: User, password: str, *, code: EventCode) -> None:
+def _password_set(user: User, password: str, *, audit_event: Callable[..., AuditEvent]) -> None:
     from qualipact.accounts.sessions import sessions_end_all
 
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     sessions_end_all(subject=user.subject, reason="password_changed")
-    audit_log(
-        code=code,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="security",
-    )
+    audit_event(user=user)
     email_queue(
         subject=user.subject,
         to=user.email,
@@ -409,12 +400,7 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
     new_email = _normalise_email(new_email)
     user = User.objects.select_for_update().get(pk=user.pk)
     holder = account_by_email(new_email)
-    audit_log(
-        code=EventCode.ACCOUNT_EMAIL_CHANGE_REQUESTED,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="service_delivery",
-    )
+    events.account_email_change_requested_event(user=user)
     if holder is None:
         user.pending_email = new_email
         user.save(update_fields=["pending_email", "updated_at"])
@@ -513,12 +499,7 @@ def account_email_change_confirm(*, token: str) -> User:
         value_index=user.email_index,
         defaults={"subject": user.subject},
     )
-    audit_log(
-        code=EventCode.ACCOUNT_EMAIL_CHANGED,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="service_delivery",
-    )
+    events.account_email_changed_event(user=user)
     return user
 
 
@@ -530,13 +511,7 @@ def preferences_update(*, user: User, channel_email: bool) -> Preferences:
     changed = ["channel_email"] if preferences.channel_email != channel_email else []
     preferences.channel_email = channel_email
     preferences.save()
-    audit_log(
-        code=EventCode.ACCOUNT_PREFERENCES_CHANGED,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="service_delivery",
-        data={"fields": changed},
-    )
+    events.account_preferences_changed_event(user=user, fields=changed)
     return preferences
 
 
@@ -558,12 +533,7 @@ def account_delete(*, user: User, actor: Actor) -> None:
     subject = DataSubject.objects.get(pk=user.subject_id)
     with transaction.atomic():
         sessions_end_all(subject=subject, reason="account_deleted")
-        audit_log(
-            code=EventCode.ACCOUNT_DELETED,
-            actor=actor,
-            subject_id=subject.pk,
-            purpose="data_subject_rights",
-        )
+        events.account_deleted_event(subject_id=subject.pk, actor=actor)
         receipt = subject_erase(subject=subject, actor=actor)
         if not receipt.complete:
             User.objects.filter(subject=subject).update(is_active=False, updated_at=timezone.now())

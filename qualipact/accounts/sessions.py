@@ -21,10 +21,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from qualipact.accounts import events
 from qualipact.accounts.models import AccountSession, User
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.web.ratelimit import client_address
@@ -86,26 +87,14 @@ def session_record(*, request: HttpRequest, user: User) -> AccountSession:
         country=country,
         device_hash=device_hash,
     )
-    audit_log(
-        code=EventCode.ACCOUNT_SIGNED_IN,
-        actor=Actor.subject(subject.pk),
-        subject_id=subject.pk,
-        purpose="security",
-        data={"session": str(record.pk)},
-    )
+    events.account_signed_in_event(record=record)
     if new_device:
         _new_device_notice(user=user, record=record)
     return record
 
 
 def _new_device_notice(*, user: User, record: AccountSession) -> None:
-    audit_log(
-        code=EventCode.ACCOUNT_NEW_DEVICE,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="security",
-        data={"session": str(record.pk)},
-    )
+    events.account_new_device_event(record=record)
     when = record.signed_in_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = f"Country (from the network address): {record.country}\n" if record.country else ""
     link = settings.SITE_URL.rstrip("/") + reverse("accounts:sessions")
@@ -134,13 +123,7 @@ def _end(record: AccountSession, *, reason: str) -> None:
     record.ended_at = timezone.now()
     record.ended_reason = reason[:32]
     record.save(update_fields=["ended_at", "ended_reason", "updated_at"])
-    audit_log(
-        code=EventCode.ACCOUNT_SESSION_ENDED,
-        actor=Actor.subject(record.subject_id),
-        subject_id=record.subject_id,
-        purpose="security",
-        data={"session": str(record.pk), "reason": record.ended_reason},
-    )
+    events.account_session_ended_event(record=record)
 
 
 @transaction.atomic
@@ -206,11 +189,5 @@ def session_signed_out(*, session_key: str | None) -> bool:
     record.ended_at = timezone.now()
     record.ended_reason = "signed_out"
     record.save(update_fields=["ended_at", "ended_reason", "updated_at"])
-    audit_log(
-        code=EventCode.ACCOUNT_SIGNED_OUT,
-        actor=Actor.subject(record.subject_id),
-        subject_id=record.subject_id,
-        purpose="security",
-        data={"session": str(record.pk)},
-    )
+    events.account_signed_out_event(record=record)
     return True

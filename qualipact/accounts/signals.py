@@ -10,8 +10,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from qualipact.accounts.events import account_locked_out_event
 from qualipact.accounts.models import User
-from qualipact.privacy.audit import Actor, EventCode, audit_log
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_record")
@@ -48,9 +48,4 @@ def _locked_out(
     sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any
 ) -> None:
     account = _locked_out_account(username)
-    audit_log(
-        code=EventCode.ACCOUNT_LOCKED_OUT,
-        actor=Actor.system("lockout"),
-        subject_id=account.subject_id if account else None,
-        purpose="security",
-    )
+    account_locked_out_event(subject_id=account.subject_id if account else None)

@@ -49,6 +49,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from qualipact.accounts import age
+from qualipact.accounts.events import account_social_linked_event
 from qualipact.accounts.forms import AgeGateForm
 from qualipact.accounts.models import ExternalProfile, User, username_validator
 from qualipact.accounts.services import (
@@ -57,7 +58,7 @@ from qualipact.accounts.services import (
     account_verification_resend,
 )
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError, VaultError
 from qualipact.privacy.models import DataSubject
 
@@ -125,13 +126,7 @@ def social_account_create(*, profile: ProviderProfile, username: str) -> SocialA
             "This provider account is already connected", {"provider": "taken"}
         ) from None
     external_profile_save(subject=user.subject, profile=profile)
-    audit_log(
-        code=EventCode.ACCOUNT_SOCIAL_LINKED,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="service_delivery",
-        data={"provider": profile.provider, "sign_up": True},
-    )
+    account_social_linked_event(user=user, provider=profile.provider, sign_up=True)
     if not profile.email_verified:
         account_verification_resend(email=profile.email)
     return account
@@ -142,13 +137,7 @@ def social_account_connected(*, user: User, provider: str, profile: ProviderProf
     """A signed-in person connected a provider from the connections page."""
     if profile is not None:
         external_profile_save(subject=user.subject, profile=profile)
-    audit_log(
-        code=EventCode.ACCOUNT_SOCIAL_LINKED,
-        actor=Actor.subject(user.subject_id),
-        subject_id=user.subject_id,
-        purpose="service_delivery",
-        data={"provider": provider, "sign_up": False},
-    )
+    account_social_linked_event(user=user, provider=provider, sign_up=False)
 
 
 # -- the provider's answer ---------------------------------------------------------------

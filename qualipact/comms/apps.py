@@ -7,6 +7,9 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
+        # Register the app's audit codes at start-up, so an overlap stops it there.
+        from qualipact.comms import events  # noqa: F401
+
         # An address confirmed by the newsletter's double opt-in is one a person proved.
         from qualipact.comms.newsletters import (
             DEFERRED_SIGNUP,

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from qualipact.comms import events
 from qualipact.comms.models import Newsletter, NewsletterSignup
 from qualipact.comms.services import email_queue
 from qualipact.consent.models import Channel, ConsentState, PreferenceToken
@@ -31,7 +32,7 @@ from qualipact.consent.services import (
     preference_link_issue,
 )
 from qualipact.privacy.addresses import proven_addresses
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
@@ -109,13 +110,7 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | 
         ),
         purpose="service_delivery",
     )
-    audit_log(
-        code=EventCode.NEWSLETTER_SIGNUP,
-        actor=Actor.subject(subject.pk),
-        subject_id=subject.pk,
-        purpose=PURPOSE,
-        data={"signup_id": str(signup.pk)},
-    )
+    events.newsletter_signup_event(signup=signup)
     return signup
 
 
@@ -145,13 +140,7 @@ def _signup_refused_notice(*, subject: DataSubject, email: str, reasons: list[st
         ),
         purpose="service_delivery",
     )
-    audit_log(
-        code=EventCode.NEWSLETTER_SIGNUP_REFUSED,
-        actor=Actor.subject(subject.pk),
-        subject_id=subject.pk,
-        purpose=PURPOSE,
-        data={"reasons": sorted(set(reasons)) or ["refused"]},
-    )
+    events.newsletter_signup_refused_event(subject_id=subject.pk, reasons=reasons)
 
 
 def newsletter_signup_later(*, email: str, wording_sha256: str) -> None:
@@ -212,13 +201,7 @@ def newsletter_confirm(*, token: str) -> NewsletterSignup:
         actor=Actor.subject(signup.subject_id),
         wording=signup.wording,
     )
-    audit_log(
-        code=EventCode.NEWSLETTER_CONFIRMED,
-        actor=Actor.subject(signup.subject_id),
-        subject_id=signup.subject_id,
-        purpose=PURPOSE,
-        data={"signup_id": str(signup.pk)},
-    )
+    events.newsletter_confirmed_event(signup=signup)
     return signup
 
 
@@ -284,12 +267,7 @@ def newsletter_write(*, subject_line: str, body: str, actor: Actor) -> Newslette
             "The subject line is one line of at most 200 characters", {"subject_line": "invalid"}
         )
     newsletter = Newsletter.objects.create(subject_line=subject_line, body=body)
-    audit_log(
-        code=EventCode.NEWSLETTER_WRITTEN,
-        actor=actor,
-        purpose=PURPOSE,
-        data={"newsletter_id": str(newsletter.pk)},
-    )
+    events.newsletter_written_event(newsletter=newsletter, actor=actor)
     return newsletter
 
 
@@ -323,12 +301,7 @@ def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
     newsletter.sent_at = timezone.now()
     newsletter.recipients = len(audience)
     newsletter.save(update_fields=["sent_at", "recipients", "updated_at"])
-    audit_log(
-        code=EventCode.NEWSLETTER_SENT,
-        actor=actor,
-        purpose=PURPOSE,
-        data={"newsletter_id": str(newsletter.pk), "recipients": len(audience)},
-    )
+    events.newsletter_sent_event(newsletter=newsletter, actor=actor, recipients=len(audience))
     return len(audience)
 
 
@@ -373,11 +346,5 @@ def preference_fresh_link_send(*, link: PreferenceToken) -> bool:
         ),
         purpose="service_delivery",
     )
-    audit_log(
-        code=EventCode.PREFERENCE_FRESH_LINK_SENT,
-        actor=Actor.subject(subject.pk),
-        subject_id=subject.pk,
-        purpose="service_delivery",
-        data={"link_id": str(link.pk)},
-    )
+    events.preference_fresh_link_sent_event(link=link)
     return True

@@ -9,6 +9,8 @@ from qualipact.privacy.registry import Category, PersonalField, Retention, Sourc
 
 personal_data(
     OutboundEmail,
+    label="email we sent you",
+    label_plural="emails we sent you",
     # Every email names its purpose (the row's `purpose`): optional notices on legitimate
     # interest, and messages the person asked for or the law requires. Rows for a purpose
     # resting on consent (marketing) are processed on consent instead, which the services
@@ -27,17 +29,28 @@ personal_data(
     source=Source.DERIVED,
     # Kept 90 days after it was queued (delivery questions, complaints), then deleted.
     retention=Retention(after="created_at", period=timedelta(days=90)),
+    # A child's account gets its service emails (verification, the parent's consent
+    # request, security notices), never marketing: the purpose rule refuses that.
+    for_children_when=lambda row: row.kind == OutboundEmail.Kind.SERVICE,
     fields={
-        "to": PersonalField(Category.CONTACT, encrypted=True, source=Source.PROVIDED),
-        "to_index": PersonalField(
-            Category.IDENTIFIER, blind_index=True, portable=False, secret=True
+        "to": PersonalField(
+            Category.CONTACT, label="recipient address", encrypted=True, source=Source.PROVIDED
         ),
-        "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "to_index": PersonalField(
+            Category.IDENTIFIER,
+            label="recipient lookup code",
+            blind_index=True,
+            portable=False,
+            secret=True,
+        ),
+        "subject_line": PersonalField(Category.COMMUNICATION, label="subject", encrypted=True),
         # The text and headers carry the one-time links and codes the email delivered:
         # shown (staff pages, exports, a parent's dashboard) only with those masked.
         "body": PersonalField(Category.COMMUNICATION, encrypted=True, mask=credentials_masked),
-        "headers": PersonalField(Category.COMMUNICATION, encrypted=True, mask=credentials_masked),
-        "message_id": PersonalField(Category.IDENTIFIER),
+        "headers": PersonalField(
+            Category.COMMUNICATION, label="email headers", encrypted=True, mask=credentials_masked
+        ),
+        "message_id": PersonalField(Category.IDENTIFIER, label="message id"),
     },
     non_personal=[
         "id",
@@ -58,6 +71,8 @@ personal_data(
 
 personal_data(
     NewsletterSignup,
+    label="newsletter sign-up",
+    label_plural="newsletter sign-ups",
     purposes=["marketing"],
     source=Source.PROVIDED,
     # A sign-up never confirmed is deleted a year after it was made; a confirmed one
@@ -81,14 +96,21 @@ personal_data(
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
             Category.IDENTIFIER,
+            label="email lookup code",
             blind_index=True,
             source=Source.DERIVED,
             portable=False,
             secret=True,
         ),
-        "wording": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "wording": PersonalField(
+            Category.CONSENT, label="consent wording shown", source=Source.AUTOMATIC
+        ),
         "confirmation_hash": PersonalField(
-            Category.IDENTIFIER, source=Source.DERIVED, portable=False, secret=True
+            Category.IDENTIFIER,
+            label="confirmation code (hashed)",
+            source=Source.DERIVED,
+            portable=False,
+            secret=True,
         ),
         "confirmed_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
     },

@@ -31,8 +31,9 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from qualipact.comms import events
 from qualipact.comms.models import OutboundEmail
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.enforcement import purpose_decide
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, SubjectShredded
 from qualipact.privacy.models import DataSubject
@@ -213,13 +214,7 @@ def email_queue(
         message_id=_message_id(),
     )
     email.save()
-    audit_log(
-        code=EventCode.EMAIL_QUEUED,
-        actor=ACTOR,
-        subject_id=subject.pk,
-        purpose=purpose,
-        data={"email_id": str(email.pk), "kind": kind},
-    )
+    events.email_queued_event(email=email)
     # If the broker is down the row stays queued and the reconciler sends it later.
     transaction.on_commit(partial(_enqueue, email.pk), robust=True)
     return email
@@ -344,13 +339,7 @@ def _mark_sent_once(email: OutboundEmail, token: uuid.UUID) -> SendOutcome:
         # another claim may send it again.
         logger.warning("email %s delivered after its claim was lost", email.pk)
         return SendOutcome("sent")
-    audit_log(
-        code=EventCode.EMAIL_SENT,
-        actor=ACTOR,
-        subject_id=email.subject_id,
-        purpose=email.purpose,
-        data={"email_id": str(email.pk), "kind": email.kind, "attempts": email.attempts},
-    )
+    events.email_sent_event(email=email)
     logger.info("email %s sent on attempt %s", email.pk, email.attempts)
     return SendOutcome("sent")
 
@@ -398,19 +387,7 @@ def _finish_failed(
     )
     if not failed:  # the claim was lost meanwhile: its new holder decides
         return SendOutcome("skipped")
-    audit_log(
-        code=EventCode.EMAIL_FAILED,
-        actor=ACTOR,
-        subject_id=email.subject_id,
-        purpose=email.purpose,
-        data={
-            "email_id": str(email.pk),
-            "kind": email.kind,
-            "attempts": email.attempts,
-            "error": code,
-            "reasons": list(reasons),
-        },
-    )
+    events.email_failed_event(email=email, error=code, reasons=reasons)
     logger.warning("email %s gave up after attempt %s (%s)", email.pk, email.attempts, code)
     return SendOutcome("failed")
 
@@ -525,12 +502,6 @@ def _lease_release(
         updated_at=now,
     )
     if released:
-        audit_log(
-            code=EventCode.EMAIL_LEASE_EXPIRED,
-            actor=ACTOR,
-            subject_id=subject_id,
-            purpose=purpose,
-            data={"email_id": str(pk)},
-        )
+        events.email_lease_expired_event(email_id=pk, subject_id=subject_id, purpose=purpose)
         transaction.on_commit(partial(_enqueue, pk), robust=True)
     return released

@@ -7,6 +7,10 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent and preferences"
 
     def ready(self) -> None:
-        from qualipact.consent import rules
+        # Register the app's audit codes at start-up, so an overlap stops it there.
+        from qualipact.consent import (
+            events,  # noqa: F401
+            rules,
+        )
 
         rules.register()

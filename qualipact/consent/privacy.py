@@ -28,6 +28,8 @@ RETENTION = Retention(
 
 personal_data(
     ConsentEvent,
+    label="consent record",
+    label_plural="consent records",
     # The ledger itself: a consent is changed by a new event, never by editing one.
     append_only=True,
     purposes=["legal_compliance"],
@@ -38,8 +40,12 @@ personal_data(
         "purpose": PersonalField(Category.CONSENT),
         "action": PersonalField(Category.CONSENT),
         "channel": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
-        "policy_version": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
-        "wording": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "policy_version": PersonalField(
+            Category.CONSENT, label="privacy policy version", source=Source.AUTOMATIC
+        ),
+        "wording": PersonalField(
+            Category.CONSENT, label="consent wording shown", source=Source.AUTOMATIC
+        ),
         "occurred_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
     },
     non_personal=["id", "subject", "created_at", "updated_at"],
@@ -47,6 +53,8 @@ personal_data(
 
 personal_data(
     ConsentState,
+    label="current consent choice",
+    label_plural="current consent choices",
     purposes=["legal_compliance"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
@@ -62,13 +70,15 @@ personal_data(
         "purpose": PersonalField(Category.CONSENT),
         "granted": PersonalField(Category.CONSENT),
         "objected": PersonalField(Category.CONSENT),
-        "wording": PersonalField(Category.CONSENT),
+        "wording": PersonalField(Category.CONSENT, label="consent wording shown"),
     },
     non_personal=["id", "subject", "created_at", "updated_at"],
 )
 
 personal_data(
     PreferenceToken,
+    label="preferences link",
+    label_plural="preferences links",
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
@@ -80,11 +90,15 @@ personal_data(
     retention=Retention(after="updated_at", period=timedelta(days=3 * 365)),
     portable=False,
     fields={
-        "token_hash": PersonalField(Category.IDENTIFIER, secret=True),
+        "token_hash": PersonalField(Category.IDENTIFIER, label="link code (hashed)", secret=True),
         "email": PersonalField(Category.CONTACT, encrypted=True),
-        "email_index": PersonalField(Category.IDENTIFIER, blind_index=True, secret=True),
-        "grants_until": PersonalField(Category.CONSENT),
-        "granted_at": PersonalField(Category.CONSENT, source=Source.AUTOMATIC),
+        "email_index": PersonalField(
+            Category.IDENTIFIER, label="email lookup code", blind_index=True, secret=True
+        ),
+        "grants_until": PersonalField(Category.CONSENT, label="may give consent until"),
+        "granted_at": PersonalField(
+            Category.CONSENT, label="consent given through it at", source=Source.AUTOMATIC
+        ),
     },
     non_personal=["id", "subject", "created_at", "updated_at"],
 )

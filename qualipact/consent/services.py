@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from qualipact.consent import events
 from qualipact.consent.models import (
     Channel,
     ConsentEvent,
@@ -21,9 +23,9 @@ from qualipact.consent.models import (
 from qualipact.consent.selectors import PreferenceAccess, consent_wording_current, token_hash
 from qualipact.notices.selectors import policy_current_version
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject
+from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.purposes import LegalBasis, purpose_get
 
 
@@ -50,7 +52,7 @@ def _record(
     channel: str,
     wording: ConsentWording | None,
     actor: Actor,
-    code: EventCode,
+    audit_event: Callable[..., AuditEvent],
     **state: object,
 ) -> ConsentEvent:
     if channel not in Channel.values:
@@ -71,13 +73,7 @@ def _record(
     for name, value in state.items():
         setattr(current, name, value)
     current.save()
-    audit_log(
-        code=code,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose=purpose,
-        data={"event_id": str(event.pk), "channel": channel},
-    )
+    audit_event(event=event, actor=actor)
     return event
 
 
@@ -102,7 +98,7 @@ def consent_grant(
         channel=channel,
         wording=wording,
         actor=actor,
-        code=EventCode.CONSENT_GRANTED,
+        audit_event=events.consent_granted_event,
         granted=True,
         wording_id=wording.pk,
     )
@@ -121,7 +117,7 @@ def consent_withdraw(
         channel=channel,
         wording=None,
         actor=actor,
-        code=EventCode.CONSENT_WITHDRAWN,
+        audit_event=events.consent_withdrawn_event,
         granted=False,
     )
 
@@ -139,7 +135,7 @@ def objection_record(
         channel=channel,
         wording=None,
         actor=actor,
-        code=EventCode.OBJECTION_RECORDED,
+        audit_event=events.objection_recorded_event,
         objected=True,
     )
 
@@ -156,7 +152,7 @@ def objection_withdraw(
         channel=channel,
         wording=None,
         actor=actor,
-        code=EventCode.OBJECTION_WITHDRAWN,
+        audit_event=events.objection_withdrawn_event,
         objected=False,
     )
 
@@ -183,11 +179,12 @@ def consent_wording_publish(
     )
     if not created:
         raise ApplicationError("This wording is already published", {"wording": digest[:12]})
-    audit_log(
-        code=EventCode.CONSENT_WORDING_PUBLISHED,
-        actor=actor,
+    events.consent_wording_published_event(
         purpose=purpose,
-        data={"wording": digest[:16], "material": material, "policy_version": policy_version},
+        digest=digest,
+        material=material,
+        policy_version=policy_version,
+        actor=actor,
     )
     return wording
 

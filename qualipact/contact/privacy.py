@@ -18,6 +18,7 @@ personal_data(
         "email": PersonalField(Category.CONTACT, encrypted=True),
         "email_index": PersonalField(
             Category.IDENTIFIER,
+            label="email lookup code",
             blind_index=True,
             source=Source.DERIVED,
             portable=False,
@@ -25,7 +26,7 @@ personal_data(
         ),
         "phone": PersonalField(Category.CONTACT, encrypted=True),
         "postal_address": PersonalField(Category.CONTACT, encrypted=True),
-        "subject_line": PersonalField(Category.COMMUNICATION, encrypted=True),
+        "subject_line": PersonalField(Category.COMMUNICATION, label="subject", encrypted=True),
         "message": PersonalField(Category.COMMUNICATION, encrypted=True),
     },
     non_personal=["id", "subject", "kind", "status", "created_at", "updated_at"],

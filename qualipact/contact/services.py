@@ -2,8 +2,9 @@ import logging
 
 from django.db import transaction
 
+from qualipact.contact.events import inquiry_submitted_event
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused
 from qualipact.privacy.services import subject_for_email
@@ -60,13 +61,7 @@ def inquiry_submit(
         message=message,
     )
     inquiry.save()
-    audit_log(
-        code=EventCode.INQUIRY_SUBMITTED,
-        actor=Actor.subject(subject.pk),
-        subject_id=subject.pk,
-        purpose=PURPOSE_BY_KIND[Inquiry.Kind(kind)],
-        data={"inquiry_id": str(inquiry.pk), "kind": kind},
-    )
+    inquiry_submitted_event(inquiry=inquiry, purpose=PURPOSE_BY_KIND[Inquiry.Kind(kind)])
     return inquiry
 
 

@@ -25,6 +25,8 @@ LOCATION_RETENTION = Retention(
 
 personal_data(
     TopicPreference,
+    label="topic you chose",
+    label_plural="topics you chose",
     purposes=["personalised_offers"],  # legal basis: consent, from the purpose
     source=Source.PROVIDED,
     retention=TOPIC_PREFERENCE_RETENTION,
@@ -34,6 +36,8 @@ personal_data(
 
 personal_data(
     BrowsingEvent,
+    label="offer you viewed",
+    label_plural="offers you viewed",
     purposes=["personalised_offers"],
     source=Source.AUTOMATIC,
     retention=BROWSING_RETENTION,
@@ -47,11 +51,13 @@ personal_data(
 
 personal_data(
     LocationFix,
+    label="location",
+    label_plural="locations",
     purposes=["location_features"],
     source=Source.AUTOMATIC,
     retention=LOCATION_RETENTION,
     fields={
-        "method": PersonalField(Category.LOCATION),
+        "method": PersonalField(Category.LOCATION, label="how the location was found"),
         "country": PersonalField(Category.LOCATION, encrypted=True, source=Source.DERIVED),
         "position": PersonalField(Category.LOCATION, encrypted=True),
         "recorded_at": PersonalField(Category.LOCATION),

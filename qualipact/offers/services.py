@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from qualipact.offers import events
 from qualipact.offers.location import country_of_address, position_coarsened
 from qualipact.offers.models import BrowsingEvent, LocationFix, Offer, Topic, TopicPreference
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.enforcement import purpose_require
 from qualipact.privacy.erasure import rows_erase
 from qualipact.privacy.errors import ApplicationError
@@ -138,16 +139,12 @@ def topic_preferences_set(
             if topic.pk not in current
         ]
     )
-    audit_log(
-        code=EventCode.TOPIC_PREFERENCES_SET,
-        actor=actor,
+    events.topic_preferences_set_event(
         subject_id=subject.pk,
-        purpose=PERSONALISED_OFFERS,
-        data={
-            "count": len(keep),
-            "added": len(keep - set(current)),
-            "removed": len(removed),
-        },
+        actor=actor,
+        count=len(keep),
+        added=len(keep - set(current)),
+        removed=len(removed),
     )
     return list(TopicPreference.objects.filter(subject=subject).select_related("topic"))
 
@@ -162,13 +159,7 @@ def offer_view_record(*, subject: DataSubject, offer: Offer, actor: Actor) -> Br
     if not offer.published:
         raise ApplicationError("The offer is not published", {"offer": "unpublished"})
     event = BrowsingEvent.objects.create(subject=subject, offer=offer, viewed_at=timezone.now())
-    audit_log(
-        code=EventCode.OFFER_VIEW_RECORDED,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose=PERSONALISED_OFFERS,
-        data={"event_id": str(event.pk)},
-    )
+    events.offer_view_recorded_event(event=event, actor=actor)
     return event
 
 
@@ -188,13 +179,7 @@ def _location_store(
             setattr(fix, name, value)
         fix.recorded_at = timezone.now()
         fix.save()
-    audit_log(
-        code=EventCode.LOCATION_RECORDED,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose=LOCATION_FEATURES,
-        data={"fix_id": str(fix.pk), "method": method, "replaced": not created},
-    )
+    events.location_recorded_event(fix=fix, actor=actor, replaced=not created)
     return fix
 
 
@@ -236,13 +221,7 @@ def location_record_from_browser(
 def location_forget(*, subject: DataSubject, actor: Actor) -> int:
     """Delete every location we hold of the person. Always allowed: it only removes data."""
     deleted = rows_erase(LocationFix.objects.filter(subject=subject))[LocationFix._meta.label]
-    audit_log(
-        code=EventCode.LOCATION_FORGOTTEN,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose=LOCATION_FEATURES,
-        data={"deleted": deleted},
-    )
+    events.location_forgotten_event(subject_id=subject.pk, actor=actor, deleted=deleted)
     return deleted
 
 

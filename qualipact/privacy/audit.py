@@ -20,16 +20,22 @@ from enum import IntEnum
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qualipact.privacy.models import AuditEvent, AuditHead
+from qualipact.privacy.purposes import PURPOSES
 
 GENESIS_HASH = "0" * 64
 
 
 class EventCode(IntEnum):
-    """Stable numeric codes, grouped by domain. Never renumber; only add."""
+    """The privacy core's own codes: data subjects (1xx) and the vault (2xx).
+
+    Every feature app owns its codes in its own `events.py` and registers them with
+    `audit_codes_register`. Codes are stored: never renumber; only add.
+    """
 
     # 1xx: data subjects
     SUBJECT_CREATED = 100
@@ -40,91 +46,60 @@ class EventCode(IntEnum):
     SUBJECT_DATA_COLLECTED = 110
     # 2xx: the vault
     VAULT_KEYS_ROTATED = 200
-    # 3xx: contact and inquiries
-    INQUIRY_SUBMITTED = 300
-    # 4xx: consent and objections
-    CONSENT_GRANTED = 400
-    CONSENT_WITHDRAWN = 401
-    OBJECTION_RECORDED = 402
-    OBJECTION_WITHDRAWN = 403
-    CONSENT_WORDING_PUBLISHED = 404
-    # 5xx: communications
-    EMAIL_QUEUED = 500
-    EMAIL_SENT = 501
-    EMAIL_FAILED = 502
-    EMAIL_LEASE_EXPIRED = 503
-    NEWSLETTER_SIGNUP = 510
-    NEWSLETTER_CONFIRMED = 511
-    NEWSLETTER_SENT = 512
-    NEWSLETTER_WRITTEN = 513
-    NEWSLETTER_SIGNUP_REFUSED = 520
-    PREFERENCE_FRESH_LINK_SENT = 521
-    # 6xx: offers
-    TOPIC_PREFERENCES_SET = 600
-    OFFER_VIEW_RECORDED = 601
-    LOCATION_RECORDED = 602
-    LOCATION_FORGOTTEN = 603
-    OFFERS_PERSONAL_DATA_SWEPT = 604
-    # 7xx: accounts, sessions and sign-in
-    ACCOUNT_CREATED = 700
-    ACCOUNT_EMAIL_VERIFIED = 701
-    ACCOUNT_SIGNED_IN = 702
-    ACCOUNT_SIGNED_OUT = 703
-    ACCOUNT_LOCKED_OUT = 704
-    ACCOUNT_PASSWORD_CHANGED = 705
-    ACCOUNT_PASSWORD_RESET = 706
-    ACCOUNT_EMAIL_CHANGE_REQUESTED = 707
-    ACCOUNT_EMAIL_CHANGED = 708
-    ACCOUNT_PREFERENCES_CHANGED = 709
-    ACCOUNT_SESSION_ENDED = 710
-    ACCOUNT_NEW_DEVICE = 711
-    ACCOUNT_DELETED = 712
-    ACCOUNT_MFA_CHANGED = 713
-    ACCOUNT_SOCIAL_LINKED = 714
-    LOCKOUT_RECORDS_SWEPT = 715
-    ACCOUNT_SESSIONS_SWEPT = 716
-    # 72x: children and their parents
-    PARENTAL_CONSENT_REQUESTED = 720
-    PARENTAL_CONSENT_GRANTED = 721
-    PARENTAL_CONSENT_WITHDRAWN = 722
-    PARENTAL_CONSENT_EXPIRED = 723
-    PARENTAL_CONFIRMATION_SENT = 724
-    CHILD_DATA_VIEWED = 725
-    CHILD_DATA_CORRECTED = 726
-    CHILD_DATA_DOWNLOADED = 727
-    CHILD_ACCOUNT_DELETED = 728
-    UNDERAGE_ACCOUNT_ERASED = 729
-    # 730-749: accounts hardening (underage reports, one-time codes, deferred address work)
-    UNDERAGE_ACCOUNT_OPENED = 730
-    UNDERAGE_REPORT_REFUSED = 731
-    UNDERAGE_ACCOUNT_KEPT = 732
-    ONE_TIME_CODE_REUSED = 733
-    # 8xx: data-subject requests and legal holds
-    RIGHTS_REQUEST_RECEIVED = 800
-    RIGHTS_REQUEST_VERIFIED = 801
-    RIGHTS_VERIFICATION_FAILED = 802
-    RIGHTS_REQUEST_STATUS_CHANGED = 803
-    RIGHTS_REQUEST_EXTENDED = 804
-    RIGHTS_REQUEST_COMPLETED = 805
-    RIGHTS_REQUEST_REFUSED = 806
-    RIGHTS_NOTE_ADDED = 807
-    RIGHTS_EXPORT_BUILT = 810
-    RIGHTS_EXPORT_DOWNLOADED = 811
-    RIGHTS_EXPORT_DELETED = 812
-    RIGHTS_EXPORT_TRANSFERRED = 813
-    RIGHTS_RESTRICTION_LIFT_NOTIFIED = 814
-    RIGHTS_RESTRICTION_LIFTED = 815
-    RIGHTS_REQUEST_LOG_SWEPT = 816
-    RIGHTS_DEADLINES_REMINDED = 817
-    RIGHTS_REQUEST_FAILED = 818
-    RIGHTS_REQUEST_RETRIED = 819
-    RIGHTS_RECTIFIED = 820
-    RIGHTS_RECIPIENTS_NOTIFIED = 821
-    RIGHTS_REQUEST_FOR_OTHER_REFUSED = 822
-    LEGAL_HOLD_PLACED = 830
-    LEGAL_HOLD_LIFTED = 831
-    # One batch of rows swept by the retention engine (retention.engine).
-    RETENTION_SWEPT = 832
+
+
+@dataclass(frozen=True)
+class CodeRange:
+    """The codes one app may write: every member of `codes` lies in `span`."""
+
+    owner: str
+    codes: type[IntEnum]
+    span: range
+
+
+_RANGES: dict[str, CodeRange] = {}
+_NAMES: dict[int, str] = {}  # code -> member name, over every registered app
+
+
+def audit_codes_register(*, owner: str, codes: type[IntEnum], span: range) -> None:
+    """Let the app `owner` (its label) write the audit codes of the enum `codes`.
+
+    `span` is the app's own range of numbers (`range(300, 400)`); every member of
+    `codes` must lie in it. Called when the app's `events.py` is imported, so the core
+    never imports a feature app. Registering the same owner again (a module reload)
+    replaces its codes. Raises `ImproperlyConfigured` when the span overlaps another
+    owner's, or a code lies outside the span: a code is stored and means one event for
+    ever, so two apps may never share a number.
+    """
+    problems = [
+        f"{owner}: {member.name}={member.value} lies outside {span.start}-{span.stop - 1}"
+        for member in codes
+        if member.value not in span
+    ]
+    for other in _RANGES.values():
+        if other.owner != owner and span.start < other.span.stop and other.span.start < span.stop:
+            problems.append(
+                f"{owner}: codes {span.start}-{span.stop - 1} overlap {other.owner}'s "
+                f"{other.span.start}-{other.span.stop - 1}"
+            )
+    if problems:
+        raise ImproperlyConfigured("Audit codes are invalid:\n  - " + "\n  - ".join(problems))
+    previous = _RANGES.get(owner)
+    if previous is not None:
+        for member in previous.codes:
+            _NAMES.pop(member.value, None)
+    _RANGES[owner] = CodeRange(owner=owner, codes=codes, span=span)
+    _NAMES.update({member.value: member.name for member in codes})
+
+
+def audit_code_ranges() -> list[CodeRange]:
+    """Every registered app's codes, lowest range first."""
+    return sorted(_RANGES.values(), key=lambda r: r.span.start)
+
+
+def audit_code_name(code: int) -> str:
+    """The registered name of a stored code (`CONSENT_GRANTED`), or the number as text."""
+    return _NAMES.get(int(code), str(code))
 
 
 @dataclass(frozen=True)
@@ -207,13 +182,26 @@ def _locked_head() -> AuditHead:
 @transaction.atomic
 def audit_log(
     *,
-    code: EventCode,
+    code: IntEnum,
     actor: Actor,
     subject_id: uuid.UUID | str | None = None,
     purpose: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction.
+
+    `code` must be registered by its app (`audit_codes_register`) and `purpose`, when
+    given, must be a code of `privacy.purposes.PURPOSES`: a typo raises `ValueError`
+    instead of being stored for ever. `data` holds ids, codes, counts and field names
+    only (see `_check_data`); free text raises `ValueError`.
+    """
+    if int(code) not in _NAMES:
+        raise ValueError(
+            f"Audit code {int(code)} is not registered; an app registers its codes "
+            "with audit_codes_register in its events module"
+        )
+    if purpose and purpose not in PURPOSES:
+        raise ValueError(f"Unknown audit purpose {purpose!r}; known: {', '.join(sorted(PURPOSES))}")
     payload = dict(data or {})
     _check_data(payload)
     _check_data(actor.id, "actor id")
@@ -275,3 +263,6 @@ def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
 
 def audit_events_for(subject_id: uuid.UUID | str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(subject_id=subject_id).order_by("id"))
+
+
+audit_codes_register(owner="privacy", codes=EventCode, span=range(100, 300))

@@ -8,6 +8,8 @@ from qualipact.privacy.registry import Category, PersonalField, Retention, Sourc
 
 personal_data(
     SubjectIdentifier,
+    label="email lookup",
+    label_plural="email lookups",
     purposes=["service_delivery", "data_subject_rights"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
@@ -24,7 +26,7 @@ personal_data(
     for_children=True,
     fields={
         # The blind index of an address (a keyed hash): a secret like every blind index.
-        "value_index": PersonalField(Category.IDENTIFIER, secret=True),
+        "value_index": PersonalField(Category.IDENTIFIER, label="email lookup code", secret=True),
     },
     non_personal=["id", "subject", "kind", "created_at", "updated_at"],
 )
@@ -36,6 +38,8 @@ personal_data(
 # at most, and deleted as soon as the work is done.
 personal_data(
     DeferredWork,
+    label="form waiting to be processed",
+    label_plural="forms waiting to be processed",
     purposes=["service_delivery", "customer_support", "marketing", "data_subject_rights"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,
@@ -43,7 +47,7 @@ personal_data(
     portable=False,
     subject_field=None,
     fields={
-        "payload": PersonalField(Category.CONTACT),
+        "payload": PersonalField(Category.CONTACT, label="form contents"),
     },
     non_personal=["id", "kind", "attempts", "not_before", "last_error", "created_at", "updated_at"],
 )

@@ -7,6 +7,7 @@ unknown purpose or an inconsistent setting stops start-up with a clear message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -141,6 +142,9 @@ class PersonalField:
     # every output shows the value only through this function, which masks them
     # (`privacy.masking.credentials_masked`). The stored value is kept as it is.
     mask: Callable[[Any], Any] | None = None
+    # What a person reads for this field ("email lookup code"); defaults to the model
+    # field's verbose_name. Never an attribute name: pages and exports show it.
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class ResolvedField:
     for_children: bool
     secret: bool = False
     mask: Callable[[Any], Any] | None = None
+    label: str = ""
 
     @property
     def secret_reason(self) -> str:
@@ -191,10 +196,28 @@ class ModelDeclaration:
     append_only: bool = False
     # Every retention rule of the model: the declaration's own, then the fields' overrides.
     retention_rules: tuple[Retention, ...] = ()
+    # What a person reads for one row and for several ("location", "locations");
+    # None: the model's verbose_name and verbose_name_plural.
+    human: str | None = None
+    human_plural: str | None = None
+    # Rows a child may hold whatever their fields say, told by their content (an account's
+    # service email); None: only the fields declared `for_children` decide.
+    for_children_when: Callable[[Any], bool] | None = None
 
     @property
     def label(self) -> str:
+        """The model label, `app_label.ModelName`: for code, audit data and logs."""
         return str(self.model._meta.label)
+
+    @property
+    def label_human(self) -> str:
+        """The model's name as a person reads it, for one row ("outbound email")."""
+        return self.human or str(self.model._meta.verbose_name)
+
+    @property
+    def label_human_plural(self) -> str:
+        """The model's name as a person reads it, for several rows."""
+        return self.human_plural or str(self.model._meta.verbose_name_plural)
 
     @property
     def deletes_row(self) -> bool:
@@ -222,10 +245,20 @@ class Registry:
         for_children: bool = False,
         in_exports: bool = True,
         append_only: bool = False,
+        label: str | None = None,
+        label_plural: str | None = None,
+        for_children_when: Callable[[Any], bool] | None = None,
     ) -> None:
-        label = model._meta.label
-        if label in self._declarations:
-            self._errors.append(f"{label}: declared twice")
+        """Declare `model`'s personal data; see `personal_data` and docs/architecture.md.
+
+        `label` and `label_plural` name the model as a person reads it when its
+        verbose_name does not (a third-party model, a technical name).
+        `for_children_when(row) -> bool` admits, for a child, rows that hold fields not
+        declared `for_children` (the account's service emails; policy section 9).
+        """
+        model_label = model._meta.label
+        if model_label in self._declarations:
+            self._errors.append(f"{model_label}: declared twice")
             return
         default_purposes = tuple(purposes)
         # Several rules: the first is what a field is kept by unless it says otherwise.
@@ -254,8 +287,9 @@ class Registry:
                 for_children=spec.for_children if spec.for_children is not None else for_children,
                 secret=spec.secret,
                 mask=spec.mask,
+                label=spec.label or _verbose_name(model, name),
             )
-        self._declarations[label] = ModelDeclaration(
+        self._declarations[model_label] = ModelDeclaration(
             model=model,
             fields=resolved,
             non_personal=frozenset(non_personal),
@@ -265,6 +299,9 @@ class Registry:
             retention_rules=tuple(
                 dict.fromkeys([*rules, *(f.retention for f in resolved.values())])
             ),
+            human=label,
+            human_plural=label_plural,
+            for_children_when=for_children_when,
         )
 
     def declarations(self) -> list[ModelDeclaration]:
@@ -317,6 +354,33 @@ class Registry:
         return problems
 
 
+def _verbose_name(model: type[models.Model], name: str) -> str:
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")  # validate() reports the missing field
+    return str(getattr(found, "verbose_name", name.replace("_", " ")))
+
+
+def label_problems(label: str, *, name: str = "") -> list[str]:
+    """Why `label` would show a person an internal name; empty when it reads as words.
+
+    Refused: an empty label, one with an underscore, a dotted app label
+    (`comms.OutboundEmail`), or one equal to the attribute `name` it labels when that
+    name has an underscore.
+    """
+    if not label.strip():
+        return ["has no label"]
+    problems = []
+    if "_" in label:
+        problems.append(f"label {label!r} has an underscore")
+    if re.search(r"\b[a-z]+\.[A-Za-z]+\b", label):
+        problems.append(f"label {label!r} looks like a dotted app label")
+    if "_" in name and label == name:
+        problems.append(f"label {label!r} is the attribute name")
+    return problems
+
+
 def _links_to_subject(model: type[models.Model], subject_model: type[models.Model]) -> bool:
     return any(
         f.is_relation and (f.many_to_one or f.one_to_one) and f.related_model is subject_model
@@ -339,6 +403,8 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             return None
         return found if isinstance(found, models.Field) else None
 
+    for text in (declaration.label_human, declaration.label_human_plural):
+        problems.extend(f"{label}: {problem}" for problem in label_problems(text))
     if declaration.subject_field is not None:
         subject = _path_field(model, declaration.subject_field)
         if subject is None or subject.related_model is not DataSubject:
@@ -350,6 +416,7 @@ def _declaration_problems(declaration: ModelDeclaration) -> list[str]:
             problems.append(f"{label}: non-personal field '{name}' does not exist")
     for name, spec in declaration.fields.items():
         where = f"{label}.{name}"
+        problems.extend(f"{where}: {problem}" for problem in label_problems(spec.label, name=name))
         found = model_field(name)
         if found is None:
             problems.append(f"{where}: declared but the model has no such field")

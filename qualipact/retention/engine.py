@@ -30,7 +30,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.enforcement import consent_holders_q
 from qualipact.privacy.erasure import (
     held_subject_ids,
@@ -49,10 +49,9 @@ from qualipact.privacy.registry import (
     lookups_q,
     registry,
 )
+from qualipact.retention.events import retention_swept_event
 
 ACTOR = Actor.system("retention_sweep")
-# Storage limitation is an obligation of the controller (GDPR Art 5(1)(e), 5(2)).
-PURPOSE = "legal_compliance"
 # Rows per batch (one transaction, one audit event each): large enough that a batch's
 # fixed costs (choosing its range, the audit event, the commit) are small beside the rows.
 BATCH_SIZE = 20_000
@@ -190,17 +189,13 @@ def _in_range(rows: QuerySet, keys: KeyRange) -> QuerySet:
 
 
 def _audit(sweep: Sweep, *, done: int, held: int) -> None:
-    audit_log(
-        code=EventCode.RETENTION_SWEPT,
+    retention_swept_event(
+        model=sweep.label,
+        rule=sweep.number,
+        action=sweep.action,
+        rows=done,
+        held_back=held,
         actor=ACTOR,
-        purpose=PURPOSE,
-        data={
-            "model": sweep.label,
-            "rule": sweep.number,
-            "action": sweep.action,
-            "rows": done,
-            "held_back": held,
-        },
     )
 
 

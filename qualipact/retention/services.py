@@ -7,10 +7,11 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.registry import registry
+from qualipact.retention.events import legal_hold_lifted_event, legal_hold_placed_event
 from qualipact.retention.models import LegalHold
 
 
@@ -35,13 +36,7 @@ def legal_hold_place(
         note=note or None,
         placed_by=actor.id or actor.kind,
     )
-    audit_log(
-        code=EventCode.LEGAL_HOLD_PLACED,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose="legal_claims",
-        data={"hold_id": str(hold.pk), "basis": basis, "models": hold.models_held},
-    )
+    legal_hold_placed_event(hold=hold, actor=actor)
     return hold
 
 
@@ -51,13 +46,7 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
     if hold.lifted_at is None:
         hold.lifted_at = timezone.now()
         hold.save(update_fields=["lifted_at", "updated_at"])
-        audit_log(
-            code=EventCode.LEGAL_HOLD_LIFTED,
-            actor=actor,
-            subject_id=hold.subject_id,
-            purpose="legal_claims",
-            data={"hold_id": str(hold.pk)},
-        )
+        legal_hold_lifted_event(hold=hold, actor=actor)
     return hold
 
 

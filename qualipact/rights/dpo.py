@@ -18,15 +18,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from qualipact.comms.services import email_queue
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor, audit_code_name
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
 from qualipact.privacy.services import subject_restriction_lift
 from qualipact.retention.models import LegalHold
 from qualipact.retention.services import legal_hold_lift
+from qualipact.rights import events
 from qualipact.rights.fulfil import erasure_resume
 from qualipact.rights.models import DataRequest
-from qualipact.rights.services import PURPOSE, contact_address
+from qualipact.rights.services import contact_address
 
 # The role lives on the ground floor (web.roles); these names stay importable from here.
 from qualipact.web.roles import DPO_GROUP as DPO_GROUP
@@ -108,10 +109,7 @@ def request_trail(request: DataRequest) -> list[AuditEvent]:
 
 
 def event_name(code: int) -> str:
-    try:
-        return EventCode(code).name
-    except ValueError:
-        return str(code)
+    return audit_code_name(code)
 
 
 def subject_holds(request: DataRequest) -> list[LegalHold]:
@@ -188,13 +186,7 @@ def restriction_lift_notify(*, request: DataRequest, lift_on: date, actor: Actor
         "lift_on": lift_on.isoformat(),
     }
     request.save(update_fields=["outcome", "updated_at"])
-    audit_log(
-        code=EventCode.RIGHTS_RESTRICTION_LIFT_NOTIFIED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "lift_on": lift_on.isoformat()},
-    )
+    events.restriction_lift_notified_event(request=request, actor=actor, lift_on=lift_on)
     return request
 
 
@@ -216,11 +208,5 @@ def restriction_lift(*, request: DataRequest, actor: Actor) -> DataRequest:
     subject_restriction_lift(subject=request.subject, actor=actor, reason="rights_dpo_lift")
     request.outcome = {**request.outcome, "lifted_at": timezone.now().isoformat()}
     request.save(update_fields=["outcome", "updated_at"])
-    audit_log(
-        code=EventCode.RIGHTS_RESTRICTION_LIFTED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk)},
-    )
+    events.restriction_lifted_event(request=request, actor=actor)
     return request

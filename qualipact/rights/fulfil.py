@@ -28,13 +28,13 @@ from qualipact.consent.models import Channel
 from qualipact.consent.selectors import token_hash
 from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError, Conflict, InvalidInput
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.registry import Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
-from qualipact.rights import services
+from qualipact.rights import events, services
 from qualipact.rights.exports import ExportKind, export_build, export_seal
 from qualipact.rights.models import DataRequest, ExportFile
 from qualipact.rights.transfer import TransferError, transfer_post
@@ -90,13 +90,7 @@ def _export(request: DataRequest) -> DataRequest:
             token_hash=token_hash(token),
             expires_at=timezone.now() + timedelta(days=settings.RIGHTS_EXPORT_DAYS),
         )
-        audit_log(
-            code=EventCode.RIGHTS_EXPORT_BUILT,
-            actor=ACTOR,
-            subject_id=request.subject_id,
-            purpose=PURPOSE,
-            data={"request_id": str(request.pk), "export_id": str(export.pk), "kind": kind},
-        )
+        events.export_built_event(request=request, export=export, kind=kind, actor=ACTOR)
         outcome: dict[str, Any] = {"export_id": str(export.pk), "files": archive.manifest}
         if endpoint:
             payload = zipfile.ZipFile(BytesIO(archive.zip_bytes)).read("data.json")
@@ -106,13 +100,7 @@ def _export(request: DataRequest) -> DataRequest:
                 outcome["transfer"] = {"status": "failed", "reason": exc.extra.get("endpoint")}
             else:
                 outcome["transfer"] = {"status": "sent", "http_status": status}
-                audit_log(
-                    code=EventCode.RIGHTS_EXPORT_TRANSFERRED,
-                    actor=ACTOR,
-                    subject_id=request.subject_id,
-                    purpose=PURPOSE,
-                    data={"request_id": str(request.pk), "http_status": status},
-                )
+                events.export_transferred_event(request=request, http_status=status, actor=ACTOR)
         link = settings.SITE_URL.rstrip("/") + reverse("rights:download", args=[token])
         note = f"Download your data here, once, within {settings.RIGHTS_EXPORT_DAYS} days:\n{link}"
         if outcome.get("transfer", {}).get("status") == "sent":
@@ -146,13 +134,7 @@ def export_download(*, token: str) -> tuple[ExportFile, bytes]:
     export.downloaded_at = timezone.now()
     export.sealed = None
     export.save(update_fields=["downloaded_at", "sealed", "updated_at"])
-    audit_log(
-        code=EventCode.RIGHTS_EXPORT_DOWNLOADED,
-        actor=Actor.subject(export.subject_id),
-        subject_id=export.subject_id,
-        purpose=PURPOSE,
-        data={"export_id": str(export.pk), "request_id": str(export.request_id)},
-    )
+    events.export_downloaded_event(export=export)
     return export, content
 
 
@@ -200,13 +182,7 @@ def _erase(request: DataRequest) -> DataRequest:
         request.completed_at = timezone.now()
         request.outcome = outcome
         request.save(update_fields=["status", "completed_at", "outcome", "updated_at"])
-        audit_log(
-            code=EventCode.RIGHTS_REQUEST_COMPLETED,
-            actor=ACTOR,
-            subject_id=request.subject_id,
-            purpose=PURPOSE,
-            data={"request_id": str(request.pk), "kind": request.kind},
-        )
+        events.request_completed_event(request=request, actor=ACTOR)
         receipt_body.append(erasure_receipt_text(request))
     return request
 
@@ -458,23 +434,11 @@ def rectification_apply(
                 public="This value is not valid for the field",
             ) from None
         changed.append(f"{label}.{name}")
-    audit_log(
-        code=EventCode.RIGHTS_RECTIFIED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "fields": changed},
-    )
+    events.rectified_event(request=request, actor=actor, fields=changed)
     # Nobody outside received this data yet (there is no sharing with recipients); the
     # notification is recorded all the same, with the list it went to.
     recipients: list[str] = []
-    audit_log(
-        code=EventCode.RIGHTS_RECIPIENTS_NOTIFIED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "recipients": recipients},
-    )
+    events.recipients_notified_event(request=request, actor=actor, recipients=recipients)
     return services.request_complete(
         request=request,
         actor=actor,

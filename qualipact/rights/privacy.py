@@ -26,6 +26,8 @@ REQUEST_OPEN = (("request__status__in", tuple(DataRequest.OPEN_STATUSES)),)
 
 personal_data(
     DataRequest,
+    label="request about your data",
+    label_plural="requests about your data",
     purposes=["data_subject_rights"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.PROVIDED,
@@ -43,8 +45,8 @@ personal_data(
         "requested_by": PersonalField(Category.IDENTIFIER),
         # The keyed hash of the emailed one-time code (a credential while it is valid).
         "verification_code_hash": PersonalField(
-            Category.IDENTIFIER, source=Source.DERIVED, secret=True,
-            erasure=Erasure.ANONYMISE, anonymise_to="",
+            Category.IDENTIFIER, label="verification code (hashed)", source=Source.DERIVED,
+            secret=True, erasure=Erasure.ANONYMISE, anonymise_to="",
         ),
     },
     non_personal=[
@@ -58,6 +60,8 @@ personal_data(
 
 personal_data(
     RequestNote,
+    label="note on a request",
+    label_plural="notes on a request",
     purposes=["data_subject_rights"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
@@ -69,12 +73,14 @@ personal_data(
     # The DPO's internal working notes are not shown to the person (issue #4); they are
     # erased with the person and deleted after 24 months like the log.
     in_exports=False,
-    fields={"text": PersonalField(Category.COMMUNICATION, encrypted=True)},
+    fields={"text": PersonalField(Category.COMMUNICATION, label="note", encrypted=True)},
     non_personal=["id", "request", "subject", "author", "created_at", "updated_at"],
 )
 
 personal_data(
     ExportFile,
+    label="export of your data",
+    label_plural="exports of your data",
     purposes=["data_subject_rights"],
     legal_basis=LegalBasis.LEGAL_OBLIGATION,
     source=Source.DERIVED,
@@ -90,6 +96,7 @@ personal_data(
         # earlier copy of their data, handed over only through its own link.
         "sealed": PersonalField(
             Category.ACCOUNT,
+            label="export file (encrypted)",
             secret=True,
             retention=Retention(
                 after="expires_at",
@@ -99,7 +106,9 @@ personal_data(
             ),
         ),
         # The hash of the single-use download link.
-        "token_hash": PersonalField(Category.IDENTIFIER, secret=True),
+        "token_hash": PersonalField(
+            Category.IDENTIFIER, label="download link code (hashed)", secret=True
+        ),
     },
     non_personal=[
         "id", "request", "subject", "filename", "sha256", "expires_at", "downloaded_at",

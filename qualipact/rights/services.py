@@ -24,17 +24,18 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from qualipact.comms.services import email_queue
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.errors import ApplicationError, InvalidInput, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.selectors import subject_find_by_email
+from qualipact.rights import events
 from qualipact.rights.deadlines import Regime, deadlines_for
 from qualipact.rights.models import DataRequest, RequestNote
 from qualipact.web.api import is_scalar_text, scalar_text
 
-PURPOSE = "data_subject_rights"
+PURPOSE = events.PURPOSE
 CODE_MINUTES = 30
 CODE_ATTEMPTS = 5
 TICKET_SALT = "qualipact.rights.ticket"
@@ -188,13 +189,7 @@ def request_submit(
         verified_at=now if verified else None,
         acknowledged_at=now if verified else None,
     )
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_RECEIVED,
-        actor=actor,
-        subject_id=subject.pk,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "kind": kind, "channel": channel, "regime": regime},
-    )
+    events.request_received_event(request=request, actor=actor)
     if verified:
         _notify(request, "received")
         transaction.on_commit(lambda: _fulfil_later(request.pk))
@@ -296,13 +291,7 @@ def request_verify(*, ticket: str, code: str) -> DataRequest:
         if expired or not right:
             request.verification_attempts += 1
             request.save(update_fields=["verification_attempts", "updated_at"])
-            audit_log(
-                code=EventCode.RIGHTS_VERIFICATION_FAILED,
-                actor=Actor.system("rights-by-email"),
-                subject_id=request.subject_id,
-                purpose=PURPOSE,
-                data={"request_id": str(request.pk), "attempts": request.verification_attempts},
-            )
+            events.verification_failed_event(request=request)
             if request.verification_attempts >= CODE_ATTEMPTS:
                 _refuse(request, basis=DataRequest.RefusalBasis.IDENTITY, reason="", actor=None)
             failed = True
@@ -318,13 +307,7 @@ def request_verify(*, ticket: str, code: str) -> DataRequest:
         request.acknowledged_at = request.acknowledged_at or now
         request.verification_code_hash = ""
         request.save()
-        audit_log(
-            code=EventCode.RIGHTS_REQUEST_VERIFIED,
-            actor=Actor.subject(request.subject_id),
-            subject_id=request.subject_id,
-            purpose=PURPOSE,
-            data={"request_id": str(request.pk)},
-        )
+        events.request_verified_event(request=request)
         _notify(request, "received")
         transaction.on_commit(lambda: _fulfil_later(request.pk))
     return request
@@ -400,12 +383,8 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
 def _status(request: DataRequest, status: str, actor: Actor | None) -> None:
     previous = request.status
     request.status = status
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_STATUS_CHANGED,
-        actor=actor or Actor.system("rights"),
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "from": previous, "to": status},
+    events.request_status_changed_event(
+        request=request, actor=actor or events.RIGHTS_ACTOR, previous=previous, status=status
     )
 
 
@@ -452,13 +431,7 @@ def request_complete(
     request.completed_at = timezone.now()
     request.outcome = outcome
     request.save()
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_COMPLETED,
-        actor=actor or Actor.system("rights"),
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "kind": request.kind},
-    )
+    events.request_completed_event(request=request, actor=actor or events.RIGHTS_ACTOR)
     _notify(request, "completed", note=note)
     return request
 
@@ -469,13 +442,7 @@ def _refuse(request: DataRequest, *, basis: str, reason: str, actor: Actor | Non
     request.refusal_reason = reason or None
     request.completed_at = timezone.now()
     request.save()
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_REFUSED,
-        actor=actor or Actor.system("rights"),
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "basis": basis},
-    )
+    events.request_refused_event(request=request, actor=actor or events.RIGHTS_ACTOR, basis=basis)
     _notify(request, "refused", note=reason)
 
 
@@ -514,13 +481,7 @@ def request_extend(
     request.extension_reason = reason.strip()
     request.extension_notified_at = timezone.now()
     request.save()
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_EXTENDED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "due_on": new_due_on.isoformat()},
-    )
+    events.request_extended_event(request=request, actor=actor, due_on=new_due_on)
     _notify(request, "extended", note=reason.strip())
     return request
 
@@ -560,13 +521,7 @@ def request_fail(*, request_id: Any, exc: BaseException) -> DataRequest:
     request.failed_at = timezone.now()
     request.failure_code = code
     request.save()
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_FAILED,
-        actor=Actor.system("rights"),
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "failure": code, "attempts": request.fulfil_attempts},
-    )
+    events.request_failed_event(request=request, failure=code)
     _notify(request, "failed")
     dpos_email(
         subject_line="A request failed and needs you",
@@ -591,13 +546,7 @@ def request_retry(*, request: DataRequest, actor: Actor) -> DataRequest:
     request.failure_code = ""
     request.failed_at = None
     request.save()
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_RETRIED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk)},
-    )
+    events.request_retried_event(request=request, actor=actor)
     transaction.on_commit(lambda: _fulfil_later(request.pk))
     return request
 
@@ -642,11 +591,5 @@ def request_note_add(*, request: DataRequest, text: str, actor: Actor) -> Reques
     note = RequestNote.objects.create(
         request=request, subject_id=request.subject_id, author=actor.id, text=text.strip()
     )
-    audit_log(
-        code=EventCode.RIGHTS_NOTE_ADDED,
-        actor=actor,
-        subject_id=request.subject_id,
-        purpose=PURPOSE,
-        data={"request_id": str(request.pk), "note_id": str(note.pk)},
-    )
+    events.note_added_event(request=request, note=note, actor=actor)
     return note

@@ -12,9 +12,9 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.rights import events
 from qualipact.rights.models import DataRequest
-from qualipact.rights.services import PURPOSE, dpos_email
+from qualipact.rights.services import dpos_email
 
 logger = logging.getLogger(__name__)
 REMIND_DAYS = 3
@@ -57,12 +57,7 @@ def deadline_reminders(*, today: date | None = None) -> int:
     )
     sent = dpos_email(subject_line=f"Requests due within {REMIND_DAYS} days: {len(due)}", body=body)
     if sent:
-        audit_log(
-            code=EventCode.RIGHTS_DEADLINES_REMINDED,
-            actor=Actor.system("deadline_reminders"),
-            purpose=PURPOSE,
-            data={"requests": [str(request.pk) for request in due], "emails": sent},
-        )
+        events.deadlines_reminded_event(requests=due, emails=sent)
     return sent
 
 

@@ -25,10 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from qualipact.accounts.children import child_of
 from qualipact.accounts.models import User
-from qualipact.privacy.audit import Actor, EventCode, audit_log
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.rights import fulfil, services
+from qualipact.rights import events, fulfil, services
 from qualipact.rights.forms import (
     SENSITIVE_KINDS,
     CodeForm,
@@ -216,12 +216,11 @@ def _not_theirs(
     request: HttpRequest, *, tried: uuid.UUID, target: str, subject_id: Any
 ) -> HttpResponse:
     """Someone signed in reached for another person's request or child: 404, audited."""
-    audit_log(
-        code=EventCode.RIGHTS_REQUEST_FOR_OTHER_REFUSED,
-        actor=Actor.subject(_user(request).subject_id),
+    events.request_for_other_refused_event(
+        actor_subject_id=_user(request).subject_id,
         subject_id=subject_id,
-        purpose=services.PURPOSE,
-        data={"id": str(tried), "target": target},
+        tried=tried,
+        target=target,
     )
     return render(request, "rights/not_found.html", status=404)
 

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from qualipact.accounts import age, children
-from qualipact.accounts.forms import COUNTRIES
 from qualipact.accounts.models import User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.social import SocialSignupForm
+from qualipact.privacy.countries import COUNTRIES
 
 # The law's age of digital consent where it is above the policy's 14 (GDPR Art 8 choices);
 # everywhere else, 13-year-olds included (GB, US, BE, DK, ...), the policy's 14 applies.
@@ -32,7 +32,7 @@ ABOVE_FOURTEEN = {
     "RO": 16,
     "SK": 16,
 }
-EVERY_COUNTRY = [code for code, _ in COUNTRIES]
+EVERY_COUNTRY = [country.code for country in COUNTRIES]
 
 
 def expected_threshold(country: str) -> int:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conftest import deliver_queued, run_deferred
 from qualipact.accounts import children
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services import (
     account_create,
@@ -22,6 +23,7 @@ from qualipact.privacy.audit import Actor, EventCode
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject, ShredRecord, SubjectIdentifier
 from qualipact.privacy.selectors import subject_collect
+from qualipact.retention.events import RetentionCode
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -109,7 +111,7 @@ def test_it_requests_consent_storing_only_a_hash_of_the_link_token(child):
     days = (consent.expires_at - timezone.now()).total_seconds() / 86400
     assert 6.99 < days <= 7
     assert child.status == User.Status.AWAITING_PARENT
-    assert EventCode.PARENTAL_CONSENT_REQUESTED in codes(child.subject_id)
+    assert AccountsCode.PARENTAL_CONSENT_REQUESTED in codes(child.subject_id)
 
 
 def test_it_emails_the_parent_a_link_explaining_what_is_collected(child, smtp):
@@ -147,7 +149,7 @@ def test_it_grants_consent_linking_the_parent_and_activating_the_child(child, pa
     assert consent.status == ParentalConsent.Status.GRANTED
     assert consent.parent == parent
     assert consent.confirmation_due_at - consent.granted_at == timedelta(hours=24)
-    assert EventCode.PARENTAL_CONSENT_GRANTED in codes(child.subject_id)
+    assert AccountsCode.PARENTAL_CONSENT_GRANTED in codes(child.subject_id)
     assert children.children_of(parent) == [child]
     # The link is single-use.
     with pytest.raises(children.ConsentLinkInvalid):
@@ -196,7 +198,7 @@ def test_it_sends_the_delayed_confirmation_to_the_parent_once(linked_child, smtp
     body = smtp.messages[0].get_payload(decode=True).decode()
     assert "you consented" in body and "If this was not you" in body
     assert f"/accounts/children/{linked_child.pk}/" in body
-    assert codes(linked_child.subject_id).count(EventCode.PARENTAL_CONFIRMATION_SENT) == 1
+    assert codes(linked_child.subject_id).count(AccountsCode.PARENTAL_CONFIRMATION_SENT) == 1
     consent = ParentalConsent.objects.get(subject=linked_child.subject)
     assert consent.confirmation_sent_at is not None
 
@@ -212,7 +214,7 @@ def test_it_purges_a_pending_child_when_the_consent_window_passes(
     with django_capture_on_commit_callbacks(execute=True):
         assert _expired_requests_swept() == 1
     assert EventCode.SUBJECT_ERASED in codes(child.subject_id)
-    swept = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    swept = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).latest("id")
     assert swept.data["model"] == "accounts.ParentalConsent" and swept.data["rows"] == 1
     assert_nothing_left(child.subject_id, CHILD_EMAIL, PARENT_EMAIL)
     with pytest.raises(children.ConsentLinkInvalid):
@@ -245,7 +247,7 @@ def test_it_deletes_the_childs_data_when_the_parent_withdraws_consent(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         children.parental_consent_withdraw(parent=parent, child=linked_child)
-    assert EventCode.PARENTAL_CONSENT_WITHDRAWN in codes(linked_child.subject_id)
+    assert AccountsCode.PARENTAL_CONSENT_WITHDRAWN in codes(linked_child.subject_id)
     assert_nothing_left(linked_child.subject_id, CHILD_EMAIL, PARENT_EMAIL)
     assert User.objects.filter(pk=parent.pk).exists()
     assert children.children_of(parent) == []
@@ -256,7 +258,7 @@ def test_it_deletes_the_childs_account_for_the_parent(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         children.child_account_delete(parent=parent, child=linked_child)
-    assert EventCode.CHILD_ACCOUNT_DELETED in codes(linked_child.subject_id)
+    assert AccountsCode.CHILD_ACCOUNT_DELETED in codes(linked_child.subject_id)
     assert_nothing_left(linked_child.subject_id, CHILD_EMAIL, PARENT_EMAIL)
 
 
@@ -277,7 +279,9 @@ def test_it_lets_the_parent_correct_the_username_and_ask_for_a_new_address(linke
     assert child.username == "kim-b"
     # The address changes only when the child follows the link sent to the new one.
     assert child.email == CHILD_EMAIL and child.pending_email == "kim.b@example.org"
-    event = AuditEvent.objects.get(subject_id=child.subject_id, code=EventCode.CHILD_DATA_CORRECTED)
+    event = AuditEvent.objects.get(
+        subject_id=child.subject_id, code=AccountsCode.CHILD_DATA_CORRECTED
+    )
     assert event.data == {"fields": ["username", "email"]}
     [confirm] = [e for e in OutboundEmail.objects.all() if e.to == "kim.b@example.org"]
     token = re.search(r"/accounts/email/confirm/([^/\s]+)/", confirm.body).group(1)
@@ -322,10 +326,10 @@ def test_it_exports_every_stored_field_but_withholds_credentials(linked_child, p
     for key in [("accounts.User", "password"), ("accounts.User", "email_index")]:
         assert values[key] is None and "never shown" in fields[key]["withheld"]
     assert linked_child.password not in repr(document)
-    assert EventCode.CHILD_DATA_DOWNLOADED in codes(linked_child.subject_id)
+    assert AccountsCode.CHILD_DATA_DOWNLOADED in codes(linked_child.subject_id)
 
     children.child_data_view(parent=parent, child=linked_child)
-    assert EventCode.CHILD_DATA_VIEWED in codes(linked_child.subject_id)
+    assert AccountsCode.CHILD_DATA_VIEWED in codes(linked_child.subject_id)
 
 
 def test_it_refuses_every_child_service_to_another_parent(linked_child):
@@ -353,7 +357,7 @@ def test_it_erases_an_account_staff_find_to_belong_to_a_child(
         assert children.underage_mark(
             account=account, actor=Actor.staff("1"), reason="parent_report"
         )
-    assert EventCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
+    assert AccountsCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
     assert_nothing_left(account.subject_id, "young@example.org")
 
 
@@ -377,5 +381,5 @@ def test_it_erases_an_account_whose_corrected_birth_date_shows_a_child(
     assert User.objects.filter(pk=account.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
         assert children.birth_date_correct(account=account, birth_date=fifteen, country="DE")
-    assert EventCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
+    assert AccountsCode.UNDERAGE_ACCOUNT_ERASED in codes(account.subject_id)
     assert_nothing_left(account.subject_id, "teen@example.org")

@@ -8,12 +8,13 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.lockout import USERNAME_KEY_MAX, lockout_key
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.retention.engine import retention_sweep
+from qualipact.retention.events import RetentionCode
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -115,7 +116,7 @@ def test_it_limits_failed_sign_ins_per_client_address_and_never_per_account_alon
 def test_it_audits_the_lockout_with_the_account_and_no_plaintext(erin, client):
     for _ in range(5):
         attempt(client, EMAIL, WRONG)
-    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    event = AuditEvent.objects.filter(code=AccountsCode.ACCOUNT_LOCKED_OUT).latest("id")
     assert event.subject_id == erin.subject_id
     assert event.data == {}
     assert event.actor_id == "lockout"
@@ -124,7 +125,7 @@ def test_it_audits_the_lockout_with_the_account_and_no_plaintext(erin, client):
 def test_it_audits_a_lockout_for_an_unknown_name_without_a_subject(client):
     for _ in range(5):
         attempt(client, "nobody-here", WRONG)
-    event = AuditEvent.objects.filter(code=EventCode.ACCOUNT_LOCKED_OUT).latest("id")
+    event = AuditEvent.objects.filter(code=AccountsCode.ACCOUNT_LOCKED_OUT).latest("id")
     assert event.subject_id is None
 
 
@@ -179,7 +180,7 @@ def test_it_sweeps_only_lockout_records_past_retention(client):
     AccessAttempt.objects.filter(username="edge").update(attempt_time=now - timedelta(days=29))
     assert retention_sweep(model="axes.AccessAttempt")[0].done == 1
     assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"edge", "fresh"}
-    event = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    event = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).latest("id")
     assert (event.data["model"], event.data["rows"]) == ("axes.AccessAttempt", 1)
     assert event.subject_id is None
     assert retention_sweep(model="axes.AccessAttempt")[0].done == 0

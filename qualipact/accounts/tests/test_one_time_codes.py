@@ -18,10 +18,10 @@ from django.core.cache import cache
 from django.test import Client
 
 from qualipact.accounts import children
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import UsedOneTimeCode
 from qualipact.accounts.services import account_create
 from qualipact.comms import tasks as comms_tasks
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
 from qualipact.retention.engine import retention_sweep
@@ -151,7 +151,7 @@ def test_it_audits_a_refused_reuse_without_the_code(client, member, clock):
     client.post("/accounts/logout/")
     sign_in_password(client)
     second_factor(client, enrolment_code)
-    event = AuditEvent.objects.get(code=EventCode.ONE_TIME_CODE_REUSED)
+    event = AuditEvent.objects.get(code=AccountsCode.ONE_TIME_CODE_REUSED)
     assert event.subject_id == member.subject_id
     assert event.data == {"kind": "totp", "flow": "sign_in"}
     assert enrolment_code not in str(event.data)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from conftest import reauthenticate
 from qualipact.accounts import children
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.tests.test_children import (
@@ -19,7 +20,6 @@ from qualipact.accounts.tests.test_children import (
     consent_token,
 )
 from qualipact.comms import tasks as comms_tasks
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -154,7 +154,7 @@ def test_it_shows_every_stored_field_of_the_child(client, linked_child, parent):
     assert CHILD_EMAIL in html and PARENT_EMAIL in html
     assert linked_child.password not in html
     assert AuditEvent.objects.filter(
-        subject_id=linked_child.subject_id, code=EventCode.CHILD_DATA_VIEWED
+        subject_id=linked_child.subject_id, code=AccountsCode.CHILD_DATA_VIEWED
     ).exists()
 
 
@@ -250,7 +250,7 @@ def test_it_erases_an_account_whose_holder_corrects_their_birth_date_to_a_childs
     assert not User.objects.filter(pk=account.pk).exists()
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(
-        subject_id=account.subject_id, code=EventCode.UNDERAGE_ACCOUNT_ERASED
+        subject_id=account.subject_id, code=AccountsCode.UNDERAGE_ACCOUNT_ERASED
     ).exists()
 
 

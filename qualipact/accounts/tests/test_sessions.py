@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import deliver_queued
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.sessions import session_key_hash
 from qualipact.comms.models import OutboundEmail
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.retention.engine import retention_sweep
+from qualipact.retention.events import RetentionCode
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -110,9 +111,9 @@ def test_it_records_the_session_at_sign_in(carol):
     assert record.device == "Chrome on Linux"
     assert record.country == "GB"
     assert record.ended_at is None
-    assert EventCode.ACCOUNT_SIGNED_IN in codes(carol.subject_id)
+    assert AccountsCode.ACCOUNT_SIGNED_IN in codes(carol.subject_id)
     signed_in = AuditEvent.objects.get(
-        subject_id=carol.subject_id, code=EventCode.ACCOUNT_SIGNED_IN
+        subject_id=carol.subject_id, code=AccountsCode.ACCOUNT_SIGNED_IN
     )
     assert signed_in.data == {"session": str(record.pk)}
     # The key, a credential, is not stored in the clear anywhere in the row.
@@ -155,7 +156,7 @@ def test_it_signs_out_and_marks_the_session_ended(carol):
     assert record.ended_reason == "signed_out"
     assert record.ended_at is not None
     assert not Session.objects.filter(session_key=key).exists()
-    assert EventCode.ACCOUNT_SIGNED_OUT in codes(carol.subject_id)
+    assert AccountsCode.ACCOUNT_SIGNED_OUT in codes(carol.subject_id)
 
 
 # -- the lifetime middleware -------------------------------------------------------------
@@ -213,7 +214,7 @@ def test_it_signs_out_a_session_past_its_timeout(carol, field, age, reason):
     assert again.status_code == 302
     assert again["Location"].startswith("/accounts/login/")
     ended = AuditEvent.objects.filter(
-        subject_id=carol.subject_id, code=EventCode.ACCOUNT_SESSION_ENDED
+        subject_id=carol.subject_id, code=AccountsCode.ACCOUNT_SESSION_ENDED
     ).get()
     assert ended.data == {"session": str(record.pk), "reason": reason}
 
@@ -299,7 +300,7 @@ def test_it_ends_every_session_when_the_account_is_deleted(carol):
     assert response.status_code == 200, response.content[:2000]
     assert not User.objects.filter(pk=carol.pk).exists()
     assert Session.objects.count() == 0
-    assert EventCode.ACCOUNT_SESSION_ENDED in codes(subject_id)
+    assert AccountsCode.ACCOUNT_SESSION_ENDED in codes(subject_id)
     response = phone.get("/accounts/sessions/")
     assert response.status_code == 302
 
@@ -409,7 +410,7 @@ def test_it_emails_a_new_device_but_not_a_known_one(carol, smtp):
     assert "US" in body
     assert "UTC" in body
     assert "http://127.0.0.1:8000/accounts/sessions/" in body
-    assert codes(carol.subject_id).count(EventCode.ACCOUNT_NEW_DEVICE) == 1
+    assert codes(carol.subject_id).count(AccountsCode.ACCOUNT_NEW_DEVICE) == 1
 
 
 def test_it_never_puts_a_country_in_a_childs_new_device_email(smtp):
@@ -435,6 +436,6 @@ def test_it_sweeps_only_sessions_past_retention(carol):
     AccountSession.objects.filter(pk=edge.pk).update(last_seen_at=now - timedelta(days=89))
     assert retention_sweep(model="accounts.AccountSession")[0].done == 1
     assert set(AccountSession.objects.values_list("pk", flat=True)) == {edge.pk, fresh.pk}
-    swept = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).latest("id")
+    swept = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).latest("id")
     assert swept.data["model"] == "accounts.AccountSession" and swept.data["rows"] == 1
     assert retention_sweep(model="accounts.AccountSession")[0].done == 0

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 
 from conftest import WAIT_LIMIT_SECONDS
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ExternalProfile, User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.tests.oidc_provider import OIDCProvider, ProviderUser
@@ -330,7 +331,6 @@ def test_it_provider_only_sends_codes_to_registered_redirect_uris(provider):
 
 
 def test_it_connects_a_provider_to_a_signed_in_account(client, provider):
-    from qualipact.privacy.audit import EventCode
     from qualipact.privacy.models import AuditEvent
 
     owner = account_create(
@@ -356,7 +356,7 @@ def test_it_connects_a_provider_to_a_signed_in_account(client, provider):
     assert (account.user_id, account.uid, account.extra_data) == (owner.pk, ADA.sub, {})
     assert ExternalProfile.objects.get().subject_id == owner.subject_id
     assert AuditEvent.objects.filter(
-        code=EventCode.ACCOUNT_SOCIAL_LINKED, subject_id=owner.subject_id
+        code=AccountsCode.ACCOUNT_SOCIAL_LINKED, subject_id=owner.subject_id
     ).exists()
     assert EmailAddress.objects.count() == 0
     listed = client.get("/accounts/3rdparty/").content.decode()

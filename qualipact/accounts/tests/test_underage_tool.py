@@ -9,12 +9,13 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from qualipact.accounts import children
+from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import User
 from qualipact.accounts.services import account_create
 from qualipact.accounts.tests.test_age import EVERY_COUNTRY, born, expected_threshold
 from qualipact.accounts.tests.test_children import consent_token
 from qualipact.comms import tasks as comms_tasks
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import AuditEvent
 from qualipact.web.roles import DPO_GROUP
 
@@ -65,7 +66,7 @@ def report(client, username: str, *, birth_date: date, country="GB", reason="par
     )
 
 
-def events(account: User, code: EventCode) -> list[AuditEvent]:
+def events(account: User, code: AccountsCode) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(subject_id=account.subject_id, code=code))
 
 
@@ -81,7 +82,7 @@ def test_it_opens_the_tool_to_a_dpo_only(client, staff_account):
     for response in (client.get(URL), report(client, "young", birth_date=thirteen)):
         assert response.status_code == 403 and "data-dpo-only" in response.text
     assert User.objects.filter(pk=young.pk).exists()
-    assert not events(young, EventCode.UNDERAGE_ACCOUNT_ERASED)
+    assert not events(young, AccountsCode.UNDERAGE_ACCOUNT_ERASED)
 
 
 def test_it_shows_the_account_before_asking_for_the_report(dpo_client):
@@ -94,7 +95,7 @@ def test_it_shows_the_account_before_asking_for_the_report(dpo_client):
     for field in ('name="birth_date"', 'name="country"', 'name="reason"', 'name="confirm"'):
         assert field in response.text
     # Looking is audited, and changes nothing.
-    assert len(events(young, EventCode.UNDERAGE_ACCOUNT_OPENED)) == 1
+    assert len(events(young, AccountsCode.UNDERAGE_ACCOUNT_OPENED)) == 1
     assert User.objects.filter(pk=young.pk).exists()
 
 
@@ -111,7 +112,7 @@ def test_it_refuses_to_erase_an_adult_born_in_1992(dpo_client):
     assert response.status_code == 400
     assert "not below the age threshold" in response.text
     assert User.objects.filter(pk=grown.pk).exists()
-    (refused,) = events(grown, EventCode.UNDERAGE_REPORT_REFUSED)
+    (refused,) = events(grown, AccountsCode.UNDERAGE_REPORT_REFUSED)
     assert refused.data == {"reason": "parent_report", "refused": "adult"}
     assert refused.actor_kind == "staff"
 
@@ -128,7 +129,7 @@ def test_it_erases_a_thirteen_year_old_and_records_the_reason_code(dpo_client, c
     )
     assert response.status_code == 200 and 'data-outcome="erased"' in response.text
     assert not User.objects.filter(pk=young.pk).exists()
-    (erased,) = events(young, EventCode.UNDERAGE_ACCOUNT_ERASED)
+    (erased,) = events(young, AccountsCode.UNDERAGE_ACCOUNT_ERASED)
     assert erased.actor_kind == "staff"
     # A code, never the date, the country or free text.
     assert erased.data == {"by": "staff", "reason": "account_holder_report"}
@@ -151,7 +152,7 @@ def test_it_requires_a_reason_from_the_list_and_a_confirmation(dpo_client, missi
     response = dpo_client.post(URL, {k: v for k, v in data.items() if v})
     assert response.status_code == 400
     assert User.objects.filter(pk=young.pk).exists()
-    assert not events(young, EventCode.UNDERAGE_ACCOUNT_ERASED)
+    assert not events(young, AccountsCode.UNDERAGE_ACCOUNT_ERASED)
 
 
 def test_it_keeps_a_child_whose_parent_consented_and_records_why(dpo_client):
@@ -163,7 +164,7 @@ def test_it_keeps_a_child_whose_parent_consented_and_records_why(dpo_client):
     response = report(dpo_client, "kim", birth_date=born(timezone.localdate(), years=12))
     assert response.status_code == 200 and 'data-outcome="has_consent"' in response.text
     assert User.objects.filter(pk=child.pk).exists()
-    (kept,) = events(child, EventCode.UNDERAGE_ACCOUNT_KEPT)
+    (kept,) = events(child, AccountsCode.UNDERAGE_ACCOUNT_KEPT)
     assert kept.data == {"by": "staff", "reason": "parent_report"}
 
 

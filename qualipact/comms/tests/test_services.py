@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from conftest import PERSONAS
 from qualipact.comms import services, tasks
+from qualipact.comms.events import CommsCode
 from qualipact.comms.models import OutboundEmail
 from qualipact.comms.services import (
     email_claim,
@@ -23,7 +24,7 @@ from qualipact.comms.services import (
     outbox_reconcile,
     retry_delay,
 )
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import (
     ApplicationError,
     ProcessingRefused,
@@ -99,7 +100,7 @@ def test_it_queues_encrypted_and_sends_exactly_one_message_on_commit(
     assert message.get_payload().strip() == "Someone signed in from a new device at 09:14 UTC."
     assert message["From"] == "Qualipact <noreply@qualipact.example>"
     assert smtp.envelopes == [("noreply@qualipact.example", [ADDRESS])]
-    assert codes(alice)[-2:] == [EventCode.EMAIL_QUEUED, EventCode.EMAIL_SENT]
+    assert codes(alice)[-2:] == [CommsCode.EMAIL_QUEUED, CommsCode.EMAIL_SENT]
 
 
 def test_it_fixes_an_rfc_5322_message_id_when_queued(alice, enqueued, settings):
@@ -214,7 +215,7 @@ def test_it_does_not_send_marketing_after_consent_was_withdrawn(alice, smtp, enq
     email.refresh_from_db()
     assert (email.status, email.last_error_code) == ("failed", "processing_refused")
     assert smtp.messages == []
-    event = AuditEvent.objects.filter(code=EventCode.EMAIL_FAILED).get()
+    event = AuditEvent.objects.filter(code=CommsCode.EMAIL_FAILED).get()
     assert event.purpose == "marketing"
     assert event.data["reasons"] == ["refused_by_test"]
 
@@ -297,7 +298,7 @@ def test_it_gives_up_after_the_maximum_number_of_attempts(alice, smtp_down, enqu
         3,
         "connection_refused",
     )
-    event = AuditEvent.objects.filter(code=EventCode.EMAIL_FAILED).get()
+    event = AuditEvent.objects.filter(code=CommsCode.EMAIL_FAILED).get()
     assert event.data == {
         "email_id": str(email.pk),
         "kind": "service",
@@ -395,7 +396,7 @@ def test_it_reclaims_an_expired_lease_of_a_worker_that_died_mid_send(
         None,
     )
     assert enqueued == [(str(email.pk), None)]
-    assert EventCode.EMAIL_LEASE_EXPIRED in codes(alice)
+    assert CommsCode.EMAIL_LEASE_EXPIRED in codes(alice)
     assert email_send(email_id=email.pk).status == "sent"
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 2)

@@ -4,9 +4,10 @@ import pytest
 from django.core.cache import cache
 
 from conftest import PERSONAS, deliver_queued
+from qualipact.comms.events import CommsCode
 from qualipact.comms.models import Newsletter
 from qualipact.comms.tests.test_newsletters import subscribe
-from qualipact.privacy.audit import AuditEvent, EventCode
+from qualipact.privacy.audit import AuditEvent
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 PAGE = "/staff/newsletters/"
@@ -69,7 +70,7 @@ def test_staff_write_a_draft_and_send_it_to_the_consenting_audience(
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     actors = set(
         AuditEvent.objects.filter(
-            code__in=[EventCode.NEWSLETTER_WRITTEN, EventCode.NEWSLETTER_SENT]
+            code__in=[CommsCode.NEWSLETTER_WRITTEN, CommsCode.NEWSLETTER_SENT]
         ).values_list("actor_kind", "actor_id")
     )
     assert actors == {("staff", str(staff_account.pk))}

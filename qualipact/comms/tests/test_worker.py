@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from conftest import server_start, server_stop, wait_until
 from qualipact.celery import app
+from qualipact.comms.events import CommsCode
 from qualipact.comms.models import OutboundEmail
 from qualipact.comms.services import outbox_reconcile
 from qualipact.comms.tests.test_services import queue
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.privacy.tests.test_tasks import broker_url, database_url
 
@@ -125,6 +125,6 @@ def test_it_sends_each_email_once_when_a_worker_is_killed_mid_batch(
     died_mid_send.refresh_from_db()
     assert died_mid_send.attempts == 2
     assert AuditEvent.objects.filter(
-        code=EventCode.EMAIL_LEASE_EXPIRED, data__email_id=str(died_mid_send.pk)
+        code=CommsCode.EMAIL_LEASE_EXPIRED, data__email_id=str(died_mid_send.pk)
     ).exists()
     assert "skipped" in logs[1].read_text()  # the duplicate messages claimed nothing

@@ -2,11 +2,12 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from qualipact.consent import services
+from qualipact.consent import events, services
+from qualipact.consent.events import ConsentCode
 from qualipact.consent.middleware import BrowserSignalMiddleware
 from qualipact.consent.models import Channel, ConsentEvent, ConsentState, ConsentWording
 from qualipact.consent.selectors import consent_history, consent_overview, consent_wording_current
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.enforcement import may_process, purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject
@@ -94,9 +95,9 @@ def test_it_keeps_every_event_in_an_append_only_ledger_with_wording_version_and_
         )
     )
     assert codes == [
-        EventCode.CONSENT_GRANTED,
-        EventCode.CONSENT_WITHDRAWN,
-        EventCode.CONSENT_GRANTED,
+        ConsentCode.CONSENT_GRANTED,
+        ConsentCode.CONSENT_WITHDRAWN,
+        ConsentCode.CONSENT_GRANTED,
     ]
 
 
@@ -104,7 +105,7 @@ def test_a_failed_audit_write_leaves_neither_ledger_nor_state(alice, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("audit unavailable")
 
-    monkeypatch.setattr(services, "audit_log", broken)
+    monkeypatch.setattr(events, "audit_log", broken)
     with pytest.raises(RuntimeError):
         grant(alice, "marketing")
     assert not ConsentEvent.objects.exists()

@@ -3,8 +3,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from qualipact.contact.events import ContactCode
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent, DataSubject
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -21,7 +21,7 @@ def test_it_creates_encrypted_demo_people_through_the_services():
     raw = Inquiry.objects.values_list("message", flat=True).first()
     assert isinstance(raw, bytes)
     assert Inquiry.objects.first().message.encode() not in raw
-    assert AuditEvent.objects.filter(code=EventCode.INQUIRY_SUBMITTED).count() == inquiries
+    assert AuditEvent.objects.filter(code=ContactCode.INQUIRY_SUBMITTED).count() == inquiries
 
 
 def test_it_adds_nothing_when_asked_only_for_an_empty_database():

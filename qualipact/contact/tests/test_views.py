@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from conftest import PERSONAS, run_deferred
+from qualipact.contact.events import ContactCode
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent, DataSubject
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -41,7 +41,7 @@ def test_it_stores_a_valid_inquiry_encrypted_and_confirms(client):
     assert inquiry.postal_address == PERSONAS["alice"]["postal_address"]
     raw = Inquiry.objects.values_list("name", flat=True).get()
     assert PERSONAS["alice"]["name"].encode() not in raw
-    event = AuditEvent.objects.get(code=EventCode.INQUIRY_SUBMITTED)
+    event = AuditEvent.objects.get(code=ContactCode.INQUIRY_SUBMITTED)
     assert event.subject_id == inquiry.subject_id
     assert event.purpose == "data_subject_rights"
     thanks = client.get(response["Location"])
@@ -161,12 +161,12 @@ def test_it_counts_the_client_behind_trusted_proxies_not_the_proxy(client, setti
 
 
 def test_a_failed_audit_write_undoes_the_whole_submission(client, monkeypatch):
-    from qualipact.contact import services
+    from qualipact.contact import events, services
 
     def broken_audit(**kwargs):
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(services, "audit_log", broken_audit)
+    monkeypatch.setattr(events, "audit_log", broken_audit)
     with pytest.raises(RuntimeError):
         services.inquiry_submit(kind="general", **{k: v for k, v in PERSONAS["alice"].items()})
     # Same transaction: no inquiry and no person without their audit event.
@@ -175,12 +175,12 @@ def test_a_failed_audit_write_undoes_the_whole_submission(client, monkeypatch):
 
 
 def test_a_failed_submission_in_the_background_is_kept_to_try_again(client, monkeypatch):
-    from qualipact.contact import services
+    from qualipact.contact import events
     from qualipact.privacy.deferred import deferred_run
     from qualipact.privacy.models import DeferredWork
 
     assert client.post(URL, form_data()).status_code == 302
-    monkeypatch.setattr(services, "audit_log", lambda **kwargs: 1 / 0)
+    monkeypatch.setattr(events, "audit_log", lambda **kwargs: 1 / 0)
     [work] = DeferredWork.objects.all()
     assert deferred_run(work_id=work.pk) == "retry"
     # Nothing half-written, and nothing lost: the work waits for its next try.

@@ -3,10 +3,11 @@
 import pytest
 from django.utils import timezone
 
+from qualipact.offers.events import OffersCode
 from qualipact.offers.models import BrowsingEvent
 from qualipact.offers.services import offer_view_record
 from qualipact.offers.tests.conftest import grant, withdraw
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
 
@@ -20,7 +21,7 @@ def test_it_records_each_view_with_its_time_and_audits_only_the_event_id(alice, 
         subject=alice, offer=catalogue["privacy-guide"], actor=Actor.subject(alice.pk)
     )
     assert event.viewed_at >= before
-    audit = AuditEvent.objects.get(code=EventCode.OFFER_VIEW_RECORDED)
+    audit = AuditEvent.objects.get(code=OffersCode.OFFER_VIEW_RECORDED)
     assert audit.data == {"event_id": str(event.pk)}
 
 

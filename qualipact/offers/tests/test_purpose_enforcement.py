@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qualipact.offers import services
+from qualipact.offers.events import OffersCode
 from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
 from qualipact.offers.selectors import offers_for
 from qualipact.offers.tests.conftest import (
@@ -21,7 +22,7 @@ from qualipact.offers.tests.conftest import (
     slugs,
     withdraw,
 )
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ProcessingRefused
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.services import subject_restrict
@@ -150,11 +151,11 @@ def test_every_allowed_write_is_audited_with_its_purpose_and_no_values(alice, ca
     services.location_forget(subject=alice, actor=Actor.subject(alice.pk))
     events = list(AuditEvent.objects.filter(subject_id=alice.pk, code__gte=600).order_by("id"))
     assert [(e.code, e.purpose) for e in events] == [
-        (EventCode.TOPIC_PREFERENCES_SET, PERSONALISED),
-        (EventCode.OFFER_VIEW_RECORDED, PERSONALISED),
-        (EventCode.LOCATION_RECORDED, LOCATION),
-        (EventCode.LOCATION_RECORDED, LOCATION),
-        (EventCode.LOCATION_FORGOTTEN, LOCATION),
+        (OffersCode.TOPIC_PREFERENCES_SET, PERSONALISED),
+        (OffersCode.OFFER_VIEW_RECORDED, PERSONALISED),
+        (OffersCode.LOCATION_RECORDED, LOCATION),
+        (OffersCode.LOCATION_RECORDED, LOCATION),
+        (OffersCode.LOCATION_FORGOTTEN, LOCATION),
     ]
     assert all(e.actor_kind == "subject" and e.actor_id == str(alice.pk) for e in events)
     flat = " ".join(str(e.data) for e in events)

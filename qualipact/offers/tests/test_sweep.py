@@ -9,11 +9,12 @@ from django.utils import timezone
 from qualipact.offers import services
 from qualipact.offers.models import BrowsingEvent, LocationFix, TopicPreference
 from qualipact.offers.tests.conftest import IP_GB, grant, withdraw
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import AuditEvent
 from qualipact.privacy.services import subject_restrict
 from qualipact.retention import tasks
 from qualipact.retention.engine import retention_sweep
+from qualipact.retention.events import RetentionCode
 
 OFFERS = ("offers.TopicPreference", "offers.BrowsingEvent", "offers.LocationFix")
 
@@ -89,10 +90,10 @@ def test_it_keeps_the_data_of_a_restricted_person(alice, catalogue):
 
 def test_it_audits_what_it_deleted_as_counts_and_nothing_when_there_was_nothing(alice, catalogue):
     sweep()
-    assert not AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).exists()
+    assert not AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).exists()
     give_everything(alice, catalogue)
     withdraw(alice, "location_features")
     tasks.retention_sweep()
-    event = AuditEvent.objects.get(code=EventCode.RETENTION_SWEPT)
+    event = AuditEvent.objects.get(code=RetentionCode.RETENTION_SWEPT)
     assert event.actor_kind == "system" and event.subject_id is None
     assert event.data["model"] == "offers.LocationFix" and event.data["rows"] == 2

@@ -2,10 +2,11 @@
 
 import pytest
 
+from qualipact.offers.events import OffersCode
 from qualipact.offers.models import TopicPreference
 from qualipact.offers.services import MAX_TOPICS, topic_get_or_create, topic_preferences_set
 from qualipact.offers.tests.conftest import grant
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
 
@@ -31,7 +32,7 @@ def test_it_replaces_the_stated_topics_and_audits_counts_only(alice, bob, catalo
     assert stated(alice) == {"security", "events"}
     assert stated(bob) == {"privacy"}  # nobody else's interests change
     last = AuditEvent.objects.filter(
-        subject_id=alice.pk, code=EventCode.TOPIC_PREFERENCES_SET
+        subject_id=alice.pk, code=OffersCode.TOPIC_PREFERENCES_SET
     ).latest("id")
     assert last.data == {"count": 2, "added": 1, "removed": 1}
 

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from conftest import PERSONAS
+from qualipact.contact.events import ContactCode
 from qualipact.privacy.audit import Actor, EventCode, audit_log, audit_verify
 from qualipact.privacy.models import AuditEvent
 
@@ -31,7 +32,7 @@ def test_it_reports_ok_with_the_number_of_events(alice_inquiry, bob_inquiry):
 
 
 def test_it_writes_the_event_in_the_same_transaction_as_the_change(alice_inquiry):
-    event = AuditEvent.objects.get(code=EventCode.INQUIRY_SUBMITTED)
+    event = AuditEvent.objects.get(code=ContactCode.INQUIRY_SUBMITTED)
     assert event.subject_id == alice_inquiry.subject_id
     assert event.data == {"inquiry_id": str(alice_inquiry.pk), "kind": "general"}
     assert event.purpose == "customer_support"
@@ -39,7 +40,7 @@ def test_it_writes_the_event_in_the_same_transaction_as_the_change(alice_inquiry
 
 def test_it_detects_a_tampered_row(alice_inquiry, bob_inquiry):
     event = AuditEvent.objects.get(
-        code=EventCode.INQUIRY_SUBMITTED, subject_id=alice_inquiry.subject_id
+        code=ContactCode.INQUIRY_SUBMITTED, subject_id=alice_inquiry.subject_id
     )
     raw("UPDATE privacy_auditevent SET purpose = %s WHERE id = %s", ["marketing", event.id])
     with pytest.raises(CommandError, match=f"broken at event {event.id}: content does not match"):

@@ -14,11 +14,12 @@ from django.core.management import call_command
 from django.db import models
 from django.utils import timezone
 
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.fields import EncryptedTextField
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.registry import Erasure, registry
 from qualipact.retention.engine import Sweep, retention_sweep, sweeps, unenforced_rules
+from qualipact.retention.events import RetentionCode
 from qualipact.retention.models import LegalHold
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -257,11 +258,11 @@ def test_it_writes_one_audit_event_per_batch_not_per_row():
     sweep = next(s for s in sweeps() if s.label == "contact.Inquiry")
     for _ in range(5):
         _make(sweep, expired=True)
-    before = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).count()
+    before = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).count()
 
     results = retention_sweep(model="contact.Inquiry", batch_size=2)
 
-    events = AuditEvent.objects.filter(code=EventCode.RETENTION_SWEPT).order_by("id")[before:]
+    events = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).order_by("id")[before:]
     assert [e.data["rows"] for e in events] == [2, 2, 1]
     assert {e.data["model"] for e in events} == {"contact.Inquiry"}
     assert results[0].done == 5 and results[0].batches == 3

@@ -10,9 +10,9 @@ from django.utils import timezone
 from conftest import PASSWORD, reauthenticate, submit_persona
 from qualipact.accounts.services import account_create
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.rights import dpo
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, RequestNote
 from qualipact.rights.tests.test_dpo import submit
 from qualipact.tests.conftest import assert_error, post
@@ -95,7 +95,7 @@ def test_it_refuses_a_bad_request_clearly_and_stores_nothing(alice_client, paylo
     error = assert_error(post(alice_client, MINE, payload), 400, "application_error")
     assert error["details"] == detail
     assert not DataRequest.objects.exists()
-    assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_REQUEST_RECEIVED).exists()
+    assert not AuditEvent.objects.filter(code=RightsCode.RIGHTS_REQUEST_RECEIVED).exists()
 
 
 def test_it_refuses_a_request_without_a_kind_in_the_error_shape(alice_client):
@@ -230,7 +230,7 @@ def test_it_refuses_with_reasons_and_only_with_reasons(dpo_client, alice_account
     assert [problem["location"] for problem in error["details"]] == ["body.payload.basis"]
     request.refresh_from_db()
     assert request.status == DataRequest.Status.IN_PROGRESS
-    assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_REQUEST_REFUSED).exists()
+    assert not AuditEvent.objects.filter(code=RightsCode.RIGHTS_REQUEST_REFUSED).exists()
 
     response = post(dpo_client, path, {"basis": "manifestly_unfounded", "reason": "A test."})
     assert response.status_code == 200

@@ -32,6 +32,7 @@ from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode, audit_verify
 from qualipact.privacy.models import AuditEvent, DataSubject, ShredRecord, SubjectKey
 from qualipact.privacy.tests.test_tasks import broker_url, database_url
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest
 from qualipact.rights.services import request_submit
 from qualipact.rights.tasks import requests_reconcile
@@ -178,7 +179,7 @@ def reconcile_in_new_worker(env, broker, logs) -> None:
         server_stop(second)
 
 
-def events(code: EventCode, subject_id) -> int:
+def events(code: int, subject_id) -> int:
     return AuditEvent.objects.filter(code=code, subject_id=subject_id).count()
 
 
@@ -196,7 +197,7 @@ def assert_erased_once(request: DataRequest, smtp_server) -> None:
     # Each side effect once: the erasure, the shred, the completion, the receipt.
     assert events(EventCode.SUBJECT_ERASED, subject_id) == 1
     assert events(EventCode.SUBJECT_KEY_SHREDDED, subject_id) == 1
-    assert events(EventCode.RIGHTS_REQUEST_COMPLETED, subject_id) == 1
+    assert events(RightsCode.RIGHTS_REQUEST_COMPLETED, subject_id) == 1
     receipts = [m for m in smtp_server.recorder.messages if "erased" in m["Subject"]]
     assert len(receipts) == 1
     assert receipts[0]["To"] == "alice.marchetti@example.org"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from conftest import PASSWORD, deliver_queued, submit_persona
 from qualipact.accounts.services import account_create
+from qualipact.comms.events import CommsCode
 from qualipact.contact.models import Inquiry
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor, EventCode
@@ -20,6 +21,7 @@ from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.retention.models import LegalHold
 from qualipact.retention.services import legal_hold_place
 from qualipact.rights import dpo, fulfil, services
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, RequestNote
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -227,10 +229,10 @@ def test_it_shows_the_request_its_audit_trail_and_its_notes(dpo_client, dpo_user
     assert "marketing" in response.text  # the request's own details, decrypted
     assert NOTE in response.text
     trail = response.text.split("data-trail")[1]
-    for code in (EventCode.RIGHTS_REQUEST_RECEIVED, EventCode.RIGHTS_NOTE_ADDED):
+    for code in (RightsCode.RIGHTS_REQUEST_RECEIVED, RightsCode.RIGHTS_NOTE_ADDED):
         assert f"{code.name} ({code.value})" in trail
     # The person's events since the request came in are there too (the email we sent).
-    assert f"EMAIL_QUEUED ({EventCode.EMAIL_QUEUED.value})" in trail
+    assert f"EMAIL_QUEUED ({CommsCode.EMAIL_QUEUED.value})" in trail
 
 
 def test_it_answers_not_found_for_an_unknown_request(dpo_client):
@@ -298,7 +300,7 @@ def test_it_extends_within_the_legal_limit_only(dpo_client, alice):
     request.refresh_from_db()
     assert request.extended_due_on == new_due
     assert AuditEvent.objects.filter(
-        code=EventCode.RIGHTS_REQUEST_EXTENDED, data__request_id=str(request.pk)
+        code=RightsCode.RIGHTS_REQUEST_EXTENDED, data__request_id=str(request.pk)
     ).exists()
 
 
@@ -313,7 +315,7 @@ def test_it_waits_on_the_person_and_resumes(dpo_client, dpo_user, alice):
     request.refresh_from_db()
     assert request.status == DataRequest.Status.IN_PROGRESS
     changes = AuditEvent.objects.filter(
-        code=EventCode.RIGHTS_REQUEST_STATUS_CHANGED, data__request_id=str(request.pk)
+        code=RightsCode.RIGHTS_REQUEST_STATUS_CHANGED, data__request_id=str(request.pk)
     )
     assert [(e.data["to"], e.actor_id) for e in changes] == [
         ("waiting_on_person", str(dpo_user.pk)),

@@ -18,9 +18,10 @@ from conftest import deliver_queued
 from qualipact.accounts import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.comms.models import OutboundEmail
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import AuditEvent
 from qualipact.rights import exports, fulfil, services, tasks
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, ExportFile
 from qualipact.rights.tests.test_dpo import dpo_grant, submit
 
@@ -99,7 +100,7 @@ def test_a_request_that_fails_is_marked_failed_and_the_dpos_and_the_person_are_t
     failed = fulfil.request_fulfil(request_id=request.pk)
     assert failed.status == DataRequest.Status.FAILED
     assert failed.failure_code == "TypeError"  # the class, never the message
-    event = AuditEvent.objects.get(code=EventCode.RIGHTS_REQUEST_FAILED)
+    event = AuditEvent.objects.get(code=RightsCode.RIGHTS_REQUEST_FAILED)
     assert event.data["failure"] == "TypeError"
     deliver_queued()
     to: dict[str, list] = {}

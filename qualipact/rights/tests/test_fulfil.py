@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import PERSONAS, submit_persona
+from qualipact.consent.events import ConsentCode
 from qualipact.consent.models import Channel
 from qualipact.consent.services import consent_grant
 from qualipact.contact.models import Inquiry
@@ -15,6 +16,7 @@ from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.retention.services import legal_hold_place
+from qualipact.rights.events import RightsCode
 from qualipact.rights.fulfil import request_fulfil
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
 from qualipact.rights.services import request_note_add, request_submit
@@ -73,7 +75,7 @@ def test_it_builds_one_export_when_fulfilled_twice(alice_account):
     request_fulfil(request_id=request.pk)
     request_fulfil(request_id=request.pk)
     assert ExportFile.objects.filter(request=request).count() == 1
-    assert AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_BUILT).count() == 1
+    assert AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_BUILT).count() == 1
 
 
 def test_it_completes_a_shred_a_crash_left_behind(alice_account):
@@ -118,7 +120,7 @@ def test_it_stops_marketing_at_once_and_unconditionally_on_objection(alice_accou
     assert done.outcome == {"objected": "marketing"}
     assert not may_process(fresh(alice_account.subject), "marketing")
     assert AuditEvent.objects.filter(
-        code=EventCode.CONSENT_WITHDRAWN, subject_id=alice_account.subject_id
+        code=ConsentCode.CONSENT_WITHDRAWN, subject_id=alice_account.subject_id
     ).exists()
 
 
@@ -131,7 +133,7 @@ def test_it_stops_only_the_named_legitimate_interest_purpose_on_objection(alice_
     assert may_process(subject, "security")
     assert may_process(subject, "service_notifications")
     assert AuditEvent.objects.filter(
-        code=EventCode.OBJECTION_RECORDED, subject_id=alice_account.subject_id
+        code=ConsentCode.OBJECTION_RECORDED, subject_id=alice_account.subject_id
     ).exists()
 
 

@@ -20,8 +20,8 @@ from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
 from conftest import PASSWORD, PERSONAS, account_for, reauthenticate, submit_persona
-from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, ExportFile
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -163,7 +163,7 @@ def test_it_sends_the_persons_data_and_nobody_elses_to_the_endpoint(web, receive
     data_request = DataRequest.objects.get()
     assert data_request.status == "completed"
     assert data_request.outcome["transfer"] == {"status": "sent", "http_status": 200}
-    assert AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_TRANSFERRED).count() == 1
+    assert AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_TRANSFERRED).count() == 1
     assert "We also sent it to the provider you named." in web.client.get(MINE).text
     # What was sent is the data.json of the person's own file.
     archive = web.client.post(download_link(web.smtp))
@@ -201,7 +201,7 @@ def test_it_completes_with_the_file_link_when_the_receiver_fails(web, receiver):
     data_request = DataRequest.objects.get()
     assert data_request.status == "completed"
     assert data_request.outcome["transfer"]["status"] == "failed"
-    assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_TRANSFERRED).exists()
+    assert not AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_TRANSFERRED).exists()
     assert "The transfer to the provider you named failed" in web.client.get(MINE).text
     mail = "".join(m.get_payload(decode=True).decode() for m in web.smtp.messages)
     assert "We could not send it to the provider you named" in mail

@@ -22,10 +22,11 @@ from qualipact.consent.models import Channel
 from qualipact.consent.services import consent_grant
 from qualipact.contact.models import Inquiry
 from qualipact.privacy import vault
-from qualipact.privacy.audit import Actor, EventCode
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.enforcement import may_process
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.retention.services import legal_hold_place
+from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, ExportFile
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -66,7 +67,7 @@ def signed_in(client, name: str = "alice") -> User:
 
 def for_other_events() -> list[AuditEvent]:
     return list(
-        AuditEvent.objects.filter(code=EventCode.RIGHTS_REQUEST_FOR_OTHER_REFUSED).order_by("id")
+        AuditEvent.objects.filter(code=RightsCode.RIGHTS_REQUEST_FOR_OTHER_REFUSED).order_by("id")
     )
 
 
@@ -134,12 +135,12 @@ def test_it_gives_a_signed_in_person_their_data_once_through_the_emailed_link(we
     data = archive.read("data.json").decode()
     assert PERSONAS["alice"]["message"] in data
     assert PERSONAS["alice"]["name"] in archive.read("summary.html").decode()
-    assert AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_DOWNLOADED).count() == 1
+    assert AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_DOWNLOADED).count() == 1
 
     again = web.client.post(url)
     assert again.status_code == 404
     assert "This download link is not valid: it works once" in again.text
-    assert AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_DOWNLOADED).count() == 1
+    assert AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_DOWNLOADED).count() == 1
 
 
 def test_it_refuses_an_expired_download_link_clearly(web):
@@ -155,7 +156,7 @@ def test_it_refuses_an_expired_download_link_clearly(web):
     assert response.status_code == 404
     assert "data-invalid-link" in response.text and "Nothing was changed" in response.text
     assert ExportFile.objects.get().downloaded_at is None
-    assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_EXPORT_DOWNLOADED).exists()
+    assert not AuditEvent.objects.filter(code=RightsCode.RIGHTS_EXPORT_DOWNLOADED).exists()
 
 
 def test_it_sends_a_correction_to_the_dpo_with_what_is_wrong_and_what_it_should_be(web):
@@ -388,7 +389,7 @@ def test_it_does_nothing_while_the_code_is_not_entered(web, settings):
     assert not vault.is_shredded(inquiry.subject_id)
     subject = DataSubject.objects.get(pk=inquiry.subject_id)
     assert subject.restricted_at is None and subject.erased_at is None
-    assert not AuditEvent.objects.filter(code=EventCode.RIGHTS_REQUEST_VERIFIED).exists()
+    assert not AuditEvent.objects.filter(code=RightsCode.RIGHTS_REQUEST_VERIFIED).exists()
 
 
 def test_it_gives_an_unknown_address_the_same_page_and_no_email(web):

@@ -1,0 +1,9 @@
+"""Every event function of the retention app writes its own code and a declared purpose."""
+
+from qualipact.privacy.tests.events_contract import contract_tests
+from qualipact.retention import events
+
+(
+    test_it_writes_its_own_code_and_a_declared_purpose,
+    test_it_writes_a_different_code_from_each_function,
+) = contract_tests(events, events.RetentionCode)
