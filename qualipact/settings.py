@@ -113,7 +113,7 @@ def _database(url: str, *, alias: str) -> dict[str, Any]:
         # WAL lets the web server and the worker read while one writes; secure_delete
         # overwrites freed pages so deleted rows do not linger in the file. The write-ahead
         # log is copied back into the database by the worker's periodic checkpoint
-        # (rights.tasks.sqlite_checkpoint), not inside whichever write crosses SQLite's
+        # (privacy.tasks.sqlite_checkpoint), not inside whichever write crosses SQLite's
         # default 1,000 pages (one erasure writes about 100): the automatic checkpoint
         # stays as a safety net at 10,000 pages, and the log file is cut back to 64 MiB.
         db["OPTIONS"] = {
@@ -487,6 +487,7 @@ LOGGING = {
 # The test suite's scan of every log record for personal data (web.logcapture); set only
 # by the tests, for this process and the ones they start.
 if _log_scan_dir := config.env_str("QUALIPACT_LOG_SCAN_DIR", ""):
+    # Imported only when the tests ask for it: production never loads the scanner.
     from qualipact.web.logcapture import tee_to_directory
 
     tee_to_directory(_log_scan_dir)
@@ -520,7 +521,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "rights-exports-sweep": {"task": "qualipact.rights.tasks.exports_sweep", "schedule": 3600.0},
-    "sqlite-checkpoint": {"task": "qualipact.rights.tasks.sqlite_checkpoint", "schedule": 60.0},
+    "sqlite-checkpoint": {"task": "qualipact.privacy.tasks.sqlite_checkpoint", "schedule": 60.0},
     "rights-request-log-sweep": {
         "task": "qualipact.rights.tasks.request_log_sweep",
         "schedule": 86400.0,

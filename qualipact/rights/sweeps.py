@@ -1,5 +1,4 @@
-"""Periodic jobs: the request log's rows go after 24 months; DPOs hear what is due; SQLite's
-write-ahead log is checkpointed off the request path.
+"""Periodic jobs: the request log's rows go after 24 months; DPOs hear what is due.
 
 The log of requests (kind, dates, status, outcome, basis of a refusal) is kept for the
 period the registry declares for `rights.DataRequest` (REQUEST_LOG_RETENTION, 24 months
@@ -13,7 +12,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -110,19 +109,3 @@ def deadline_reminders(*, today: date | None = None) -> int:
             data={"requests": [str(request.pk) for request in due], "emails": sent},
         )
     return sent
-
-
-def sqlite_checkpoint() -> dict[str, list[int]]:
-    """Copy SQLite's write-ahead logs back into the database files (PASSIVE: never waits
-    for, nor blocks, readers and writers). Run by the worker every minute, so requests do
-    not pay for it; nothing to do on PostgreSQL. Returns, per database, SQLite's answer:
-    [busy, frames in the log, frames checkpointed]."""
-    done = {}
-    for alias in connections:
-        connection = connections[alias]
-        if connection.vendor != "sqlite":
-            continue
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            done[alias] = list(cursor.fetchone())
-    return done
