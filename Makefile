@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy qualipact
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
