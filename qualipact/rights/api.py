@@ -197,7 +197,7 @@ class RequestIn(InputSchema):
 )
 def my_requests(request: HttpRequest) -> list[dict[str, Any]]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
-    return [_out(r) for r in requests_of(subject=subject)]
+    return [_out(r) for r in requests_of(subject_id=subject.pk)]
 
 
 @router.post(
@@ -232,7 +232,7 @@ def my_request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[s
 )
 def my_request(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
-    return _out(get_object_or_404(requests_of(subject=subject), pk=request_id))
+    return _out(get_object_or_404(requests_of(subject_id=subject.pk), pk=request_id))
 
 
 # -- the DPO queue -----------------------------------------------------------------------

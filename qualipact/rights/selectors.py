@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.rights import fulfil
 from qualipact.rights.models import DataRequest
 
 
-def requests_of(*, subject: DataSubject) -> QuerySet[DataRequest]:
-    """The requests a person may follow, newest first: their own, and those they made as
-    a parent for a child's account."""
-    return DataRequest.objects.filter(Q(subject=subject) | Q(requested_by=subject)).order_by(
-        "-received_at"
-    )
+def requests_of(*, subject_id: uuid.UUID) -> QuerySet[DataRequest]:
+    """The requests the person `subject_id` may follow, newest first: their own, and those
+    they made as a parent for a child's account."""
+    return DataRequest.objects.filter(
+        Q(subject_id=subject_id) | Q(requested_by_id=subject_id)
+    ).order_by("-received_at")
 
 
 def _refusal_reason(data_request: DataRequest) -> str:

@@ -152,7 +152,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             form.add_service_error(error)
         else:
             return _submitted(data_request)
-    own = requests_of(subject=user.subject)
+    own = requests_of(subject_id=user.subject_id)
     rows = [
         {
             "request": r,
