@@ -29,6 +29,7 @@ lint: secrets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy qualipact
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

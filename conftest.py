@@ -369,9 +369,9 @@ def alice_client(client, alice_account):
 def dpo_user(staff_account):
     from django.contrib.auth.models import Group
 
-    from qualipact.rights import dpo
+    from qualipact.web.roles import DPO_GROUP
 
-    group, _ = Group.objects.get_or_create(name=dpo.DPO_GROUP)
+    group, _ = Group.objects.get_or_create(name=DPO_GROUP)
     staff_account.groups.add(group)
     return staff_account
 

@@ -37,7 +37,7 @@ A last row, for information, compares the erasure with a bare DELETE of the rows
 the key row plus the shred record. The in-process key cache is cleared before every call.
 
 SQLite's write-ahead log: the settings raise the automatic checkpoint to 10,000 pages
-and the worker checkpoints every minute (rights.tasks.sqlite_checkpoint), so a request
+and the worker checkpoints every minute (privacy.tasks.sqlite_checkpoint), so a request
 no longer pays for copying the log back into the database each 1,000 pages (an erasure
 writes about 100). The bench does what production does: it checkpoints once before the
 timing (where the worker's last run would have left the log) and runs the same
@@ -528,7 +528,7 @@ def _field_names(label: str) -> list[str]:
 
 
 class Checkpointer(threading.Thread):
-    """The worker's periodic SQLite checkpoint (rights.tasks.sqlite_checkpoint) on its beat
+    """The worker's periodic SQLite checkpoint (privacy.tasks.sqlite_checkpoint) on its beat
     schedule, run in a background thread as the worker runs it beside the web server."""
 
     def __init__(self) -> None:
@@ -538,7 +538,7 @@ class Checkpointer(threading.Thread):
         self.runs_ms: list[float] = []
 
     def run(self) -> None:
-        from qualipact.rights.sweeps import sqlite_checkpoint
+        from qualipact.privacy.maintenance import sqlite_checkpoint
 
         try:
             while not self.stopping.wait(self.interval):
@@ -581,7 +581,7 @@ def measure(tables: list[Table], samples: Samples) -> list[Result]:
     for pair in raw_requests[:WARMUP]:
         raw_request_erase(tables, pair)
     # The worker keeps the write-ahead log short: start from where its last run left it.
-    from qualipact.rights.sweeps import sqlite_checkpoint
+    from qualipact.privacy.maintenance import sqlite_checkpoint
 
     sqlite_checkpoint()
     checkpointer = Checkpointer()

@@ -135,7 +135,7 @@ def _database(url: str, *, alias: str) -> dict[str, Any]:
         # WAL lets the web server and the worker read while one writes; secure_delete
         # overwrites freed pages so deleted rows do not linger in the file. The write-ahead
         # log is copied back into the database by the worker's periodic checkpoint
-        # (rights.tasks.sqlite_checkpoint), not inside whichever write crosses SQLite's
+        # (privacy.tasks.sqlite_checkpoint), not inside whichever write crosses SQLite's
         # default 1,000 pages (one erasure writes about 100): the automatic checkpoint
         # stays as a safety net at 10,000 pages, and the log file is cut back to 64 MiB.
         db["OPTIONS"] = {
@@ -478,6 +478,7 @@ LOGGING = {
 # The test suite's scan of every log record for personal data (web.logcapture); set only
 # by the tests, for this process and the ones they start.
 if _log_scan_dir := config.env_str("QUALIPACT_LOG_SCAN_DIR", ""):
+    # Imported only when the tests ask for it: production never loads the scanner.
     from qualipact.web.logcapture import tee_to_directory
 
     tee_to_directory(_log_scan_dir)
@@ -497,7 +498,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualipact.rights.tasks.requests_reconcile",
         "schedule": 300.0,
     },
-    "sqlite-checkpoint": {"task": "qualipact.rights.tasks.sqlite_checkpoint", "schedule": 60.0},
+    "sqlite-checkpoint": {"task": "qualipact.privacy.tasks.sqlite_checkpoint", "schedule": 60.0},
     "rights-deadline-reminders": {
         "task": "qualipact.rights.tasks.deadline_reminders",
         "schedule": 86400.0,

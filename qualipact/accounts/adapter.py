@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from qualipact.comms.services import email_queue
+from qualipact.web.ratelimit import client_address
 
 SITE_NAME = "Qualipact"
 
@@ -67,6 +68,4 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
     def get_client_ip(self, request: HttpRequest) -> str:
-        from qualipact.web.ratelimit import client_address
-
         return client_address(request)

@@ -8,12 +8,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from qualipact.accounts.models import User
+from qualipact.accounts.services import account_by_email
 
 
 def account_for_login(login: str) -> User | None:
     """The account a typed sign-in name means: a username in any case, or its address."""
-    from qualipact.accounts.services import account_by_email
-
     login = login.strip()
     if not login:
         return None

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.utils import timezone
 
+from qualipact.accounts.models import User
 from qualipact.privacy import enforcement
 from qualipact.privacy.enforcement import Exclusion
 from qualipact.privacy.errors import ProcessingRefused
@@ -36,8 +37,6 @@ RULE_NAME = "children"
 
 
 def subject_is_child(subject_id: Any) -> bool:
-    from qualipact.accounts.models import User
-
     return User.objects.filter(subject_id=subject_id, child_until__gt=timezone.localdate()).exists()
 
 
@@ -72,11 +71,16 @@ def _refused_fields(declaration: ModelDeclaration, instance: models.Model) -> li
     return refused
 
 
-def refuse_child_fields(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """pre_save: refuse storing, for a child, a field not declared for children."""
-    if kwargs.get("raw"):
-        return  # fixtures load rows as they are
-    declaration = registry.get(sender)
+def child_fields_check(*, model: type[models.Model], instance: models.Model) -> None:
+    """The registry's child rule for one row about to be written.
+
+    `instance` is a row of `model`. When the model is declared with a `subject` key, the
+    row holds a field not declared `for_children` and its subject is a child, raises
+    `ProcessingRefused` (extra: model label, field names, reasons ["child"]) naming only
+    the model, the fields and the subject id (COPPA 312.7, GDPR Art 8, policy section 9).
+    Models not declared, or keyed otherwise, pass.
+    """
+    declaration = registry.get(model)
     if declaration is None or declaration.subject_field != "subject":
         return
     # Rows a declaration admits for a child by their content (comms' service emails).
@@ -94,6 +98,18 @@ def refuse_child_fields(sender: type[models.Model], instance: models.Model, **kw
         f"(subject {subject_id})",
         {"model": declaration.label, "fields": sorted(refused), "reasons": ["child"]},
     )
+
+
+def refuse_child_fields(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """pre_save hook: `child_fields_check` on every save of any model.
+
+    Kept as a signal on purpose, as the last-resort guard: every app writes rows keyed by
+    `subject` through its own services, and one service that forgot the call would store
+    a child's data; the signal sees every `save()`, whichever app makes it.
+    """
+    if kwargs.get("raw"):
+        return  # fixtures load rows as they are
+    child_fields_check(model=sender, instance=instance)
 
 
 def register() -> None:

@@ -27,6 +27,7 @@ from qualipact.accounts.child_forms import (
 from qualipact.accounts.models import User
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.web.people import signed_in_user
 from qualipact.web.reauth import SensitiveAction, sensitive_action
 from qualipact.web.roles import dpo_required
 from qualipact.web.submissions import redirect_to, submitted_once
@@ -36,15 +37,9 @@ DELETE_LABEL = "Delete my child's account and all its data"
 WITHDRAW_LABEL = "Withdraw my consent; the account is deleted"
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _child_or_404(request: HttpRequest, child_id: uuid.UUID) -> User:
     """Only a child linked to the signed-in parent; any other id is simply not found."""
-    child = children.child_of(parent=_user(request), child_id=child_id)
+    child = children.child_of(parent=signed_in_user(request, User), child_id=child_id)
     if child is None:
         raise Http404("No such child account")
     return child
@@ -69,13 +64,13 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
         return redirect_to("accounts:parental_consent_declined")
     refusal = None
     if request.user.is_authenticated:
-        refusal = children.parent_refusal(parent=_user(request), child=child)
+        refusal = children.parent_refusal(parent=signed_in_user(request, User), child=child)
     if action == "grant":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         if refusal is None:
             try:
-                children.parental_consent_grant(token=token, parent=_user(request))
+                children.parental_consent_grant(token=token, parent=signed_in_user(request, User))
             except ApplicationError as exc:
                 refusal = exc.message
             else:
@@ -100,12 +95,12 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def children_list(request: HttpRequest) -> HttpResponse:
-    linked = children.children_of(_user(request))
+    linked = children.children_of(signed_in_user(request, User))
     return render(request, "accounts/children/list.html", {"children": linked})
 
 
 def _detail(request: HttpRequest, child: User, form: ChildCorrectForm, status: int) -> HttpResponse:
-    collected = children.child_data_view(parent=_user(request), child=child)
+    collected = children.child_data_view(parent=signed_in_user(request, User), child=child)
     context = {
         "child": child,
         "data": collected.as_dict(),
@@ -137,7 +132,7 @@ def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     if form.is_valid():
         try:
             children.child_data_correct(
-                parent=_user(request),
+                parent=signed_in_user(request, User),
                 child=child,
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
@@ -154,7 +149,7 @@ def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def child_download(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     child = _child_or_404(request, child_id)
-    document = children.child_data_export(parent=_user(request), child=child)
+    document = children.child_data_export(parent=signed_in_user(request, User), child=child)
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False, default=str),
         content_type="application/json; charset=utf-8",
@@ -173,9 +168,9 @@ def _confirmed_action(request: HttpRequest, child_id: uuid.UUID, *, withdraw: bo
     if not form.is_valid():
         return _detail(request, child, ChildCorrectForm(initial={"username": child.username}), 400)
     if withdraw:
-        children.parental_consent_withdraw(parent=_user(request), child=child)
+        children.parental_consent_withdraw(parent=signed_in_user(request, User), child=child)
     else:
-        children.child_account_delete(parent=_user(request), child=child)
+        children.child_account_delete(parent=signed_in_user(request, User), child=child)
     return redirect_to("accounts:child_deleted", withdrawn=withdraw)
 
 
@@ -205,7 +200,7 @@ def birth_date(request: HttpRequest) -> HttpResponse:
     """The account holder corrects their date of birth; a child without consent is erased."""
     form = BirthDateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = _user(request)
+        user = signed_in_user(request, User)
         erased = children.birth_date_correct(
             account=user,
             birth_date=form.cleaned_data["birth_date"],
@@ -227,7 +222,7 @@ UNDERAGE_OUTCOMES = frozenset(str(outcome) for outcome in children.UnderageOutco
 @require_http_methods(GET_POST)
 def staff_underage(request: HttpRequest) -> HttpResponse:
     """DPO: find the account, give what the report says, and only then erase it."""
-    actor = Actor.staff(str(_user(request).pk))
+    actor = Actor.staff(str(signed_in_user(request, User).pk))
     action = request.POST.get("action") if request.method == "POST" else None
     lookup = UnderageLookupForm(request.POST if action == "find" else None)
     report: UnderageReportForm | None = None

@@ -22,20 +22,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.accounts import age, events
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
+from qualipact.accounts.sessions import sessions_end_all
 from qualipact.comms.services import email_queue
-from qualipact.consent.selectors import token_hash
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
+from qualipact.privacy.tokens import token_hash
+from qualipact.web.links import site_url
 
 CONFIRMATION_ACTOR = Actor.system("parental_confirmations_send")
 
@@ -46,10 +47,6 @@ class ConsentLinkInvalid(ApplicationError):
             "This consent link is not valid: it may have expired or been answered already.",
             {"token": "invalid"},
         )
-
-
-def _site(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _consent_days() -> int:
@@ -99,7 +96,7 @@ def parental_consent_request(*, child: User, parent_email: str) -> ParentalConse
         expires_at=now + timedelta(days=_consent_days()),
     )
     events.parental_consent_requested_event(consent=consent, days=_consent_days())
-    link = _site(reverse("accounts:parental_consent", kwargs={"token": token}))
+    link = site_url("accounts:parental_consent", token=token)
     # The email belongs to the child's subject: it is purged with the pending account.
     email_queue(
         subject=child.subject,
@@ -186,8 +183,6 @@ def parental_consent_decline(*, token: str) -> None:
 
 def _child_erase(*, child: User, actor: Actor, code: AccountsCode, data: dict[str, Any]) -> None:
     """Audit why, end the child's sessions, then the spine's erasure (rows and key)."""
-    from qualipact.accounts.sessions import sessions_end_all
-
     subject = DataSubject.objects.get(pk=child.subject_id)
     with transaction.atomic():
         events.child_erased_event(code=code, subject_id=subject.pk, actor=actor, data=data)
@@ -225,7 +220,7 @@ def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
         return False  # sent, withdrawn or deleted meanwhile
     child = User.objects.get(subject_id=consent.subject_id)
     granted_on = consent.granted_at.strftime("%d %B %Y at %H:%M UTC") if consent.granted_at else ""
-    dashboard = _site(reverse("accounts:child_detail", kwargs={"child_id": child.pk}))
+    dashboard = site_url("accounts:child_detail", child_id=child.pk)
     email_queue(
         subject=child.subject,
         to=consent.parent_email,
@@ -332,7 +327,8 @@ def child_data_correct(
     an explanation by email instead. The parent sees the same answer either way, so this
     form never tells whether an address is known.
     """
-    from qualipact.accounts.services import _normalise_email, account_email_change_request_later
+    # Imported here: account services call into this module (sign-up, account deletion).
+    from qualipact.accounts.services import account_email_change_request_later, email_normalise
 
     child = User.objects.select_for_update().get(pk=_linked(parent, child).pk)
     changed: list[str] = []
@@ -347,7 +343,7 @@ def child_data_correct(
         except IntegrityError:
             raise ApplicationError("This username is taken", {"username": "taken"}) from None
         changed.append("username")
-    if email is not None and _normalise_email(email) != child.email:
+    if email is not None and email_normalise(email) != child.email:
         account_email_change_request_later(user=child, new_email=email)
         changed.append("email")
     if changed:

@@ -42,12 +42,8 @@ class AccountsCode(IntEnum):
     ACCOUNT_DELETED = 712
     ACCOUNT_MFA_CHANGED = 713
     ACCOUNT_SOCIAL_LINKED = 714
-    LOCKOUT_RECORDS_SWEPT = (
-        715  # retired: see RETENTION_SWEPT (832)
-    )
-    ACCOUNT_SESSIONS_SWEPT = (
-        716  # retired: see RETENTION_SWEPT (832)
-    )
+    LOCKOUT_RECORDS_SWEPT = 715  # retired: see RETENTION_SWEPT (832)
+    ACCOUNT_SESSIONS_SWEPT = 716  # retired: see RETENTION_SWEPT (832)
     # 72x: children and their parents
     PARENTAL_CONSENT_REQUESTED = 720
     PARENTAL_CONSENT_GRANTED = 721

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from qualipact.accounts.backends import account_for_login
 from qualipact.privacy import vault
 
 ACCOUNT_PREFIX = "account:"
@@ -26,8 +27,6 @@ USERNAME_KEY_MAX = 150
 
 def lockout_key(login: str) -> str | None:
     """`account:<id>` for a login that names an account, else the normalised typed name."""
-    from qualipact.accounts.backends import account_for_login
-
     login = login.strip()
     if not login:
         return None

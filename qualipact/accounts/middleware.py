@@ -5,19 +5,14 @@ a signed-in request costs one indexed read, plus a write at most once a minute.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
-from django.utils import timezone
 
-from qualipact.accounts.models import AccountSession
-from qualipact.accounts.sessions import session_expire, session_key_hash
-
-TOUCH_EVERY = timedelta(minutes=1)
+from qualipact.accounts.sessions import session_activity_record
 
 
 class SessionLifetimeMiddleware:
@@ -34,26 +29,10 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
     def _check(self, request: HttpRequest, session_key: str) -> HttpResponse | None:
-        record = (
-            AccountSession.objects.filter(session_key_hash=session_key_hash(session_key))
-            .only("id", "subject_id", "signed_in_at", "last_seen_at", "ended_at")
-            .first()
-        )
-        now = timezone.now()
-        reason = None
-        if record is None or record.ended_at is not None:
-            reason = "ended"
-        elif now - record.last_seen_at > timedelta(seconds=settings.SESSION_IDLE_SECONDS):
-            reason = "idle_timeout"
-        elif now - record.signed_in_at > timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS):
-            reason = "absolute_timeout"
+        # The policy (idle and absolute timeouts) is the service's; this only answers.
+        reason = session_activity_record(session_key=session_key)
         if reason is None:
-            assert record is not None
-            if now - record.last_seen_at >= TOUCH_EVERY:
-                AccountSession.objects.filter(pk=record.pk).update(last_seen_at=now, updated_at=now)
             return None
-        if record is not None and record.ended_at is None:
-            session_expire(record=record, reason=reason)
         logout(request)
         if request.method in ("GET", "HEAD"):
             query = urlencode({"next": request.get_full_path()})

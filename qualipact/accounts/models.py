@@ -23,6 +23,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, username: str, password: str | None = None, **extra: Any) -> "User":
         # Accounts are created through accounts.services.account_create, which also makes
         # the data subject; this exists for Django's createsuperuser and test helpers.
+        # Imported here: the services import these models.
         from qualipact.accounts.services import account_create
 
         return account_create(

@@ -1,11 +1,15 @@
-"""Reads of accounts that other apps reach through hooks in the privacy core."""
+"""Reads of accounts: those other apps reach through hooks in the privacy core, and the
+session-lifetime policy."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterator
+from datetime import datetime, timedelta
 
-from qualipact.accounts.models import ParentalConsent, User
+from django.conf import settings
+
+from qualipact.accounts.models import AccountSession, ParentalConsent, User
 from qualipact.privacy import vault
 from qualipact.privacy.errors import VaultError
 from qualipact.privacy.models import DataSubject
@@ -48,3 +52,30 @@ def account_addresses(subject: DataSubject) -> Iterator[str]:
             yield vault.blind_index("email", consent.parent_email)
         except VaultError:
             continue
+
+
+def session_end_reason(*, record: AccountSession | None, now: datetime) -> str | None:
+    """Why a signed-in session may no longer be used at `now`, or None while it may.
+
+    "ended": no record, or ended elsewhere (signed out on another device, password
+    changed); "idle_timeout": no request for SESSION_IDLE_SECONDS (seconds) since
+    `last_seen_at`; "absolute_timeout": signed in more than SESSION_ABSOLUTE_SECONDS ago
+    (OWASP Session Management: both limits, whatever the activity).
+    """
+    if record is None or record.ended_at is not None:
+        return "ended"
+    if now - record.last_seen_at > timedelta(seconds=settings.SESSION_IDLE_SECONDS):
+        return "idle_timeout"
+    if now - record.signed_in_at > timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS):
+        return "absolute_timeout"
+    return None
+
+
+def account_of_subject(subject_id: uuid.UUID) -> User | None:
+    """The account of a data subject (one at most: User.subject is unique), or None."""
+    return User.objects.filter(subject_id=subject_id).first()
+
+
+def account_subject_id(account_id: uuid.UUID) -> uuid.UUID | None:
+    """The data subject id of an account, or None when there is no such account."""
+    return User.objects.filter(pk=account_id).values_list("subject_id", flat=True).first()

@@ -12,23 +12,28 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.accounts import events
+from qualipact.accounts.children import (
+    children_of,
+    parental_consent_request,
+    parental_consent_withdraw,
+)
 from qualipact.accounts.models import Preferences, User
+from qualipact.accounts.sessions import sessions_end_all
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_handler_register, deferred_submit
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.models import AuditEvent, DataSubject
+from qualipact.privacy.models import AuditEvent, DataSubject, SubjectIdentifier
 from qualipact.privacy.services import subject_erase, subject_for_email
+from qualipact.web.links import site_url
 
 VERIFY_SALT = "qualipact.accounts.verify-email"
 RESET_SALT = "qualipact.accounts.password-reset"
@@ -53,17 +58,15 @@ class InvalidToken(ApplicationError):
         )
 
 
-def _link(name: str, token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(name, kwargs={"token": token})
-
-
-def _normalise_email(email: str) -> str:
+def email_normalise(email: str) -> str:
+    """An address as accounts store it: the domain in lower case, the local part as typed
+    (RFC 5321 §2.4: only the domain is case-insensitive), surrounding spaces removed."""
     local, _, domain = email.strip().rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
 def account_by_email(email: str) -> User | None:
-    index = vault.blind_index("email", _normalise_email(email))
+    index = vault.blind_index("email", email_normalise(email))
     return User.objects.filter(email_index=index).first()
 
 
@@ -85,7 +88,7 @@ def account_create(
 
     `password_hash` (from `make_password`) is used as is when given, instead of `password`.
     """
-    email = _normalise_email(email)
+    email = email_normalise(email)
     subject = subject_for_email(email=email, actor=actor or Actor.system("sign-up"))
     if User.objects.filter(subject=subject).exists():
         raise ApplicationError("An account already exists for this address", {"email": "taken"})
@@ -165,8 +168,6 @@ def account_sign_up(
         )
         _verification_send(user)
         return SignUpResult(user=user, child=False)
-    from qualipact.accounts.children import parental_consent_request
-
     user = account_create(
         username=username,
         email=email,
@@ -232,13 +233,13 @@ def _sign_up_failed_notice(email: str) -> None:
     subject = subject_for_email(email=email, actor=Actor.system("sign-up"))
     email_queue(
         subject=subject,
-        to=_normalise_email(email),
+        to=email_normalise(email),
         subject_line="Your Qualipact sign-up could not be finished",
         body=(
             "Someone, perhaps you, tried to create a Qualipact account with this address, "
             "but the username chosen was taken by someone else a moment earlier. Nothing "
             "was created. To try again with another username:\n"
-            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:signup')}\n"
+            f"{site_url('accounts:signup')}\n"
             "If it was not you, you can ignore this message."
         ),
         purpose="service_delivery",
@@ -253,7 +254,7 @@ def _account_exists_notice(user: User) -> None:
         body=(
             "Someone, perhaps you, tried to create a Qualipact account with this address.\n"
             "It already has an account. If that was you, sign in or reset your password at\n"
-            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
+            f"{site_url('accounts:password_reset')}\n"
             "If it was not you, you can ignore this message."
         ),
         purpose="security",
@@ -268,7 +269,7 @@ def _verification_send(user: User) -> None:
         subject_line="Confirm your email address",
         body=(
             f"Hello {user.username},\n\nfollow this link to confirm your address "
-            f"(valid for 3 days):\n{_link('accounts:verify_email', token)}\n"
+            f"(valid for 3 days):\n{site_url('accounts:verify_email', token=token)}\n"
         ),
         purpose="service_delivery",
     )
@@ -330,7 +331,8 @@ def password_reset_request(*, email: str) -> None:
         subject_line="Reset your password",
         body=(
             "Someone asked to reset the password of your Qualipact account. If it was you, "
-            f"follow this link within an hour:\n{_link('accounts:password_reset_set', token)}\n"
+            "follow this link within an hour:\n"
+            f"{site_url('accounts:password_reset_set', token=token)}\n"
             "If not, ignore this message: nothing changes."
         ),
         purpose="service_delivery",
@@ -370,8 +372,6 @@ def account_password_change(*, user: User, password: str) -> User:
 
 
 def _password_set(user: User, password: str, *, audit_event: Callable[..., AuditEvent]) -> None:
-    from qualipact.accounts.sessions import sessions_end_all
-
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     sessions_end_all(subject=user.subject, reason="password_changed")
@@ -383,7 +383,7 @@ def _password_set(user: User, password: str, *, audit_event: Callable[..., Audit
         body=(
             "The password of your Qualipact account was just changed and every signed-in "
             "device was signed out. If this was not you, reset your password now:\n"
-            f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:password_reset')}\n"
+            f"{site_url('accounts:password_reset')}\n"
         ),
         purpose="security",
     )
@@ -397,7 +397,7 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
     nothing changes; the account asking is told exactly what it is told otherwise (the
     notice to its current address), so the answer never tells whether an address is known.
     """
-    new_email = _normalise_email(new_email)
+    new_email = email_normalise(new_email)
     user = User.objects.select_for_update().get(pk=user.pk)
     holder = account_by_email(new_email)
     events.account_email_change_requested_event(user=user)
@@ -413,7 +413,7 @@ def account_email_change_request(*, user: User, new_email: str) -> None:
             subject_line="Confirm your new email address",
             body=(
                 "Follow this link within a day to use this address for your Qualipact "
-                f"account:\n{_link('accounts:email_change_confirm', token)}\n"
+                f"account:\n{site_url('accounts:email_change_confirm', token=token)}\n"
             ),
             purpose="service_delivery",
         )
@@ -492,8 +492,6 @@ def account_email_change_confirm(*, token: str) -> User:
             )
     except IntegrityError:
         raise ApplicationError("This address cannot be used", {"email": "taken"}) from None
-    from qualipact.privacy.models import SubjectIdentifier
-
     SubjectIdentifier.objects.get_or_create(
         kind=SubjectIdentifier.Kind.EMAIL,
         value_index=user.email_index,
@@ -523,9 +521,6 @@ def account_delete(*, user: User, actor: Actor) -> None:
     can no longer be used: it is deactivated. The accounts of children this person
     consented for as a parent are deleted too (their own holds apply to them).
     """
-    from qualipact.accounts.children import children_of, parental_consent_withdraw
-    from qualipact.accounts.sessions import sessions_end_all
-
     # A child's account rests on this parent's consent: without the parent, nobody can
     # consent or manage it any more, so it goes too (COPPA 312.6, GDPR Art 8).
     for child in children_of(user):

@@ -13,12 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.sessions import session_end, session_key_hash, sessions_end_all
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from qualipact.web.people import signed_in_user
 
 
 def _current_hash(request: HttpRequest) -> str:
@@ -30,7 +25,7 @@ def _current_hash(request: HttpRequest) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
     """The list; a POST signs out every other session ("sign out everywhere else")."""
-    user = _user(request)
+    user = signed_in_user(request, User)
     current = _current_hash(request)
     if request.method == "POST":
         keep = AccountSession.objects.filter(subject_id=user.subject_id, session_key_hash=current)
@@ -63,7 +58,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def session_end_view(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     current = AccountSession.objects.filter(
         subject_id=user.subject_id, session_key_hash=_current_hash(request)
     ).first()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 from importlib import import_module
 
 import iptocc
@@ -18,19 +18,22 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.accounts import events
 from qualipact.accounts.models import AccountSession, User
+from qualipact.accounts.selectors import session_end_reason
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
+from qualipact.web.links import site_url
 from qualipact.web.ratelimit import client_address
 
 UNKNOWN = "Other"
+# How often a request refreshes its session's `last_seen_at` (the idle timeout's clock).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def session_key_hash(session_key: str) -> str:
@@ -97,7 +100,7 @@ def _new_device_notice(*, user: User, record: AccountSession) -> None:
     events.account_new_device_event(record=record)
     when = record.signed_in_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = f"Country (from the network address): {record.country}\n" if record.country else ""
-    link = settings.SITE_URL.rstrip("/") + reverse("accounts:sessions")
+    link = site_url("accounts:sessions")
     # The person may have restricted processing or objected: the sign-in goes ahead anyway.
     with contextlib.suppress(ProcessingRefused):
         email_queue(
@@ -172,6 +175,30 @@ def session_expire(*, record: AccountSession, reason: str) -> None:
     record = AccountSession.objects.select_for_update().get(pk=record.pk)
     if record.ended_at is None:
         _end(record, reason=reason)
+
+
+# Not atomic: one indexed read and at most one single-statement write per request;
+# session_expire takes its own transaction when the session ends.
+def session_activity_record(*, session_key: str) -> str | None:
+    """A request on a signed-in session (`session_key` as Django keeps it): None when the
+    session may go on, its `last_seen_at` moved to now at most once per TOUCH_EVERY (one
+    minute); otherwise the reason it may not (`session_end_reason`), the session then
+    ended, audited, by `session_expire`."""
+    record = (
+        AccountSession.objects.filter(session_key_hash=session_key_hash(session_key))
+        .only("id", "subject_id", "signed_in_at", "last_seen_at", "ended_at")
+        .first()
+    )
+    now = timezone.now()
+    reason = session_end_reason(record=record, now=now)
+    if reason is None:
+        assert record is not None
+        if now - record.last_seen_at >= TOUCH_EVERY:
+            AccountSession.objects.filter(pk=record.pk).update(last_seen_at=now, updated_at=now)
+        return None
+    if record is not None and record.ended_at is None:
+        session_expire(record=record, reason=reason)
+    return reason
 
 
 @transaction.atomic

@@ -11,21 +11,19 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from qualipact.accounts.events import account_locked_out_event
+from qualipact.accounts.lockout import ACCOUNT_PREFIX
 from qualipact.accounts.models import User
+from qualipact.accounts.sessions import session_record, session_signed_out
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_record")
 def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    from qualipact.accounts.sessions import session_record
-
     if request is not None and isinstance(user, User) and hasattr(request, "session"):
         session_record(request=request, user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.session_signed_out")
 def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    from qualipact.accounts.sessions import session_signed_out
-
     if request is not None and hasattr(request, "session"):
         session_signed_out(session_key=request.session.session_key)
 
@@ -33,8 +31,6 @@ def _signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 def _locked_out_account(username: str | None) -> User | None:
     """The account a lockout key names (accounts.lockout): `account:<id>` for a known
     account; a typed name or address that matched no account names nobody."""
-    from qualipact.accounts.lockout import ACCOUNT_PREFIX
-
     if not username or not username.startswith(ACCOUNT_PREFIX):
         return None
     try:

@@ -23,6 +23,7 @@ from qualipact.accounts.forms import (
 from qualipact.accounts.models import Preferences, User
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
+from qualipact.web.people import signed_in_user
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.reauth import SensitiveAction, sensitive_action
 from qualipact.web.submissions import redirect_to, submitted_once
@@ -40,12 +41,6 @@ def _mail_flood(request: HttpRequest) -> HttpResponse | None:
     ):
         return render(request, "accounts/rate_limited.html", status=429)
     return None
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _invalid_link(request: HttpRequest, error: ApplicationError) -> HttpResponse:
@@ -180,7 +175,7 @@ def password_reset_set(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     return render(request, "accounts/home.html", {"account": user})
 
 
@@ -189,7 +184,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @reauthentication_required
 @require_http_methods(GET_POST)
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     form = NewPasswordForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         services.account_password_change(user=user, password=form.cleaned_data["password"])
@@ -209,7 +204,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @submitted_once("email-change")
 @require_http_methods(GET_POST)
 def email_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     form = EmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         # The same answer whether or not the new address has an account: its holder is
@@ -240,7 +235,7 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(GET_POST)
 def preferences(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     if user.is_child:
         # A child's account holds its email and username only; a parent manages the rest.
         return render(request, "accounts/preferences_child.html")
@@ -263,7 +258,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @sensitive_action(SensitiveAction.ACCOUNT_DELETION, on_get=True)
 @require_http_methods(GET_POST)
 def delete_account(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.account_delete(user=user, actor=Actor.subject(user.subject_id))

@@ -15,16 +15,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.comms import events
 from qualipact.comms.models import Newsletter, NewsletterSignup
 from qualipact.comms.services import email_queue
 from qualipact.consent.models import Channel, ConsentState, PreferenceToken
-from qualipact.consent.selectors import consent_wording_current, token_hash
+from qualipact.consent.selectors import consent_wording_current
 from qualipact.consent.services import (
     consent_grant,
     consent_withdraw,
@@ -38,6 +36,8 @@ from qualipact.privacy.enforcement import purpose_decide, subjects_for_purpose
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused, VaultError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.services import subject_for_email
+from qualipact.privacy.tokens import token_hash
+from qualipact.web.links import site_url
 
 PURPOSE = "marketing"
 # Reasons that only say the person has not consented yet: what a sign-up asks for.
@@ -57,10 +57,6 @@ class WordingChanged(ApplicationError):
     """The form showed other words than those in force: ask again rather than guess."""
 
     code = "wording_changed"
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 @transaction.atomic
@@ -98,7 +94,7 @@ def newsletter_signup(*, email: str, wording_sha256: str) -> NewsletterSignup | 
             subject=subject, email=email, reasons=refused.extra.get("reasons", [])
         )
         return None
-    link = _absolute(reverse("comms:newsletter_confirm", args=[token]))
+    link = site_url("comms:newsletter_confirm", token)
     email_queue(
         subject=subject,
         to=email,
@@ -280,8 +276,8 @@ def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
     audience = newsletter_audience()
     for recipient in audience:
         token = preference_link_for_mailing(subject=recipient.subject, email=recipient.email)
-        unsubscribe = _absolute(reverse("comms:unsubscribe", args=[token]))
-        preferences = _absolute(reverse("consent:preferences_by_link", args=[token]))
+        unsubscribe = site_url("comms:unsubscribe", token)
+        preferences = site_url("consent:preferences_by_link", token)
         email_queue(
             subject=recipient.subject,
             to=recipient.email,
@@ -290,7 +286,7 @@ def newsletter_send(*, newsletter: Newsletter, actor: Actor = ACTOR) -> int:
                 f"{newsletter.body}\n\n--\nUnsubscribe with one click: {unsubscribe}\n"
                 f"All your privacy choices: {preferences}\n"
                 "Offers chosen for you, with your consent: "
-                f"{_absolute(reverse('offers:for_person', args=[token]))}"
+                f"{site_url('offers:for_person', token)}"
             ),
             purpose="marketing",
             headers={
@@ -330,8 +326,8 @@ def preference_fresh_link_send(*, link: PreferenceToken) -> bool:
         return False
     email = str(link.email)
     token = preference_link_issue(subject=subject, email=email)
-    preferences = _absolute(reverse("consent:preferences_by_link", args=[token]))
-    offers = _absolute(reverse("offers:for_person", args=[token]))
+    preferences = site_url("consent:preferences_by_link", token)
+    offers = site_url("offers:for_person", token)
     email_queue(
         subject=subject,
         to=email,

@@ -148,6 +148,7 @@ def _refusal(subject: DataSubject, purpose: str) -> tuple[str, ...]:
 
 
 def _enqueue(email_id: uuid.UUID | str) -> None:
+    # Imported here: the task module calls these services (tasks are thin).
     from qualipact.comms.tasks import send_email
 
     send_email.delay(str(email_id))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
 from qualipact.consent import selectors
@@ -16,19 +16,13 @@ from qualipact.consent.services import preference_change
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.web.api import error_responses
+from qualipact.web.api import SignedInAuth, error_responses
 
 
 class PreferenceLinkAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> selectors.PreferenceAccess:
         # An invalid link raises InvalidLink: the API answers 401 with code invalid_link.
         return selectors.preference_access(token)
-
-
-class SignedInAuth(SessionAuth):
-    def authenticate(self, request: HttpRequest, key: str | None) -> DataSubject | None:
-        user = request.user
-        return user.subject if user.is_authenticated else None
 
 
 router = Router(auth=[PreferenceLinkAuth(), SignedInAuth(csrf=False)], tags=["preferences"])

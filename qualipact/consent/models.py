@@ -3,19 +3,11 @@ from datetime import datetime
 
 from django.db import models
 
+# The ledger's vocabulary of channels, importable with the models that use it.
+from qualipact.consent.channels import Channel as Channel
 from qualipact.privacy.fields import BlindIndexField, EncryptedTextField
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES
-
-
-class Channel(models.TextChoices):
-    WEB_FORM = "web_form", "Web form"
-    PREFERENCE_CENTRE = "preference_centre", "Preference centre"
-    EMAIL_LINK = "email_link", "Link in an email"
-    API = "api", "API"
-    PARENT = "parent", "Parent or guardian"
-    BROWSER_SIGNAL = "browser_signal", "Browser signal (GPC / DNT)"
-    RIGHTS_REQUEST = "rights_request", "A request about your rights"
 
 
 class ConsentWording(models.Model):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -11,6 +10,7 @@ from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording,
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis, Purpose
+from qualipact.privacy.tokens import token_hash
 
 
 def consent_wording_current(purpose: str) -> ConsentWording:
@@ -141,7 +141,3 @@ def preference_subject(token: str) -> DataSubject:
 class InvalidLink(ApplicationError):
     code = "invalid_link"
     status = 401
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -20,13 +20,15 @@ from qualipact.consent.models import (
     ConsentWording,
     PreferenceToken,
 )
-from qualipact.consent.selectors import PreferenceAccess, consent_wording_current, token_hash
+from qualipact.consent.selectors import PreferenceAccess, consent_wording_current
+from qualipact.consent.signals import SIGNAL_OPT_OUT_PURPOSES
 from qualipact.notices.selectors import policy_current_version
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.purposes import LegalBasis, purpose_get
+from qualipact.privacy.tokens import token_hash
 
 
 def _purpose_with_basis(code: str, basis: LegalBasis, action: str) -> None:
@@ -198,8 +200,6 @@ def browser_signal_record(*, subject: DataSubject) -> list[str]:
     choices change the state, so a later grant made knowingly is respected, and the
     signal is never read as consent. Returns the purposes recorded now.
     """
-    from qualipact.consent.signals import SIGNAL_OPT_OUT_PURPOSES
-
     already = set(
         ConsentEvent.objects.filter(
             subject=subject, purpose__in=SIGNAL_OPT_OUT_PURPOSES, channel=Channel.BROWSER_SIGNAL

@@ -7,7 +7,6 @@ opt-in (GPC spec; 11 CCR 7025).
 
 from contextvars import ContextVar
 
-from django.core.cache import cache
 from django.http import HttpRequest
 
 # The purposes a browser signal opts out of.
@@ -26,21 +25,3 @@ def browser_opted_out(request: HttpRequest) -> bool:
 def current_request_opted_out() -> bool:
     """Whether the request being handled in this context sent an opt-out signal."""
     return _request_opted_out.get()
-
-
-def account_signal_record(request: HttpRequest) -> None:
-    """Signed in: write the signal on the account once (checked at most daily per person)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or getattr(user, "is_child", False):
-        # Children never hold consent-based purposes, so there is nothing to opt out of.
-        return
-    subject = getattr(user, "subject", None)
-    if subject is None:
-        return
-    key = f"consent:signal-recorded:{subject.pk}"
-    if cache.get(key):
-        return
-    from qualipact.consent.services import browser_signal_record
-
-    browser_signal_record(subject=subject)
-    cache.set(key, True, 86400)

@@ -2,11 +2,13 @@ import logging
 
 from django.db import transaction
 
+from qualipact.comms.services import email_queue
 from qualipact.contact.events import inquiry_submitted_event
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused
+from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.privacy.services import subject_for_email
 
 logger = logging.getLogger(__name__)
@@ -111,9 +113,6 @@ def inquiry_refusal_notice(*, email: str) -> None:
     The contact page answers as it always does, so it never reveals that an address
     belongs to a child's account; the explanation goes to that address only.
     """
-    from qualipact.comms.services import email_queue
-    from qualipact.privacy.selectors import subject_find_by_email
-
     subject = subject_find_by_email(email)
     if subject is None:
         return

@@ -29,9 +29,7 @@ class OffersCode(IntEnum):
     OFFER_VIEW_RECORDED = 601
     LOCATION_RECORDED = 602
     LOCATION_FORGOTTEN = 603
-    OFFERS_PERSONAL_DATA_SWEPT = (
-        604  # retired: see RETENTION_SWEPT (832)
-    )
+    OFFERS_PERSONAL_DATA_SWEPT = 604  # retired: see RETENTION_SWEPT (832)
 
 
 audit_codes_register(owner="offers", codes=OffersCode, span=range(600, 700))

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from qualipact.consent import selectors as consent_selectors
-from qualipact.consent.models import Channel
+from qualipact.consent.channels import Channel
 from qualipact.consent.services import FreshLinkRequired, preference_change
 from qualipact.offers import selectors, services
 from qualipact.offers.forms import TopicPreferencesForm

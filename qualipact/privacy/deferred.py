@@ -73,6 +73,7 @@ def deferred_submit(*, kind: str, payload: dict[str, Any]) -> DeferredWork:
 
 
 def _enqueue(work_id: uuid.UUID) -> None:
+    # Imported here: the task module calls deferred_run (tasks are thin).
     from qualipact.privacy.tasks import deferred_work_run
 
     deferred_work_run.delay(str(work_id))

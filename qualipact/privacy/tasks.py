@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from qualipact.privacy import deferred, maintenance
 from qualipact.privacy.audit import audit_verify
 
 logger = logging.getLogger(__name__)
@@ -23,14 +24,16 @@ def audit_chain_check() -> str:
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def deferred_work_run(work_id: str) -> str:
     """Run one piece of address-dependent work moved out of a request (privacy.deferred)."""
-    from qualipact.privacy.deferred import deferred_run
-
-    return deferred_run(work_id=work_id)
+    return deferred.deferred_run(work_id=work_id)
 
 
 @shared_task
 def deferred_work_reconcile() -> dict[str, int]:
     """Periodic: enqueue deferred work whose message was lost; drop work over a day old."""
-    from qualipact.privacy.deferred import deferred_reconcile
+    return deferred.deferred_reconcile()
 
-    return deferred_reconcile()
+
+@shared_task
+def sqlite_checkpoint() -> dict[str, list[int]]:
+    """SQLite only: checkpoint the write-ahead logs off the request path (every minute)."""
+    return maintenance.sqlite_checkpoint()

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -21,7 +20,6 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import ConfigDict, field_validator, model_validator
 
-from qualipact.consent.api import SignedInAuth
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
@@ -30,8 +28,10 @@ from qualipact.rights import dpo, services
 from qualipact.rights.forms import SENSITIVE_KINDS
 from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest, RequestNote
-from qualipact.web.api import error_responses
+from qualipact.rights.selectors import requests_of
+from qualipact.web.api import SignedInAuth, error_responses
 from qualipact.web.reauth import SensitiveAction, sensitive_action_check
+from qualipact.web.roles import is_dpo
 
 # The longest text a person or a DPO may write in one field (a correction, a reason, a
 # note); longer is refused with 422, never cut.
@@ -190,11 +190,6 @@ class RequestIn(InputSchema):
         return self
 
 
-def _own(subject: DataSubject) -> Any:
-    # A parent's requests for their child are theirs to follow too.
-    return DataRequest.objects.filter(Q(subject=subject) | Q(requested_by=subject))
-
-
 @router.get(
     "/requests",
     response={200: list[RequestOut], **error_responses(401)},
@@ -202,7 +197,7 @@ def _own(subject: DataSubject) -> Any:
 )
 def my_requests(request: HttpRequest) -> list[dict[str, Any]]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
-    return [_out(r) for r in _own(subject).order_by("-received_at")]
+    return [_out(r) for r in requests_of(subject_id=subject.pk)]
 
 
 @router.post(
@@ -237,7 +232,7 @@ def my_request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[s
 )
 def my_request(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     subject: DataSubject = request.auth  # type: ignore[attr-defined]
-    return _out(get_object_or_404(_own(subject), pk=request_id))
+    return _out(get_object_or_404(requests_of(subject_id=subject.pk), pk=request_id))
 
 
 # -- the DPO queue -----------------------------------------------------------------------
@@ -250,7 +245,7 @@ class DpoAuth(SessionAuth):
         user = request.user
         if not user.is_authenticated:
             return None
-        if not dpo.is_dpo(user):
+        if not is_dpo(user):
             raise PermissionDenied
         return user
 

@@ -29,11 +29,6 @@ from qualipact.rights.fulfil import erasure_resume
 from qualipact.rights.models import DataRequest
 from qualipact.rights.services import contact_address
 
-# The role lives on the ground floor (web.roles); these names stay importable from here.
-from qualipact.web.roles import DPO_GROUP as DPO_GROUP
-from qualipact.web.roles import dpo_required as dpo_required
-from qualipact.web.roles import is_dpo as is_dpo
-
 QUEUE_LIMIT = 500
 TRAIL_LIMIT = 500
 

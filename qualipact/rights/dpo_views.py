@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +17,12 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import subject_collect
-from qualipact.retention.models import LegalHold
+from qualipact.retention.selectors import legal_hold_bases, legal_hold_of
 from qualipact.retention.services import legal_hold_place
 from qualipact.rights import dpo, services
 from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest
+from qualipact.web.roles import dpo_required
 from qualipact.web.submissions import submitted_once
 
 
@@ -96,7 +97,7 @@ class RectifyForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    basis = forms.ChoiceField(choices=LegalHold.Basis.choices)
+    basis = forms.ChoiceField(choices=legal_hold_bases)
     models = forms.MultipleChoiceField(
         choices=_model_choices,
         required=False,
@@ -131,7 +132,7 @@ FORMS: dict[str, type[forms.Form]] = {
 
 
 @never_cache
-@dpo.dpo_required
+@dpo_required
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
@@ -183,7 +184,7 @@ def _request_or_404(request_id: Any) -> DataRequest:
 
 
 @never_cache
-@dpo.dpo_required
+@dpo_required
 @require_safe
 def request_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)
@@ -266,7 +267,7 @@ def _done(data_request: DataRequest, action: str) -> HttpResponse:
 
 
 @never_cache
-@dpo.dpo_required
+@dpo_required
 @submitted_once("dpo-action")
 @require_POST
 def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpResponse:
@@ -284,7 +285,7 @@ def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpRe
 
 
 @never_cache
-@dpo.dpo_required
+@dpo_required
 @submitted_once("dpo-restriction-lift")
 @require_POST
 def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
@@ -298,12 +299,14 @@ def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 
 @never_cache
-@dpo.dpo_required
+@dpo_required
 @submitted_once("dpo-hold-lift")
 @require_POST
 def hold_lift(request: HttpRequest, request_id: Any, hold_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)
-    hold = get_object_or_404(LegalHold, pk=hold_id, subject_id=data_request.subject_id)
+    hold = legal_hold_of(hold_id=hold_id, subject_id=data_request.subject_id)
+    if hold is None:
+        raise Http404("No such hold")
     if hold.lifted_at is not None:
         return _page(request, data_request, problem="This hold is already lifted", status=400)
     dpo.legal_hold_lift_and_resume(hold=hold, actor=_actor(request))

@@ -21,11 +21,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import DataError, IntegrityError, models, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from qualipact.consent.models import Channel
-from qualipact.consent.selectors import token_hash
 from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
@@ -34,10 +32,12 @@ from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.registry import Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
+from qualipact.privacy.tokens import token_hash
 from qualipact.rights import events, services
-from qualipact.rights.exports import ExportKind, export_build, export_seal
+from qualipact.rights.exports import ExportKind, export_build, export_open, export_seal
 from qualipact.rights.models import DataRequest, ExportFile
 from qualipact.rights.transfer import TransferError, transfer_post
+from qualipact.web.links import site_url
 
 logger = logging.getLogger(__name__)
 ACTOR = Actor.system("rights")
@@ -101,7 +101,7 @@ def _export(request: DataRequest) -> DataRequest:
             else:
                 outcome["transfer"] = {"status": "sent", "http_status": status}
                 events.export_transferred_event(request=request, http_status=status, actor=ACTOR)
-        link = settings.SITE_URL.rstrip("/") + reverse("rights:download", args=[token])
+        link = site_url("rights:download", token)
         note = f"Download your data here, once, within {settings.RIGHTS_EXPORT_DAYS} days:\n{link}"
         if outcome.get("transfer", {}).get("status") == "sent":
             note += "\nWe also sent it to the provider you named."
@@ -115,8 +115,6 @@ def _export(request: DataRequest) -> DataRequest:
 @transaction.atomic
 def export_download(*, token: str) -> tuple[ExportFile, bytes]:
     """The sealed export for a link: opened once, then emptied. Audited."""
-    from qualipact.rights.exports import export_open
-
     export = ExportFile.objects.select_for_update().filter(token_hash=token_hash(token)).first()
     if (
         export is None

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -33,7 +34,9 @@ from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.rights import events
 from qualipact.rights.deadlines import Regime, deadlines_for
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.rights.transfer import endpoint_check
 from qualipact.web.api import is_scalar_text, scalar_text
+from qualipact.web.roles import DPO_GROUP
 
 PURPOSE = events.PURPOSE
 CODE_MINUTES = 30
@@ -142,8 +145,6 @@ def _check_details(kind: str, details: dict[str, Any]) -> dict[str, Any]:
             keys = ("model", "record", "field", "value")
             clean["changes"] = [{key: _text(c.get(key, ""), key) for key in keys} for c in changes]
     if kind == DataRequest.Kind.PORTABILITY and details.get("endpoint"):
-        from qualipact.rights.transfer import endpoint_check
-
         clean["endpoint"] = endpoint_check(_text(details["endpoint"], "endpoint"))
     # Never an address: where the person is written to is decided by who they are
     # (contact_address), not by anything they or anyone else types in `details`.
@@ -197,6 +198,7 @@ def request_submit(
 
 
 def _fulfil_later(request_id: Any) -> None:
+    # Imported here: the task runs rights.fulfil, which calls these services.
     from qualipact.rights.tasks import request_fulfil
 
     request_fulfil.delay(str(request_id))
@@ -553,10 +555,6 @@ def request_retry(*, request: DataRequest, actor: Actor) -> DataRequest:
 
 def dpo_accounts() -> list[Any]:
     """Active staff in the DPO group."""
-    from django.contrib.auth import get_user_model
-
-    from qualipact.rights.dpo import DPO_GROUP
-
     return list(
         get_user_model()
         .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)

@@ -1,6 +1,5 @@
-"""Periodic jobs: DPOs hear what is due; SQLite's write-ahead log is checkpointed off the
-request path. The request log's retention (24 months, 11 CCR 7101) is declared in
-rights/privacy.py and enforced by the retention engine.
+"""Periodic jobs: DPOs hear what is due. The request log's retention (24 months, 11 CCR
+7101) is declared in rights/privacy.py and enforced by the retention engine.
 """
 
 from __future__ import annotations
@@ -8,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,19 +58,3 @@ def deadline_reminders(*, today: date | None = None) -> int:
     if sent:
         events.deadlines_reminded_event(requests=due, emails=sent)
     return sent
-
-
-def sqlite_checkpoint() -> dict[str, list[int]]:
-    """Copy SQLite's write-ahead logs back into the database files (PASSIVE: never waits
-    for, nor blocks, readers and writers). Run by the worker every minute, so requests do
-    not pay for it; nothing to do on PostgreSQL. Returns, per database, SQLite's answer:
-    [busy, frames in the log, frames checkpointed]."""
-    done = {}
-    for alias in connections:
-        connection = connections[alias]
-        if connection.vendor != "sqlite":
-            continue
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            done[alias] = list(cursor.fetchone())
-    return done

@@ -7,15 +7,16 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from qualipact.rights import fulfil, sweeps
+from qualipact.rights.models import DataRequest
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def request_fulfil(self, request_id: str) -> None:  # type: ignore[no-untyped-def]
-    from qualipact.rights.fulfil import request_fulfil as fulfil
-
     try:
-        fulfil(request_id=request_id)
+        fulfil.request_fulfil(request_id=request_id)
     except Exception as exc:
         raise self.retry(exc=exc) from None
 
@@ -26,9 +27,6 @@ def requests_reconcile() -> int:
 
     Each request is isolated: one that fails is marked failed (rights.fulfil) and never
     stops the ones after it. Returns how many were tried."""
-    from qualipact.rights.fulfil import request_fulfil as fulfil
-    from qualipact.rights.models import DataRequest
-
     stale = timezone.now() - timedelta(minutes=5)
     pending = DataRequest.objects.filter(
         status=DataRequest.Status.IN_PROGRESS, verified_at__lt=stale
@@ -43,7 +41,7 @@ def requests_reconcile() -> int:
     for request_id in [*pending.values_list("pk", flat=True), *erased.values_list("pk", flat=True)]:
         count += 1
         try:
-            fulfil(request_id=request_id)
+            fulfil.request_fulfil(request_id=request_id)
         except Exception as exc:
             # Transient (left for the next run) or a failure outside the handlers.
             logger.warning("reconciling request %s failed: %s", request_id, type(exc).__name__)
@@ -53,14 +51,4 @@ def requests_reconcile() -> int:
 @shared_task
 def deadline_reminders() -> int:
     """Email DPOs the open requests due within three days."""
-    from qualipact.rights.sweeps import deadline_reminders as remind
-
-    return remind()
-
-
-@shared_task
-def sqlite_checkpoint() -> dict[str, list[int]]:
-    """SQLite only: checkpoint the write-ahead logs off the request path (every minute)."""
-    from qualipact.rights.sweeps import sqlite_checkpoint as checkpoint
-
-    return checkpoint()
+    return sweeps.deadline_reminders()

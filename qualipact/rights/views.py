@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,10 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from qualipact.accounts.children import child_of
-from qualipact.accounts.models import User
+from qualipact.accounts.selectors import account_of_subject, account_subject_id
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.purposes import PURPOSES
 from qualipact.rights import events, fulfil, services
 from qualipact.rights.forms import (
     SENSITIVE_KINDS,
@@ -37,22 +36,21 @@ from qualipact.rights.forms import (
     RequestForm,
 )
 from qualipact.rights.models import DataRequest
+from qualipact.rights.selectors import request_summary, requests_of
+from qualipact.web.people import signed_in_user
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.reauth import SensitiveAction, sensitive_action
 from qualipact.web.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
+# The account model (accounts.User), as Django names it: views reach other apps' data
+# through their selectors, never their models.
+User = get_user_model()
 GET_POST = ["GET", "HEAD", "POST"]
 RECEIPT_SALT = "qualipact.rights.receipt"
 # The receipt button on the confirmation pages works this long (an erased person has no
 # account left to look at their request from).
 RECEIPT_MAX_AGE = int(timedelta(days=30).total_seconds())
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _sensitive_post(request: HttpRequest) -> bool:
@@ -64,104 +62,6 @@ def _rate_limited(scope: str, request: HttpRequest, *, limit: int) -> bool:
     return rate_limit_exceeded(
         scope, request, limit=limit, window=settings.RIGHTS_RATE_WINDOW_SECONDS
     )
-
-
-# -- what a request came to, in words ------------------------------------------------------
-
-
-def _refusal_reason(data_request: DataRequest) -> str:
-    try:
-        return data_request.refusal_reason or ""
-    except ApplicationError:  # the person's key is gone: the reason went with it
-        return ""
-
-
-def summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any]:
-    """What the request came to, without any personal data: for the person's pages."""
-    outcome = data_request.outcome or {}
-    lines: list[str] = []
-    result: dict[str, Any] = {
-        "lines": lines,
-        "erased": [],
-        "kept": [],
-        "kept_categories": [],
-        "kept_by_law": [],
-    }
-    status = data_request.status
-    kind = data_request.kind
-    if status == DataRequest.Status.REFUSED:
-        lines.append(f"Refused: {data_request.get_refusal_basis_display()}.")
-        if reasons and (reason := _refusal_reason(data_request)):
-            lines.append(reason)
-        lines.append(
-            "You may complain to a data protection supervisory authority, for example the "
-            "one of the country where you live or work."
-        )
-        return result
-    if status == DataRequest.Status.FAILED:
-        lines.append(
-            "A problem on our side delayed this request. Our Data Protection Officer has "
-            f"been told and will finish it by {data_request.effective_due_on}."
-        )
-        return result
-    if status == DataRequest.Status.VERIFYING:
-        lines.append("Waiting for the code we emailed: nothing happens without it.")
-        return result
-    if status != DataRequest.Status.COMPLETED:
-        if kind == DataRequest.Kind.RECTIFICATION:
-            lines.append("Our Data Protection Officer reviews the correction and tells you.")
-        else:
-            lines.append(f"Not finished yet. We answer by {data_request.effective_due_on}.")
-        return result
-    if kind in (DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY):
-        lines.append(
-            "Your data is ready: we emailed you a link to download it, once, within "
-            f"{settings.RIGHTS_EXPORT_DAYS} days."
-        )
-        transfer = outcome.get("transfer", {}).get("status")
-        if transfer == "sent":
-            lines.append("We also sent it to the provider you named.")
-        elif transfer == "failed":
-            lines.append(
-                "The transfer to the provider you named failed; the file is yours to pass on."
-            )
-    elif kind == DataRequest.Kind.ERASURE:
-        result["erased"] = [
-            {"label": label, "name": fulfil.model_name(label)}
-            for label in outcome.get("erased", [])
-        ]
-        result["kept"] = [
-            {"label": label, "name": fulfil.model_name(label), "why": why}
-            for label, why in outcome.get("kept", {}).items()
-        ]
-        result["kept_categories"] = [
-            {"category": category, "why": why}
-            for category, why in outcome.get("kept_categories", {}).items()
-        ]
-        result["kept_by_law"] = [
-            {"label": label, "name": fulfil.model_name(label), "why": why}
-            for label, why in outcome.get("kept_by_law", {}).items()
-        ]
-        if outcome.get("complete"):
-            lines.append("Your data is erased, and the key that encrypted it destroyed.")
-        else:
-            lines.append(
-                "We erased what we could. What we must keep is listed with the reason; we "
-                "erase it as soon as the reason ends."
-            )
-    elif kind == DataRequest.Kind.RESTRICTION:
-        lines.append(
-            "We now only store your data (and use it for legal claims). We tell you before "
-            "the restriction is lifted."
-        )
-    elif kind == DataRequest.Kind.OBJECTION and outcome.get("objected") in PURPOSES:
-        lines.append(f"We stopped using your data for: {PURPOSES[outcome['objected']].label}.")
-    elif kind == DataRequest.Kind.CONSENT_WITHDRAWAL:
-        labels = [PURPOSES[p].label for p in outcome.get("withdrawn", []) if p in PURPOSES]
-        lines.append("Your consent is withdrawn for: " + ", ".join(labels) + ".")
-    elif kind == DataRequest.Kind.RECTIFICATION:
-        lines.append("We corrected: " + ", ".join(outcome.get("corrected", [])) + ".")
-    return result
 
 
 def _receipt_token(data_request: DataRequest) -> str:
@@ -200,11 +100,11 @@ def submitted(request: HttpRequest) -> HttpResponse:
     )
     child = None
     if party and data_request.requested_by_id == getattr(user, "subject_id", None):
-        child = User.objects.filter(subject_id=data_request.subject_id).first()
+        child = account_of_subject(data_request.subject_id)
     context = {
         "data_request": data_request,
         # Reasons written for the person only to the person (the receipt may be shared).
-        "summary": summary(data_request, reasons=bool(party)),
+        "summary": request_summary(data_request, reasons=bool(party)),
         "receipt_form": ReceiptForm(initial={"receipt": request.GET.get("receipt", "")}),
         "verified": request.GET.get("verified") == "1",
         "child": child,
@@ -217,7 +117,7 @@ def _not_theirs(
 ) -> HttpResponse:
     """Someone signed in reached for another person's request or child: 404, audited."""
     events.request_for_other_refused_event(
-        actor_subject_id=_user(request).subject_id,
+        actor_subject_id=signed_in_user(request, User).subject_id,
         subject_id=subject_id,
         tried=tried,
         target=target,
@@ -235,7 +135,7 @@ def _not_theirs(
 @require_http_methods(GET_POST)
 def mine(request: HttpRequest) -> HttpResponse:
     """The person's requests, and a form to make a new one."""
-    user = _user(request)
+    user = signed_in_user(request, User)
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -251,13 +151,11 @@ def mine(request: HttpRequest) -> HttpResponse:
             form.add_service_error(error)
         else:
             return _submitted(data_request)
-    own = DataRequest.objects.filter(
-        Q(subject_id=user.subject_id) | Q(requested_by_id=user.subject_id)
-    ).order_by("-received_at")
+    own = requests_of(subject_id=user.subject_id)
     rows = [
         {
             "request": r,
-            "summary": summary(r),
+            "summary": request_summary(r),
             "for_child": r.subject_id != user.subject_id,
         }
         for r in own
@@ -270,7 +168,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request, User)
     data_request = DataRequest.objects.filter(pk=request_id).first()
     if data_request is None or user.subject_id not in (
         data_request.subject_id,
@@ -282,7 +180,7 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
             target="request",
             subject_id=data_request.subject_id if data_request else None,
         )
-    context = {"data_request": data_request, "summary": summary(data_request)}
+    context = {"data_request": data_request, "summary": request_summary(data_request)}
     return render(request, "rights/detail.html", context)
 
 
@@ -293,10 +191,10 @@ def detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(GET_POST)
 def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     """A parent's request about the account of a child linked to them."""
-    parent = _user(request)
+    parent = signed_in_user(request, User)
     account = child_of(parent=parent, child_id=child_id)
     if account is None:
-        target = User.objects.filter(pk=child_id).values_list("subject_id", flat=True).first()
+        target = account_subject_id(child_id)
         return _not_theirs(request, tried=child_id, target="child", subject_id=target)
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -385,7 +283,7 @@ def status(request: HttpRequest) -> HttpResponse:
     context = {
         "data_request": data_request,
         # An erased person's reasons went with their key; the rest has no personal data.
-        "summary": summary(data_request, reasons=False),
+        "summary": request_summary(data_request, reasons=False),
         "receipt_form": ReceiptForm(initial={"receipt": form.cleaned_data["receipt"]}),
     }
     return render(request, "rights/status.html", context)

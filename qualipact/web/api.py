@@ -24,7 +24,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Schema
 from ninja.parser import Parser
+from ninja.security import SessionAuth
 from pydantic import Field
+
+from qualipact.privacy.models import DataSubject
 
 logger = logging.getLogger(__name__)
 
@@ -217,3 +220,16 @@ def replace_with_error_shape(request: HttpRequest, response: HttpResponse) -> Ht
         if header in response:
             replaced[header] = response[header]
     return replaced
+
+
+# -- who calls ---------------------------------------------------------------------------
+
+
+class SignedInAuth(SessionAuth):
+    """A signed-in person, known by their session; the operation receives their data
+    subject as `request.auth` (anonymous: 401). Cross-site writes are refused site-wide by
+    CrossOriginProtectionMiddleware, so routers pass `csrf=False`."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> DataSubject | None:
+        user = request.user
+        return user.subject if user.is_authenticated else None

@@ -13,6 +13,7 @@ from django.utils import timezone
 from conftest import deliver_queued
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import AccountSession, User
+from qualipact.accounts.selectors import session_end_reason
 from qualipact.accounts.services import account_create
 from qualipact.accounts.sessions import session_key_hash
 from qualipact.comms.models import OutboundEmail
@@ -439,3 +440,27 @@ def test_it_sweeps_only_sessions_past_retention(carol):
     swept = AuditEvent.objects.filter(code=RetentionCode.RETENTION_SWEPT).latest("id")
     assert swept.data["model"] == "accounts.AccountSession" and swept.data["rows"] == 1
     assert retention_sweep(model="accounts.AccountSession")[0].done == 0
+
+
+@pytest.mark.parametrize(
+    ("seen_ago", "signed_in_ago", "ended", "reason"),
+    [
+        (timedelta(minutes=5), timedelta(hours=2), False, None),
+        (timedelta(minutes=61), timedelta(hours=2), False, "idle_timeout"),
+        (timedelta(minutes=5), timedelta(hours=25), False, "absolute_timeout"),
+        (timedelta(minutes=5), timedelta(hours=2), True, "ended"),
+    ],
+)
+def test_it_decides_a_session_s_end_without_a_request(
+    settings, seen_ago, signed_in_ago, ended, reason
+):
+    settings.SESSION_IDLE_SECONDS = 3600
+    settings.SESSION_ABSOLUTE_SECONDS = 86400
+    now = timezone.now()
+    record = AccountSession(
+        last_seen_at=now - seen_ago,
+        signed_in_at=now - signed_in_ago,
+        ended_at=now if ended else None,
+    )
+    assert session_end_reason(record=record, now=now) == reason
+    assert session_end_reason(record=None, now=now) == "ended"

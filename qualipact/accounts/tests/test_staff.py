@@ -10,8 +10,8 @@ from django.contrib.auth import SESSION_KEY
 
 from conftest import url_routes
 from qualipact.accounts.services import account_create
-from qualipact.accounts.staff import has_mfa
 from qualipact.accounts.tests.test_mfa import fresh_code
+from qualipact.web.roles import has_mfa
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 

@@ -11,11 +11,11 @@ from conftest import PASSWORD, reauthenticate, submit_persona
 from qualipact.accounts.services import account_create
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.models import AuditEvent
-from qualipact.rights import dpo
 from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, RequestNote
 from qualipact.rights.tests.test_dpo import submit
 from qualipact.tests.conftest import assert_error, post
+from qualipact.web.roles import DPO_GROUP
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -37,7 +37,7 @@ def alice_client(client, alice_account):
 
 @pytest.fixture
 def dpo_client(client, staff_account):
-    group, _ = Group.objects.get_or_create(name=dpo.DPO_GROUP)
+    group, _ = Group.objects.get_or_create(name=DPO_GROUP)
     staff_account.groups.add(group)
     client.force_login(staff_account)
     return client
@@ -153,7 +153,7 @@ def test_it_refuses_everyone_but_a_dpo_with_a_second_factor(
         email_verified=True,
         is_staff=True,
     )
-    no_mfa.groups.add(Group.objects.get_or_create(name=dpo.DPO_GROUP)[0])
+    no_mfa.groups.add(Group.objects.get_or_create(name=DPO_GROUP)[0])
     # A person, a staff member outside the group, a DPO without MFA: 403, nothing done.
     for user in (alice_account, staff_account, no_mfa):
         client.force_login(user)

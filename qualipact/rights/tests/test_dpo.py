@@ -20,9 +20,10 @@ from qualipact.privacy.audit import Actor, EventCode
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.retention.models import LegalHold
 from qualipact.retention.services import legal_hold_place
-from qualipact.rights import dpo, fulfil, services
+from qualipact.rights import fulfil, services
 from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.web.roles import DPO_GROUP, is_dpo
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -31,7 +32,7 @@ NOTE = "Internal only: the person sounded like a journalist, check twice"
 
 
 def dpo_grant(user):
-    group, _ = Group.objects.get_or_create(name=dpo.DPO_GROUP)
+    group, _ = Group.objects.get_or_create(name=DPO_GROUP)
     user.groups.add(group)
     return user
 
@@ -128,9 +129,9 @@ def test_it_refuses_a_dpo_without_a_second_factor(client, alice):
     response = client.get(QUEUE)
     assert response.status_code == 403
     assert "data-mfa-required" in response.text
-    assert not dpo.is_dpo(user)
+    assert not is_dpo(user)
     TOTP.activate(user, generate_totp_secret())
-    assert dpo.is_dpo(user)
+    assert is_dpo(user)
     assert client.get(QUEUE).status_code == 200
 
 

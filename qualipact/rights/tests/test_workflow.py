@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connections
 from django.utils import timezone
 
 from conftest import PERSONAS, account_for, deliver_queued, run_deferred
@@ -33,7 +32,6 @@ from qualipact.rights.services import (
 )
 from qualipact.rights.sweeps import (
     deadline_reminders,
-    sqlite_checkpoint,
 )
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -329,18 +327,6 @@ def test_it_sends_no_reminder_when_nothing_is_due(dpo, alice_account):
     OutboundEmail.objects.all().delete()
     assert deadline_reminders(today=date.today()) == 0
     assert not OutboundEmail.objects.exists()
-
-
-# -- the write-ahead log checkpoint ------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True, databases=["default", "keys"])
-def test_it_checkpoints_the_sqlite_write_ahead_logs():
-    done = sqlite_checkpoint()
-    expected = {alias for alias in connections if connections[alias].vendor == "sqlite"}
-    assert set(done) == expected  # nothing on PostgreSQL
-    for busy, logged, copied in done.values():
-        assert busy == 0 and copied <= logged
 
 
 def test_it_refuses_to_resume_a_request_that_is_not_waiting(smtp, alice_account):

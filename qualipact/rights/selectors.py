@@ -1,0 +1,122 @@
+"""Reads of data-subject requests, for the person's pages and the API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.purposes import PURPOSES
+from qualipact.rights import fulfil
+from qualipact.rights.models import DataRequest
+
+
+def requests_of(*, subject_id: uuid.UUID) -> QuerySet[DataRequest]:
+    """The requests the person `subject_id` may follow, newest first: their own, and those
+    they made as a parent for a child's account."""
+    return DataRequest.objects.filter(
+        Q(subject_id=subject_id) | Q(requested_by_id=subject_id)
+    ).order_by("-received_at")
+
+
+def _refusal_reason(data_request: DataRequest) -> str:
+    try:
+        return data_request.refusal_reason or ""
+    except ApplicationError:  # the person's key is gone: the reason went with it
+        return ""
+
+
+def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[str, Any]:
+    """What the request came to, in words, without any personal data: for the person's
+    pages. Shape: {"lines": [str], "erased": [{label, name}], "kept": [{label, name, why}],
+    "kept_categories": [{category, why}], "kept_by_law": [{label, name, why}]}; `reasons`
+    False leaves out a refusal's free-text reason (for a receipt that may be shared).
+    Reads only: `outcome` as rights.fulfil wrote it (GDPR Art 12(3)-(4): what was done,
+    or why not, and the right to complain)."""
+    outcome = data_request.outcome or {}
+    lines: list[str] = []
+    result: dict[str, Any] = {
+        "lines": lines,
+        "erased": [],
+        "kept": [],
+        "kept_categories": [],
+        "kept_by_law": [],
+    }
+    status = data_request.status
+    kind = data_request.kind
+    if status == DataRequest.Status.REFUSED:
+        lines.append(f"Refused: {data_request.get_refusal_basis_display()}.")
+        if reasons and (reason := _refusal_reason(data_request)):
+            lines.append(reason)
+        lines.append(
+            "You may complain to a data protection supervisory authority, for example the "
+            "one of the country where you live or work."
+        )
+        return result
+    if status == DataRequest.Status.FAILED:
+        lines.append(
+            "A problem on our side delayed this request. Our Data Protection Officer has "
+            f"been told and will finish it by {data_request.effective_due_on}."
+        )
+        return result
+    if status == DataRequest.Status.VERIFYING:
+        lines.append("Waiting for the code we emailed: nothing happens without it.")
+        return result
+    if status != DataRequest.Status.COMPLETED:
+        if kind == DataRequest.Kind.RECTIFICATION:
+            lines.append("Our Data Protection Officer reviews the correction and tells you.")
+        else:
+            lines.append(f"Not finished yet. We answer by {data_request.effective_due_on}.")
+        return result
+    if kind in (DataRequest.Kind.ACCESS, DataRequest.Kind.PORTABILITY):
+        lines.append(
+            "Your data is ready: we emailed you a link to download it, once, within "
+            f"{settings.RIGHTS_EXPORT_DAYS} days."
+        )
+        transfer = outcome.get("transfer", {}).get("status")
+        if transfer == "sent":
+            lines.append("We also sent it to the provider you named.")
+        elif transfer == "failed":
+            lines.append(
+                "The transfer to the provider you named failed; the file is yours to pass on."
+            )
+    elif kind == DataRequest.Kind.ERASURE:
+        result["erased"] = [
+            {"label": label, "name": fulfil.model_name(label)}
+            for label in outcome.get("erased", [])
+        ]
+        result["kept"] = [
+            {"label": label, "name": fulfil.model_name(label), "why": why}
+            for label, why in outcome.get("kept", {}).items()
+        ]
+        result["kept_categories"] = [
+            {"category": category, "why": why}
+            for category, why in outcome.get("kept_categories", {}).items()
+        ]
+        result["kept_by_law"] = [
+            {"label": label, "name": fulfil.model_name(label), "why": why}
+            for label, why in outcome.get("kept_by_law", {}).items()
+        ]
+        if outcome.get("complete"):
+            lines.append("Your data is erased, and the key that encrypted it destroyed.")
+        else:
+            lines.append(
+                "We erased what we could. What we must keep is listed with the reason; we "
+                "erase it as soon as the reason ends."
+            )
+    elif kind == DataRequest.Kind.RESTRICTION:
+        lines.append(
+            "We now only store your data (and use it for legal claims). We tell you before "
+            "the restriction is lifted."
+        )
+    elif kind == DataRequest.Kind.OBJECTION and outcome.get("objected") in PURPOSES:
+        lines.append(f"We stopped using your data for: {PURPOSES[outcome['objected']].label}.")
+    elif kind == DataRequest.Kind.CONSENT_WITHDRAWAL:
+        labels = [PURPOSES[p].label for p in outcome.get("withdrawn", []) if p in PURPOSES]
+        lines.append("Your consent is withdrawn for: " + ", ".join(labels) + ".")
+    elif kind == DataRequest.Kind.RECTIFICATION:
+        lines.append("We corrected: " + ", ".join(outcome.get("corrected", [])) + ".")
+    return result
