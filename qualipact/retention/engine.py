@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connections, router, transaction
+from django.db.models import BooleanField, F, Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -160,32 +161,68 @@ def _batches(rows: QuerySet, size: int) -> Iterator[list[Any]]:
         last = keys[-1]
 
 
-KeyRange = tuple[Any, Any]  # (after, up to): None is open
+def _physical_ranges(model: type[Model], size: int) -> Iterator[Q] | None:
+    """Conditions selecting the table about `size` rows at a time in the order the rows
+    are stored: rowid ranges on SQLite, block ranges of the ctid on PostgreSQL (a TID
+    range scan, PostgreSQL 14 and later). A batch then reads and writes neighbouring
+    pages, as a single DELETE does; walking by a random key (a UUID) instead touches a
+    different page for nearly every row, and was several times slower on a large table.
+    None for other databases: the caller walks by primary key."""
+    connection = connections[router.db_for_write(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MIN(rowid), MAX(rowid) FROM {table}")  # noqa: S608
+            low, high = cursor.fetchone()
+        if low is None:
+            return iter(())
+        return (
+            Q(
+                RawSQL(  # noqa: S611 - a quoted table name; values are parameters
+                    f"{table}.rowid BETWEEN %s AND %s",
+                    (first, first + size - 1),
+                    output_field=BooleanField(),
+                )
+            )
+            for first in range(low, high + 1, size)
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # A quoted table name; the values are parameters.
+            sql = (
+                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int, "  # noqa: S608
+                f"(SELECT count(*) FROM {table})"
+            )
+            cursor.execute(sql, [model._meta.db_table])
+            blocks, rows = cursor.fetchone()
+        step = max(1, int(size * blocks / max(rows, 1)))
+        return (
+            Q(
+                RawSQL(  # noqa: S611 - a quoted table name; values are parameters
+                    f"{table}.ctid >= %s::tid AND {table}.ctid < %s::tid",
+                    (f"({first},0)", f"({first + step},0)"),
+                    output_field=BooleanField(),
+                )
+            )
+            for first in range(0, blocks + 1, step)
+        )
+    return None
 
 
-def _ranges(rows: QuerySet, size: int, *, total: int) -> Iterator[KeyRange]:
-    """Key ranges of about `size` of the `total` rows each, in key order. Only each
-    range's last key is read, never the keys themselves: a batch is then one statement
-    over an index range, however many rows it holds. Each range starts after the one
-    before, so a row left alone (a hold placed meanwhile) is not met again and the walk
-    ends; the last range is open, and takes whatever is left."""
+def _key_ranges(rows: QuerySet, size: int) -> Iterator[Q]:
+    """Primary-key ranges of `size` of the rows each, in key order; only each range's
+    last key is read. The last range is open, and takes whatever is left."""
     ordered = rows.order_by("pk").values_list("pk", flat=True)
     after = None
-    while total > size:
+    while True:
         page = ordered.filter(pk__gt=after) if after is not None else ordered
         upto = next(iter(page[size - 1 : size]), None)
+        start = Q(pk__gt=after) if after is not None else Q()
         if upto is None:
-            break
-        yield after, upto
-        after, total = upto, total - size
-    yield after, None
-
-
-def _in_range(rows: QuerySet, keys: KeyRange) -> QuerySet:
-    after, upto = keys
-    if after is not None:
-        rows = rows.filter(pk__gt=after)
-    return rows.filter(pk__lte=upto) if upto is not None else rows
+            yield start
+            return
+        yield start & Q(pk__lte=upto)
+        after = upto
 
 
 def _audit(sweep: Sweep, *, done: int, held: int) -> None:
@@ -211,11 +248,10 @@ def _people_erase(sweep: Sweep, keys: list[Any]) -> tuple[int, int]:
 
 
 @transaction.atomic
-def _rows_apply(sweep: Sweep, keys: KeyRange, now: datetime) -> tuple[int, int]:
-    """Apply the rule to the rows of one key range; returns (done, kept by a hold). The
-    rule and the holds are applied again: a row changed, or a hold placed, since the
-    range was chosen is left alone."""
-    rows = _in_range(sweep.due(now), keys)
+def _rows_apply(sweep: Sweep, where: Q, now: datetime) -> tuple[int, int]:
+    """Apply the rule to the due rows matching `where` (one range of the table); returns
+    (done, kept by a hold). Writes the batch's audit event when there was anything."""
+    rows = sweep.due(now).filter(where)
     if sweep.fields:
         rows = rows.filter(_pending_q(sweep))
     held_people = held_subject_ids(sweep.declaration.model)
@@ -225,7 +261,8 @@ def _rows_apply(sweep: Sweep, keys: KeyRange, now: datetime) -> tuple[int, int]:
     else:
         done = rows_erase(rows).get(sweep.label, 0)
     held = max(expected - done, 0)
-    _audit(sweep, done=done, held=held)
+    if done or held:
+        _audit(sweep, done=done, held=held)
     return done, held
 
 
@@ -258,13 +295,13 @@ def retention_sweep(
         else:
             pending = due.filter(_pending_q(sweep)) if sweep.fields else due
             result.due = pending.count()
-            todo = rows_without_holds(pending)
-            if result.due and held_subject_ids(sweep.declaration.model):
-                result.held_back = result.due - todo.count()
-            if not dry_run and result.due > result.held_back:
-                total = result.due - result.held_back
-                for key_range in _ranges(todo, batch_size, total=total):
-                    _tally(result, *_rows_apply(sweep, key_range, now), progress)
+            if dry_run and result.due and held_subject_ids(sweep.declaration.model):
+                result.held_back = result.due - rows_without_holds(pending).count()
+            if not dry_run and result.due:
+                table = sweep.declaration.model
+                ranges = _physical_ranges(table, batch_size) or _key_ranges(pending, batch_size)
+                for where in ranges:
+                    _tally(result, *_rows_apply(sweep, where, now), progress)
         results.append(result)
     return results
 
@@ -275,6 +312,8 @@ def _tally(
     held: int,
     progress: Callable[[SweepResult], None] | None,
 ) -> None:
+    if not (done or held):
+        return  # a range of the table with nothing due: no batch
     result.done += done
     result.held_back += held
     result.batches += 1
