@@ -43,6 +43,11 @@ class ConsentLedgerRule:
         # testing every subject; (subject, purpose) is unique, so no row repeats.
         return Only(grant)
 
+    def holders(self, purpose: Purpose) -> Q | None:
+        """Everyone holding a grant, under any wording (one awaiting renewal included):
+        whose data kept on consent is kept (`enforcement.consent_holders_q`)."""
+        return Q(consent_states__purpose=purpose.code, consent_states__granted=True)
+
 
 def _consent_state(subject_id: object, purpose: str) -> tuple[bool, int | None, int | None] | None:
     """(granted, wording id, renewal floor) of one person and purpose, in one statement.

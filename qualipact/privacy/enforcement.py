@@ -72,6 +72,9 @@ class RestrictionRule:
 class NoConsentRecordedRule:
     """Until a consent ledger is registered, nobody has consented to anything."""
 
+    def holders(self, purpose: Purpose) -> Q | None:
+        return None
+
     def refusal(self, subject: DataSubject, purpose: Purpose) -> str | None:
         return "no_consent" if purpose.legal_basis is LegalBasis.CONSENT else None
 
@@ -164,11 +167,19 @@ def subjects_for_purpose(
 
 
 def consent_holders_q(purpose: str) -> Q | None:
-    """Q over DataSubject for the people holding a current consent grant for a purpose on
-    consent, whatever else refuses them (a restricted person keeps their grant, and so
-    their data: Art 18 means "store, do nothing else"); None when nobody holds one.
-    Used by retention: data kept on consent goes once the grant is gone (Art 17(1)(b))."""
-    exclusion = _rules["consent"].exclusion(purpose_get(purpose))
+    """Q over DataSubject for the people holding a consent grant for a purpose on
+    consent, whatever else refuses them: a restricted person keeps their grant, and so
+    their data (Art 18 means "store, do nothing else"), and so does one whose grant
+    waits for renewal under new wording (processing waits; the data is kept until they
+    renew, withdraw, or its period ends). None when nobody holds one. Used by retention:
+    data kept on consent goes once the grant is gone (Art 17(1)(b)). The registered
+    "consent" rule answers through its `holders(purpose)`."""
+    rule = _rules["consent"]
+    holders = getattr(rule, "holders", None)
+    if holders is not None:
+        found: Q | None = holders(purpose_get(purpose))
+        return found
+    exclusion = rule.exclusion(purpose_get(purpose))
     if exclusion is True:
         return None
     if isinstance(exclusion, Only):

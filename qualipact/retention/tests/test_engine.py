@@ -342,3 +342,26 @@ def test_it_counts_an_account_never_signed_in_to_from_its_creation():
     retention_sweep(model="accounts.User")
 
     assert _gone(never, sweep)
+
+
+def test_it_keeps_the_rows_of_a_person_whose_consent_awaits_renewal():
+    """New wording that needs renewal pauses processing; it does not erase what the
+    person gave under the old words (kept until they renew, withdraw, or it expires)."""
+    from qualipact.consent.models import ConsentWording
+    from qualipact.privacy.enforcement import may_process
+
+    sweep = next(s for s in CONSENTED if s.label == "offers.LocationFix")
+    row = _make(sweep, expired=False)
+    ConsentWording.objects.create(
+        purpose="location_features",
+        text="We now also use your location for events near you.",
+        sha256=_text(64),
+        policy_version=2,
+        requires_renewal=True,
+    )
+    person = _subject_of(row, sweep)
+    assert not may_process(person, "location_features")
+
+    retention_sweep(model=sweep.label)
+
+    assert not _gone(row, sweep)
