@@ -28,7 +28,7 @@ Measured for random people, in the same process, alternating which path goes fir
   their rows, clear the fields of the rows the law keeps, mark them erased, append the
   chained audit event, DELETE the key, INSERT the shred record, publish a new shred
   epoch, append the second audit event).
-- erasure request: `rights.fulfil.request_fulfil` for a verified erasure request (made
+- erasure request: `rights.services.fulfil.request_fulfil` for a verified erasure request (made
   beforehand, untimed), as the worker runs it: the receipt's address decrypted, the
   request locked, legal holds read, the erasure, the request completed with its two
   audit events, the key shred and the receipt sent (to Django's in-memory mail backend);
@@ -288,13 +288,13 @@ def create_batch(indexes: range, cat: Catalogue, rng: random.Random) -> int:
 
 def library_export(subject: Any) -> Any:
     from qualipact.privacy.audit import Actor
-    from qualipact.rights.exports import export_build
+    from qualipact.rights.services import export_build
 
     return export_build(subject=subject, kind="access", actor=Actor.system("bench"))
 
 
 def library_request_erase(ids: tuple[uuid.UUID, uuid.UUID]) -> Any:
-    from qualipact.rights.fulfil import request_fulfil
+    from qualipact.rights.services import request_fulfil
 
     return request_fulfil(request_id=ids[1])
 
@@ -409,7 +409,7 @@ def raw_address(subject_id: uuid.UUID) -> str | None:
 
 
 def raw_request_erase(tables: list[Table], ids: tuple[uuid.UUID, uuid.UUID]) -> None:
-    """What rights.fulfil does for an erasure request, on raw cursors: the receipt's
+    """What rights.services.fulfil does for an erasure request, on raw cursors: the receipt's
     address, the request locked, the legal holds read, the erasure, the request completed
     with two audit events, the key shredded, the receipt sent."""
     from django.core.mail import send_mail
@@ -485,7 +485,7 @@ def draw(samples: int, *, seed: int) -> Samples:
 
 def verify(tables: list[Table], subject_ids: Sequence[uuid.UUID]) -> int:
     """The raw path gathers exactly the records and decrypted texts the export contains."""
-    from qualipact.rights.exports import DATA_FILE
+    from qualipact.rights.services.exports import DATA_FILE
 
     checked = 0
     for subject in subjects_by_id(subject_ids):
@@ -606,7 +606,7 @@ def measure(tables: list[Table], samples: Samples) -> list[Result]:
         (lambda pair: raw_request_erase(tables, pair), raw_requests[WARMUP:]),
         desc="erasure request",
     )
-    results.append(Result("erasure request (rights.fulfil)", request_ms, raw_request_ms))
+    results.append(Result("erasure request (rights.services.fulfil)", request_ms, raw_request_ms))
     requests_done([*lib_requests, *raw_requests])
     bare_ms = [timed_ms(lambda s: raw_erase_bare(tables, s), s) for s in samples["bare_erase"]]
     checkpointer.stopping.set()

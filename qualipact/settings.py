@@ -232,7 +232,7 @@ LOGOUT_REDIRECT_URL = "web:home"
 ACCOUNT_ADAPTER = "qualipact.accounts.adapter.AccountAdapter"
 # allauth's notices (MFA changes) are titled like our own emails, not "[host:port] ...".
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Qualipact: "
-SOCIALACCOUNT_ADAPTER = "qualipact.accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "qualipact.accounts.services.social.SocialAccountAdapter"
 ACCOUNT_USER_MODEL_EMAIL_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
@@ -272,7 +272,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_AUTO_SIGNUP = False  # the age gate comes before any account is created
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
-SOCIALACCOUNT_FORMS = {"signup": "qualipact.accounts.social.SocialSignupForm"}
+SOCIALACCOUNT_FORMS = {"signup": "qualipact.accounts.services.social.SocialSignupForm"}
 
 
 def _social_app(prefix: str, *, provider_id: str, name: str, server_url: str) -> list[dict]:
@@ -301,7 +301,7 @@ def _social_app(prefix: str, *, provider_id: str, name: str, server_url: str) ->
     ]
 
 
-# Social login (accounts/social.py): Google and LinkedIn through OpenID Connect.
+# Social login (accounts/services/social.py): Google and LinkedIn through OpenID Connect.
 _SOCIAL_APPS = [
     *_social_app(
         "GOOGLE", provider_id="google", name="Google", server_url="https://accounts.google.com"

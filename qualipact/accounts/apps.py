@@ -42,7 +42,7 @@ class AccountsConfig(AppConfig):
 
         # Every complete erasure of a person (a request, retention, a parent) first signs
         # them out everywhere: their sessions end with their data.
-        from qualipact.accounts.sessions import sessions_end_for_erasure
+        from qualipact.accounts.services import sessions_end_for_erasure
         from qualipact.privacy.erasure import erasure_step_register
 
         erasure_step_register("account_sessions", sessions_end_for_erasure)

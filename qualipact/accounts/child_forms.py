@@ -6,9 +6,9 @@ from typing import Any
 
 from django import forms
 
-from qualipact.accounts.children import STAFF_REASONS
 from qualipact.accounts.forms import AgeGateForm
 from qualipact.accounts.models import username_validator
+from qualipact.accounts.services.children import STAFF_REASONS
 
 
 class ChildCorrectForm(forms.Form):

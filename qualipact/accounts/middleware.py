@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 
-from qualipact.accounts.sessions import session_activity_record
+from qualipact.accounts.services import session_activity_record
 
 
 class SessionLifetimeMiddleware:

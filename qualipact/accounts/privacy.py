@@ -244,7 +244,7 @@ personal_data(
 
 # allauth's link between an account and a provider account (social login). Only the
 # provider's account id is kept here; what the provider said about the person is in
-# ExternalProfile, encrypted, and extra_data is saved empty (accounts/social.py).
+# ExternalProfile, encrypted, and extra_data is saved empty (accounts/services/social.py).
 personal_data(
     SocialAccount,
     label="connected sign-in provider",

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from qualipact.accounts.events import account_locked_out_event
 from qualipact.accounts.lockout import ACCOUNT_PREFIX
 from qualipact.accounts.models import User
-from qualipact.accounts.sessions import session_record, session_signed_out
+from qualipact.accounts.services import session_record, session_signed_out
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.session_record")

@@ -7,6 +7,6 @@ from celery import shared_task
 @shared_task
 def parental_confirmations_send() -> int:
     """Send parents the confirmations that have come due."""
-    from qualipact.accounts.children import parental_confirmations_send as send
+    from qualipact.accounts.services import parental_confirmations_send as send
 
     return send()

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, reverse_lazy
 from django.views.generic import RedirectView
 
-from qualipact.accounts import child_views, session_views, views
+from qualipact.accounts import views
 from qualipact.web.submissions import confirmation_page
 
 app_name = "accounts"
@@ -62,16 +62,16 @@ urlpatterns = [
     path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
     path("preferences/", views.preferences, name="preferences"),
     path("delete/", views.delete_account, name="delete"),
-    path("sessions/", session_views.sessions, name="sessions"),
-    path("sessions/<uuid:session_id>/end/", session_views.session_end_view, name="session_end"),
-    path("parent/consent/<str:token>/", child_views.parental_consent, name="parental_consent"),
-    path("children/", child_views.children_list, name="children"),
-    path("children/<uuid:child_id>/", child_views.child_detail, name="child_detail"),
-    path("children/<uuid:child_id>/correct/", child_views.child_correct, name="child_correct"),
-    path("children/<uuid:child_id>/download/", child_views.child_download, name="child_download"),
-    path("children/<uuid:child_id>/delete/", child_views.child_delete, name="child_delete"),
-    path("children/<uuid:child_id>/withdraw/", child_views.child_withdraw, name="child_withdraw"),
-    path("birth-date/", child_views.birth_date, name="birth_date"),
-    path("staff/underage/", child_views.staff_underage, name="staff_underage"),
+    path("sessions/", views.sessions_list, name="sessions"),
+    path("sessions/<uuid:session_id>/end/", views.session_end_view, name="session_end"),
+    path("parent/consent/<str:token>/", views.parental_consent, name="parental_consent"),
+    path("children/", views.children_list, name="children"),
+    path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),
+    path("children/<uuid:child_id>/correct/", views.child_correct, name="child_correct"),
+    path("children/<uuid:child_id>/download/", views.child_download, name="child_download"),
+    path("children/<uuid:child_id>/delete/", views.child_delete, name="child_delete"),
+    path("children/<uuid:child_id>/withdraw/", views.child_withdraw, name="child_withdraw"),
+    path("birth-date/", views.birth_date, name="birth_date"),
+    path("staff/underage/", views.staff_underage, name="staff_underage"),
     path("", views.home, name="home"),
 ]

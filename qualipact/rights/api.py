@@ -24,18 +24,17 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.rights import dpo, services
+from qualipact.rights import services
 from qualipact.rights.forms import SENSITIVE_KINDS
-from qualipact.rights.fulfil import rectification_apply
 from qualipact.rights.models import DataRequest, RequestNote
 from qualipact.rights.selectors import requests_of
+from qualipact.rights.services.requests import CHANGES_MAX, TEXT_MAX
 from qualipact.web.api import SignedInAuth, error_responses
 from qualipact.web.reauth import SensitiveAction, sensitive_action_check
 from qualipact.web.roles import is_dpo
 
 # The longest text a person or a DPO may write in one field (a correction, a reason, a
 # note); longer is refused with 422, never cut.
-TEXT_MAX = services.TEXT_MAX
 PURPOSE_CODES = sorted(PURPOSES)
 
 
@@ -126,7 +125,7 @@ class RequestDetailsIn(InputSchema):
     )
     changes: list[RectifyChangeIn] | None = Field(
         default=None,
-        max_length=services.CHANGES_MAX,
+        max_length=CHANGES_MAX,
         description="rectification (optional): the corrections proposed, field by field",
     )
     endpoint: str | None = Field(
@@ -308,12 +307,12 @@ def _dpo_out(request: DataRequest) -> dict[str, Any]:
                 "id": event.pk,
                 "occurred_at": event.occurred_at,
                 "code": event.code,
-                "name": dpo.event_name(event.code),
+                "name": services.event_name(event.code),
                 "actor_kind": event.actor_kind,
                 "actor_id": event.actor_id,
                 "data": event.data,
             }
-            for event in dpo.request_trail(request)
+            for event in services.request_trail(request)
         ],
     }
 
@@ -368,7 +367,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilterIn]) -> list[dict[str,
             "days_left": row.days_left,  # type: ignore[attr-defined]
             "overdue": row.overdue,  # type: ignore[attr-defined]
         }
-        for row in dpo.requests_queue(status=status, due=due)
+        for row in services.requests_queue(status=status, due=due)
     ]
 
 
@@ -482,7 +481,7 @@ def note_add(request: HttpRequest, request_id: UUID, payload: NoteIn) -> Status[
 
 
 class RectifyIn(InputSchema):
-    changes: list[RectifyChangeIn] = Field(max_length=services.CHANGES_MAX)
+    changes: list[RectifyChangeIn] = Field(max_length=CHANGES_MAX)
 
 
 @dpo_router.post(
@@ -491,7 +490,7 @@ class RectifyIn(InputSchema):
     summary="Apply a correction and complete the request",
 )
 def rectify(request: HttpRequest, request_id: UUID, payload: RectifyIn) -> dict[str, Any]:
-    done = rectification_apply(
+    done = services.rectification_apply(
         request=_get(request_id),
         changes=[change.model_dump(mode="json") for change in payload.changes],
         actor=_actor(request),

@@ -12,6 +12,6 @@ class RightsConfig(AppConfig):
         # A request by email finds the address in the background (privacy.deferred).
         from qualipact.privacy.deferred import deferred_handler_register
         from qualipact.rights import events  # noqa: F401
-        from qualipact.rights.services import DEFERRED_BY_EMAIL, request_by_email_finish
+        from qualipact.rights.services.requests import DEFERRED_BY_EMAIL, request_by_email_finish
 
         deferred_handler_register(DEFERRED_BY_EMAIL, request_by_email_finish)

@@ -5,7 +5,7 @@ include with the same app_name would make one of the two unreversible)."""
 
 from django.urls import path
 
-from qualipact.rights import dpo_views
+from qualipact.rights import views
 
 _ACTIONS = {
     "refuse": "refuse",
@@ -20,12 +20,12 @@ _ACTIONS = {
 }
 
 urlpatterns = [
-    path("staff/rights/", dpo_views.queue, name="dpo_queue"),
-    path("staff/rights/<uuid:request_id>/", dpo_views.request_detail, name="dpo_request"),
+    path("staff/rights/", views.queue, name="dpo_queue"),
+    path("staff/rights/<uuid:request_id>/", views.request_detail, name="dpo_request"),
     *[
         path(
             f"staff/rights/<uuid:request_id>/{segment}/",
-            dpo_views.request_action,
+            views.request_action,
             {"action": action},
             name=f"dpo_{action}",
         )
@@ -33,12 +33,12 @@ urlpatterns = [
     ],
     path(
         "staff/rights/<uuid:request_id>/restriction/lift/",
-        dpo_views.restriction_lift,
+        views.restriction_lift,
         name="dpo_lift",
     ),
     path(
         "staff/rights/<uuid:request_id>/holds/<uuid:hold_id>/lift/",
-        dpo_views.hold_lift,
+        views.hold_lift,
         name="dpo_hold_lift",
     ),
 ]

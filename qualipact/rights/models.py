@@ -144,7 +144,7 @@ class ExportFile(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="exports")
     subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
-    # The sealed zip (rights.exports.export_seal); emptied when downloaded or after 7 days.
+    # The sealed zip (rights.services.exports.export_seal); emptied when downloaded or after 7 days.
     sealed = models.BinaryField(null=True, blank=True)
     filename = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)

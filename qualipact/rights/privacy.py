@@ -92,7 +92,7 @@ personal_data(
     portable=False,
     for_children=True,
     fields={
-        # Sealed under the person's key (rights.exports.export_seal), not a vault field: an
+        # Sealed under the person's key (rights.services.exports.export_seal), not a vault field: an
         # earlier copy of their data, handed over only through its own link.
         "sealed": PersonalField(
             Category.ACCOUNT,

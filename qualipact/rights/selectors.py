@@ -10,8 +10,8 @@ from django.db.models import Q, QuerySet
 
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.rights import fulfil
 from qualipact.rights.models import DataRequest
+from qualipact.rights.services import model_name
 
 
 def requests_of(*, subject_id: uuid.UUID) -> QuerySet[DataRequest]:
@@ -34,7 +34,7 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
     pages. Shape: {"lines": [str], "erased": [{label, name}], "kept": [{label, name, why}],
     "kept_categories": [{category, why}], "kept_by_law": [{label, name, why}]}; `reasons`
     False leaves out a refusal's free-text reason (for a receipt that may be shared).
-    Reads only: `outcome` as rights.fulfil wrote it (GDPR Art 12(3)-(4): what was done,
+    Reads only: `outcome` as rights.services.fulfil wrote it (GDPR Art 12(3)-(4): what was done,
     or why not, and the right to complain)."""
     outcome = data_request.outcome or {}
     lines: list[str] = []
@@ -85,11 +85,10 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
             )
     elif kind == DataRequest.Kind.ERASURE:
         result["erased"] = [
-            {"label": label, "name": fulfil.model_name(label)}
-            for label in outcome.get("erased", [])
+            {"label": label, "name": model_name(label)} for label in outcome.get("erased", [])
         ]
         result["kept"] = [
-            {"label": label, "name": fulfil.model_name(label), "why": why}
+            {"label": label, "name": model_name(label), "why": why}
             for label, why in outcome.get("kept", {}).items()
         ]
         result["kept_categories"] = [
@@ -97,7 +96,7 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
             for category, why in outcome.get("kept_categories", {}).items()
         ]
         result["kept_by_law"] = [
-            {"label": label, "name": fulfil.model_name(label), "why": why}
+            {"label": label, "name": model_name(label), "why": why}
             for label, why in outcome.get("kept_by_law", {}).items()
         ]
         if outcome.get("complete"):

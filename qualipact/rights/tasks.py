@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from qualipact.rights import fulfil, sweeps
+from qualipact.rights import services
 from qualipact.rights.models import DataRequest
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def request_fulfil(self, request_id: str) -> None:  # type: ignore[no-untyped-def]
     try:
-        fulfil.request_fulfil(request_id=request_id)
+        services.request_fulfil(request_id=request_id)
     except Exception as exc:
         raise self.retry(exc=exc) from None
 
@@ -25,7 +25,7 @@ def request_fulfil(self, request_id: str) -> None:  # type: ignore[no-untyped-de
 def requests_reconcile() -> int:
     """Fulfil verified requests a lost message or a killed worker left behind.
 
-    Each request is isolated: one that fails is marked failed (rights.fulfil) and never
+    Each request is isolated: one that fails is marked failed (rights.services.fulfil) and never
     stops the ones after it. Returns how many were tried."""
     stale = timezone.now() - timedelta(minutes=5)
     pending = DataRequest.objects.filter(
@@ -41,7 +41,7 @@ def requests_reconcile() -> int:
     for request_id in [*pending.values_list("pk", flat=True), *erased.values_list("pk", flat=True)]:
         count += 1
         try:
-            fulfil.request_fulfil(request_id=request_id)
+            services.request_fulfil(request_id=request_id)
         except Exception as exc:
             # Transient (left for the next run) or a failure outside the handlers.
             logger.warning("reconciling request %s failed: %s", request_id, type(exc).__name__)
@@ -51,4 +51,4 @@ def requests_reconcile() -> int:
 @shared_task
 def deadline_reminders() -> int:
     """Email DPOs the open requests due within three days."""
-    return sweeps.deadline_reminders()
+    return services.deadline_reminders()

@@ -27,9 +27,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD
-from qualipact.accounts import children
 from qualipact.accounts.models import User
-from qualipact.accounts.services import account_create
+from qualipact.accounts.services import account_create, children
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "keys"])
 

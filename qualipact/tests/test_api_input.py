@@ -12,8 +12,8 @@ from qualipact.accounts.models import User
 from qualipact.accounts.services import account_create
 from qualipact.consent.models import ConsentEvent
 from qualipact.contact.models import Inquiry
-from qualipact.rights import services
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.rights.services.requests import CHANGES_MAX, TEXT_MAX
 from qualipact.rights.tests.test_dpo import submit
 from qualipact.tests.conftest import assert_error, post
 
@@ -23,7 +23,7 @@ PREFS = "/api/preferences"
 MINE = "/api/rights/requests"
 QUEUE = "/api/dpo/requests"
 LONE = "\ud800"
-TOO_LONG = "x" * (services.TEXT_MAX + 1)
+TOO_LONG = "x" * (TEXT_MAX + 1)
 
 
 def _raw(client, path, text):
@@ -83,7 +83,7 @@ def test_it_refuses_a_correction_over_the_limit_rather_than_cutting_it(alice_cli
         "invalid_input",
     )
     assert error["details"][0]["location"] == "body.payload.details.correction"
-    at_limit = "z" * services.TEXT_MAX
+    at_limit = "z" * TEXT_MAX
     response = post(
         alice_client, MINE, {"kind": "rectification", "details": {"correction": at_limit}}
     )
@@ -100,7 +100,7 @@ def test_it_refuses_a_correction_over_the_limit_rather_than_cutting_it(alice_cli
         {"correction": TOO_LONG},
         {"correction": "fine", "changes": [{"model": "x", "record": 1}]},
         {"correction": "fine", "changes": ["not a change"]},
-        {"correction": "fine", "changes": [{}] * (services.CHANGES_MAX + 1)},
+        {"correction": "fine", "changes": [{}] * (CHANGES_MAX + 1)},
     ],
 )
 def test_it_refuses_a_malformed_detail_in_the_service_too(alice_account, details):

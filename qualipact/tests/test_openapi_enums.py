@@ -3,8 +3,8 @@ status added to the model cannot be missing from the schema (nor the other way r
 
 from qualipact.api import api
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.rights import dpo
 from qualipact.rights.models import DataRequest
+from qualipact.rights.services import dpo
 
 
 def _enum(document, schema_name, field):

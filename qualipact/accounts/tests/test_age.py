@@ -9,10 +9,9 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from qualipact.accounts import age, children
+from qualipact.accounts import age
 from qualipact.accounts.models import User
-from qualipact.accounts.services import account_create
-from qualipact.accounts.social import SocialSignupForm
+from qualipact.accounts.services import SocialSignupForm, account_create, children
 from qualipact.privacy.countries import COUNTRIES
 
 # The law's age of digital consent where it is above the policy's 14 (GDPR Art 8 choices);

@@ -91,7 +91,7 @@ def test_forms_that_mail_a_typed_address_are_rate_limited(client, settings):
 
 
 def test_a_parent_sees_the_childs_requests_but_not_a_dpos_notes(child):
-    from qualipact.accounts.children import child_data_view
+    from qualipact.accounts.services import child_data_view
     from qualipact.rights.models import DataRequest
     from qualipact.rights.services import request_note_add, request_submit
 

@@ -9,13 +9,13 @@ from django.db import connections
 from django.utils import timezone
 
 from conftest import deliver_queued, run_deferred
-from qualipact.accounts import children
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services import (
     account_create,
     account_email_change_confirm,
     account_sign_up,
+    children,
 )
 from qualipact.comms import tasks as comms_tasks
 from qualipact.comms.models import OutboundEmail

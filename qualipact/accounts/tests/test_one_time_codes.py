@@ -17,10 +17,9 @@ from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.test import Client
 
-from qualipact.accounts import children
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import UsedOneTimeCode
-from qualipact.accounts.services import account_create
+from qualipact.accounts.services import account_create, children
 from qualipact.comms import tasks as comms_tasks
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
@@ -199,7 +198,8 @@ def test_it_accepts_a_password_reset_link_once(member):
     from django.contrib.auth.tokens import default_token_generator
     from django.core import signing
 
-    from qualipact.accounts.services import RESET_SALT, password_reset_complete
+    from qualipact.accounts.services import password_reset_complete
+    from qualipact.accounts.services.accounts import RESET_SALT
 
     token = signing.dumps(
         {"u": member.pk.hex, "t": default_token_generator.make_token(member)}, salt=RESET_SALT
@@ -249,9 +249,8 @@ def test_it_accepts_an_emailed_rights_code_once():
 def test_it_hands_an_export_over_once():
     from qualipact.comms.models import OutboundEmail
     from qualipact.privacy.audit import Actor
-    from qualipact.rights import fulfil
     from qualipact.rights.models import DataRequest, ExportFile
-    from qualipact.rights.services import request_submit
+    from qualipact.rights.services import fulfil, request_submit
 
     member = account_create(username="kelly", email="kelly@example.org", password=None)
     request = request_submit(

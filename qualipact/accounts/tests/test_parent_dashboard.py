@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import reauthenticate
-from qualipact.accounts import children
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
-from qualipact.accounts.services import account_create
+from qualipact.accounts.services import account_create, children
 from qualipact.accounts.tests.test_children import (
     CHILD_EMAIL,
     PARENT_EMAIL,

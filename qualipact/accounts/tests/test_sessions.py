@@ -14,8 +14,7 @@ from conftest import deliver_queued
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import AccountSession, User
 from qualipact.accounts.selectors import session_end_reason
-from qualipact.accounts.services import account_create
-from qualipact.accounts.sessions import session_key_hash
+from qualipact.accounts.services import account_create, session_key_hash
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy.models import AuditEvent
 from qualipact.retention.engine import retention_sweep

@@ -8,10 +8,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from qualipact.accounts import children
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import User
-from qualipact.accounts.services import account_create
+from qualipact.accounts.services import account_create, children
 from qualipact.accounts.tests.test_age import EVERY_COUNTRY, born, expected_threshold
 from qualipact.accounts.tests.test_children import consent_token
 from qualipact.comms import tasks as comms_tasks

@@ -7,8 +7,7 @@ API field anywhere can redirect a person's mail; see qualipact/privacy/recipient
 import pytest
 
 from conftest import PERSONAS, account_for, submit_persona
-from qualipact.accounts import children
-from qualipact.accounts.services import account_email_change_request
+from qualipact.accounts.services import account_email_change_request, children
 from qualipact.accounts.tests.test_children import child_sign_up
 from qualipact.comms.models import OutboundEmail
 from qualipact.comms.services import email_queue

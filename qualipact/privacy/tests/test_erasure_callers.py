@@ -15,9 +15,8 @@ import pytest
 from django.utils import timezone
 
 from conftest import account_for, submit_persona
-from qualipact.accounts import children
 from qualipact.accounts.models import ParentalConsent, User
-from qualipact.accounts.services import account_delete
+from qualipact.accounts.services import account_delete, children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.contact.models import Inquiry
 from qualipact.offers.models import LocationFix
@@ -26,9 +25,8 @@ from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import DataSubject
 from qualipact.retention.services import legal_hold_lift, legal_hold_place
-from qualipact.rights import fulfil
 from qualipact.rights.models import DataRequest, ExportFile
-from qualipact.rights.services import request_submit
+from qualipact.rights.services import fulfil, request_submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -40,7 +38,7 @@ STAFF = Actor.staff("dpo-1")
 
 # Deletes that are not erasures of declared personal data, and why.
 OTHER_DELETES = {
-    "qualipact.accounts.sessions:_end": "Django's own session row: ending a sign-in",
+    "qualipact.accounts.services.sessions:_end": "Django's own session row: ending a sign-in",
     "qualipact.analytics.services:salt_rotate": "daily salts and aggregates, no person's data",
     "qualipact.offers.services:topic_preferences_set": (
         "the person's own change of the topics they chose, not an erasure"
@@ -202,11 +200,13 @@ SCENARIOS: dict[str, Callable[[], None]] = {
     "qualipact.retention.engine:_people_erase": retention_engine,
     "qualipact.retention.engine:_rows_apply": retention_engine,
     "qualipact.retention.engine:retention_sweep": retention_engine,
-    "qualipact.accounts.services:account_delete": account_deletion,
-    "qualipact.accounts.children:_child_erase": child_account_deletion,
+    "qualipact.accounts.services.accounts:account_delete": account_deletion,
+    "qualipact.accounts.services.children:_child_erase": child_account_deletion,
     "qualipact.offers.services:location_forget": location_forgetting,
-    "qualipact.rights.fulfil:_erase": erasure_request,
-    "qualipact.rights.fulfil:erasure_resume": erasure_resumed_after_one_of_two_holds_is_lifted,
+    "qualipact.rights.services.fulfil:_erase": erasure_request,
+    "qualipact.rights.services.fulfil:erasure_resume": (
+        erasure_resumed_after_one_of_two_holds_is_lifted
+    ),
 }
 
 

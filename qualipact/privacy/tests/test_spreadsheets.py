@@ -103,7 +103,7 @@ def test_it_writes_values_as_text(value, cell):
 def test_it_defuses_a_name_split_on_semicolons_in_the_access_export():
     from qualipact.contact.services import inquiry_submit
     from qualipact.privacy.audit import Actor
-    from qualipact.rights.exports import export_build
+    from qualipact.rights.services import export_build
 
     inquiry = inquiry_submit(
         kind="general",

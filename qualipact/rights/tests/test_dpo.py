@@ -20,9 +20,11 @@ from qualipact.privacy.audit import Actor, EventCode
 from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.retention.models import LegalHold
 from qualipact.retention.services import legal_hold_place
-from qualipact.rights import fulfil, services
+from qualipact.rights import services
 from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.rights.services import fulfil
+from qualipact.rights.services.requests import TEXT_MAX
 from qualipact.web.roles import DPO_GROUP, is_dpo
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -518,14 +520,14 @@ def test_every_free_text_field_of_the_dpos_pages_has_the_apis_limit():
     """The DPO's pages and the DPO API refuse the same over-long text (TEXT_MAX)."""
     from django import forms
 
-    from qualipact.rights.dpo_views import FORMS
+    from qualipact.rights.views.dpo import FORMS
 
     unlimited = [
         f"{action}.{name}"
         for action, form in FORMS.items()
         for name, field in form.base_fields.items()
         if isinstance(field, forms.CharField)
-        and (field.max_length is None or field.max_length > services.TEXT_MAX)
+        and (field.max_length is None or field.max_length > TEXT_MAX)
     ]
     assert unlimited == []
 
@@ -536,7 +538,7 @@ def test_it_refuses_an_over_long_note_or_hold_on_the_dpos_page(staff_account, al
     request = submit(alice_account.subject, "restriction")
     client = Client()
     client.force_login(dpo_grant(staff_account))
-    too_long = "x" * (services.TEXT_MAX + 1)
+    too_long = "x" * (TEXT_MAX + 1)
     base = f"/staff/rights/{request.pk}"
     note = client.post(f"{base}/notes/", {"text": too_long})
     hold = client.post(f"{base}/holds/", {"basis": "legal_claims", "note": too_long})

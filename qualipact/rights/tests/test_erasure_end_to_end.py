@@ -15,9 +15,8 @@ from qualipact.privacy import vault
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject, SubjectKey
 from qualipact.privacy.tests.test_crypto_shredding import assert_absent, database_bytes
-from qualipact.rights.exports import export_open
-from qualipact.rights.fulfil import request_fulfil
 from qualipact.rights.models import DataRequest, ExportFile
+from qualipact.rights.services import export_open, request_fulfil
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "keys"])
 

@@ -17,8 +17,8 @@ from hypothesis.extra.django import from_field
 from qualipact.privacy.fields import BlindIndexField, EncryptedTextField
 from qualipact.privacy.registry import ModelDeclaration, registry
 from qualipact.privacy.selectors import CollectedField, CollectedRecord
-from qualipact.rights.exports import export_document, export_members
 from qualipact.rights.schema import export_schema
+from qualipact.rights.services.exports import export_document, export_members
 
 # Text as people type it, lone surrogates included (they were once accepted by the API).
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)

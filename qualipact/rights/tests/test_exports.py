@@ -23,14 +23,14 @@ from qualipact.privacy.purposes import LegalBasis
 from qualipact.privacy.registry import Source
 from qualipact.privacy.selectors import subject_collect
 from qualipact.privacy.services import subject_erase
-from qualipact.rights.exports import (
+from qualipact.rights.schema import SCHEMA_ID, export_schema
+from qualipact.rights.services.exports import (
     CSV_COLUMNS,
     ExportError,
     export_build,
     export_open,
     export_seal,
 )
-from qualipact.rights.schema import SCHEMA_ID, export_schema
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 from qualipact.privacy.registry import registry
-from qualipact.rights import exports
+from qualipact.rights.services import exports
 
 
 def test_it_names_no_credential_field_or_model_of_another_app():

@@ -15,14 +15,16 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from conftest import deliver_queued
-from qualipact.accounts import children
+from qualipact.accounts.services import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.models import AuditEvent
-from qualipact.rights import exports, fulfil, services, tasks
+from qualipact.rights import services, tasks
 from qualipact.rights.events import RightsCode
 from qualipact.rights.models import DataRequest, ExportFile
+from qualipact.rights.services import exports, fulfil
+from qualipact.rights.services.requests import MAX_AUTOMATIC_ATTEMPTS
 from qualipact.rights.tests.test_dpo import dpo_grant, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -148,7 +150,7 @@ def test_a_transient_error_is_retried_before_the_request_is_marked_failed(
 ):
     broken_export(monkeypatch, OperationalError("database is locked"))
     request = submit(alice_account.subject)
-    for attempt in range(1, services.MAX_AUTOMATIC_ATTEMPTS):
+    for attempt in range(1, MAX_AUTOMATIC_ATTEMPTS):
         with pytest.raises(OperationalError):
             fulfil.request_fulfil(request_id=request.pk)
         request.refresh_from_db()

@@ -1,4 +1,4 @@
-"""The handlers that carry out verified requests (rights.fulfil), one by one."""
+"""The handlers that carry out verified requests (rights.services.fulfil), one by one."""
 
 import re
 
@@ -17,9 +17,8 @@ from qualipact.privacy.models import AuditEvent, DataSubject
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.retention.services import legal_hold_place
 from qualipact.rights.events import RightsCode
-from qualipact.rights.fulfil import request_fulfil
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
-from qualipact.rights.services import request_note_add, request_submit
+from qualipact.rights.services import request_fulfil, request_note_add, request_submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 STAFF = Actor.staff("1")

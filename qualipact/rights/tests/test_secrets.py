@@ -22,14 +22,14 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 
 from conftest import PASSWORD, PERSONAS, run_deferred
-from qualipact.accounts import children
+from qualipact.accounts.services import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.comms.models import OutboundEmail
 from qualipact.privacy import vault
 from qualipact.privacy.fields import EncryptedTextField, encrypted_context
 from qualipact.privacy.registry import registry
-from qualipact.rights import exports, fulfil
 from qualipact.rights.models import DataRequest, ExportFile
+from qualipact.rights.services import exports, fulfil
 from qualipact.rights.tests.test_dpo import dpo_grant, submit
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])

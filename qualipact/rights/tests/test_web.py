@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD, PERSONAS, account_for, reauthenticate, submit_persona
-from qualipact.accounts import children
 from qualipact.accounts.models import User
+from qualipact.accounts.services import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.consent.models import Channel
 from qualipact.consent.services import consent_grant

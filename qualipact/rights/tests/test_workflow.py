@@ -1,5 +1,6 @@
-"""The request workflow (rights.services) and its periodic jobs (rights.sweeps): statuses
-and the emails that announce them, deadlines and extensions, the 24-month log."""
+"""The request workflow (rights.services.requests) and its periodic jobs (the reminders in
+rights.services.reminders): statuses and the emails that announce them, deadlines and
+extensions, the 24-month log."""
 
 import re
 from datetime import date, timedelta
@@ -16,22 +17,20 @@ from qualipact.privacy.registry import registry
 from qualipact.retention.engine import retention_sweep
 from qualipact.retention.services import legal_hold_place
 from qualipact.rights.deadlines import Regime, add_business_days, add_months, deadlines_for
-from qualipact.rights.fulfil import request_fulfil
 from qualipact.rights.models import DataRequest, ExportFile, RequestNote
 from qualipact.rights.privacy import REQUEST_LOG_RETENTION
 from qualipact.rights.services import (
+    deadline_reminders,
     request_by_email,
     request_complete,
     request_extend,
+    request_fulfil,
     request_note_add,
     request_refuse,
     request_resume,
     request_submit,
     request_verify,
     request_wait_on_person,
-)
-from qualipact.rights.sweeps import (
-    deadline_reminders,
 )
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])

@@ -97,9 +97,8 @@ def world_build(base: str) -> World:
     from qualipact.offers.models import Offer
     from qualipact.privacy.audit import Actor
     from qualipact.retention.services import legal_hold_place
-    from qualipact.rights import fulfil
     from qualipact.rights.models import DataRequest
-    from qualipact.rights.services import request_by_email, request_submit
+    from qualipact.rights.services import fulfil, request_by_email, request_submit
 
     world = World()
     call_command("offers_demo_catalogue", if_empty=True, stdout=io.StringIO())
@@ -138,7 +137,7 @@ def world_build(base: str) -> World:
     )
     fulfil.request_fulfil(request_id=request.pk)
     world.ids["request"] = str(request.pk)
-    from qualipact.rights.views import _receipt_token
+    from qualipact.rights.views.person import _receipt_token
 
     world.ids["receipt"] = _receipt_token(request)
     world.ids["ticket"] = request_by_email(

@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from conftest import PASSWORD, account_for, run_deferred
-from qualipact.accounts import children
 from qualipact.accounts.models import User
+from qualipact.accounts.services import children
 from qualipact.accounts.tests.test_children import child_sign_up, consent_token
 from qualipact.rights.models import DataRequest
 from qualipact.web.reauth import SensitiveAction

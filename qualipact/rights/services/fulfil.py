@@ -33,15 +33,16 @@ from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.registry import Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
 from qualipact.privacy.tokens import token_hash
-from qualipact.rights import events, services
-from qualipact.rights.exports import ExportKind, export_build, export_open, export_seal
+from qualipact.rights import events
 from qualipact.rights.models import DataRequest, ExportFile
+from qualipact.rights.services import requests
+from qualipact.rights.services.exports import ExportKind, export_build, export_open, export_seal
 from qualipact.rights.transfer import TransferError, transfer_post
 from qualipact.web.links import site_url
 
 logger = logging.getLogger(__name__)
 ACTOR = Actor.system("rights")
-PURPOSE = services.PURPOSE
+PURPOSE = requests.PURPOSE
 
 
 def request_fulfil(*, request_id: Any) -> DataRequest:
@@ -61,8 +62,8 @@ def request_fulfil(*, request_id: Any) -> DataRequest:
         return handler(request)
     except Exception as exc:
         # Only the error's type: its text could quote the person's data.
-        logger.warning("request %s failed: %s", request.pk, services.failure_code_of(exc))
-        failed = services.request_fail(request_id=request.pk, exc=exc)
+        logger.warning("request %s failed: %s", request.pk, requests.failure_code_of(exc))
+        failed = requests.request_fail(request_id=request.pk, exc=exc)
         if failed.status == DataRequest.Status.IN_PROGRESS:
             raise  # transient: the task retries, or the reconciler
         return failed
@@ -73,7 +74,7 @@ def request_fulfil(*, request_id: Any) -> DataRequest:
 
 def _export(request: DataRequest) -> DataRequest:
     kind: ExportKind = "portability" if request.kind == DataRequest.Kind.PORTABILITY else "access"
-    endpoint = services.details_of(request).get("endpoint")
+    endpoint = requests.details_of(request).get("endpoint")
     with transaction.atomic():
         request = DataRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != DataRequest.Status.IN_PROGRESS:
@@ -109,7 +110,7 @@ def _export(request: DataRequest) -> DataRequest:
             note += (
                 "\nWe could not send it to the provider you named; the file is yours to pass on."
             )
-        return services.request_complete(request=request, actor=None, outcome=outcome, note=note)
+        return requests.request_complete(request=request, actor=None, outcome=outcome, note=note)
 
 
 @transaction.atomic
@@ -150,7 +151,7 @@ def kept_categories(kept: dict[str, str]) -> dict[str, str]:
 
 
 def _erase(request: DataRequest) -> DataRequest:
-    address = services.contact_address(request)  # read before the key is gone
+    address = requests.contact_address(request)  # read before the key is gone
     with transaction.atomic():
         request = DataRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != DataRequest.Status.IN_PROGRESS:
@@ -176,7 +177,7 @@ def _erase(request: DataRequest) -> DataRequest:
         }
         # The person's mail is erased with them: the receipt goes out directly, below.
         # Only these columns: erasure has just cleared what the person wrote in the row.
-        services._status(request, DataRequest.Status.COMPLETED, None)
+        requests._status(request, DataRequest.Status.COMPLETED, None)
         request.completed_at = timezone.now()
         request.outcome = outcome
         request.save(update_fields=["status", "completed_at", "outcome", "updated_at"])
@@ -276,7 +277,7 @@ def erasure_resume(*, subject: DataSubject, actor: Actor) -> list[DataRequest]:
 def _restrict(request: DataRequest) -> DataRequest:
     with transaction.atomic():
         subject_restrict(subject=request.subject, actor=ACTOR, reason="rights_request")
-        return services.request_complete(
+        return requests.request_complete(
             request=request,
             actor=None,
             outcome={"restricted": True},
@@ -288,7 +289,7 @@ def _restrict(request: DataRequest) -> DataRequest:
 
 
 def _object(request: DataRequest) -> DataRequest:
-    purpose = services.details_of(request)["purpose"]
+    purpose = requests.details_of(request)["purpose"]
     actor = Actor.subject(request.subject_id)
     with transaction.atomic():
         if PURPOSES[purpose].legal_basis is LegalBasis.CONSENT:
@@ -302,7 +303,7 @@ def _object(request: DataRequest) -> DataRequest:
                 subject=request.subject, purpose=purpose, channel=Channel.RIGHTS_REQUEST,
                 actor=actor,
             )  # fmt: skip
-        return services.request_complete(
+        return requests.request_complete(
             request=request,
             actor=None,
             outcome={"objected": purpose},
@@ -311,7 +312,7 @@ def _object(request: DataRequest) -> DataRequest:
 
 
 def _withdraw(request: DataRequest) -> DataRequest:
-    purposes = services.details_of(request)["purposes"]
+    purposes = requests.details_of(request)["purposes"]
     actor = Actor.subject(request.subject_id)
     with transaction.atomic():
         for purpose in purposes:
@@ -319,7 +320,7 @@ def _withdraw(request: DataRequest) -> DataRequest:
                 subject=request.subject, purpose=purpose, channel=Channel.RIGHTS_REQUEST,
                 actor=actor,
             )  # fmt: skip
-        return services.request_complete(
+        return requests.request_complete(
             request=request,
             actor=None,
             outcome={"withdrawn": purposes},
@@ -437,7 +438,7 @@ def rectification_apply(
     # notification is recorded all the same, with the list it went to.
     recipients: list[str] = []
     events.recipients_notified_event(request=request, actor=actor, recipients=recipients)
-    return services.request_complete(
+    return requests.request_complete(
         request=request,
         actor=actor,
         outcome={"corrected": changed, "recipients_notified": recipients},

@@ -27,7 +27,7 @@ from django.utils import timezone
 from qualipact.accounts import age, events
 from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
-from qualipact.accounts.sessions import sessions_end_all
+from qualipact.accounts.services.sessions import sessions_end_all
 from qualipact.comms.services import email_queue
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
@@ -328,7 +328,10 @@ def child_data_correct(
     form never tells whether an address is known.
     """
     # Imported here: account services call into this module (sign-up, account deletion).
-    from qualipact.accounts.services import account_email_change_request_later, email_normalise
+    from qualipact.accounts.services.accounts import (
+        account_email_change_request_later,
+        email_normalise,
+    )
 
     child = User.objects.select_for_update().get(pk=_linked(parent, child).pk)
     changed: list[str] = []

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from qualipact.accounts.models import AccountSession, User
-from qualipact.accounts.sessions import session_end, session_key_hash, sessions_end_all
+from qualipact.accounts.services import session_end, session_key_hash, sessions_end_all
 from qualipact.web.people import signed_in_user
 
 
@@ -23,7 +23,7 @@ def _current_hash(request: HttpRequest) -> str:
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def sessions(request: HttpRequest) -> HttpResponse:
+def sessions_list(request: HttpRequest) -> HttpResponse:
     """The list; a POST signs out every other session ("sign out everywhere else")."""
     user = signed_in_user(request, User)
     current = _current_hash(request)

@@ -19,13 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qualipact.accounts import events
-from qualipact.accounts.children import (
+from qualipact.accounts.models import Preferences, User
+from qualipact.accounts.services.children import (
     children_of,
     parental_consent_request,
     parental_consent_withdraw,
 )
-from qualipact.accounts.models import Preferences, User
-from qualipact.accounts.sessions import sessions_end_all
+from qualipact.accounts.services.sessions import sessions_end_all
 from qualipact.comms.services import email_queue
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor

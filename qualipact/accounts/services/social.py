@@ -52,7 +52,7 @@ from qualipact.accounts import age
 from qualipact.accounts.events import account_social_linked_event
 from qualipact.accounts.forms import AgeGateForm
 from qualipact.accounts.models import ExternalProfile, User, username_validator
-from qualipact.accounts.services import (
+from qualipact.accounts.services.accounts import (
     account_by_email,
     account_create,
     account_verification_resend,

@@ -25,9 +25,9 @@ from qualipact.privacy.services import subject_restriction_lift
 from qualipact.retention.models import LegalHold
 from qualipact.retention.services import legal_hold_lift
 from qualipact.rights import events
-from qualipact.rights.fulfil import erasure_resume
 from qualipact.rights.models import DataRequest
-from qualipact.rights.services import contact_address
+from qualipact.rights.services.fulfil import erasure_resume
+from qualipact.rights.services.requests import contact_address
 
 QUEUE_LIMIT = 500
 TRAIL_LIMIT = 500

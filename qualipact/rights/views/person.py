@@ -23,11 +23,11 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from qualipact.accounts.children import child_of
 from qualipact.accounts.selectors import account_of_subject, account_subject_id
+from qualipact.accounts.services import child_of
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.rights import events, fulfil, services
+from qualipact.rights import events, services
 from qualipact.rights.forms import (
     SENSITIVE_KINDS,
     CodeForm,
@@ -299,7 +299,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "rights/download.html")
     try:
-        export, content = fulfil.export_download(token=token)
+        export, content = services.export_download(token=token)
     except ApplicationError as error:
         return render(request, "rights/link_error.html", {"message": error.message}, status=404)
     response = HttpResponse(content, content_type="application/zip")

@@ -73,7 +73,7 @@ CSV_COLUMNS = (
     "retention",
 )
 TEMPLATE = "rights/export_summary.html"
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"  # rights/templates/
 
 SEAL_FORMAT = b"QPX1"  # then the 16-byte export id, then the vault ciphertext
 SEAL_CONTEXT = "rights.export"

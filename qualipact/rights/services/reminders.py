@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from qualipact.rights import events
 from qualipact.rights.models import DataRequest
-from qualipact.rights.services import dpos_email
+from qualipact.rights.services.requests import dpos_email
 
 logger = logging.getLogger(__name__)
 REMIND_DAYS = 3

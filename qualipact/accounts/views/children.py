@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from qualipact.accounts import children
+from qualipact.accounts import services
 from qualipact.accounts.child_forms import (
     BirthDateForm,
     ChildCorrectForm,
@@ -25,6 +25,7 @@ from qualipact.accounts.child_forms import (
     UnderageReportForm,
 )
 from qualipact.accounts.models import User
+from qualipact.accounts.services.children import COLLECTED_FOR_CHILDREN, NEVER_FOR_CHILDREN
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.people import signed_in_user
@@ -39,7 +40,7 @@ WITHDRAW_LABEL = "Withdraw my consent; the account is deleted"
 
 def _child_or_404(request: HttpRequest, child_id: uuid.UUID) -> User:
     """Only a child linked to the signed-in parent; any other id is simply not found."""
-    child = children.child_of(parent=signed_in_user(request, User), child_id=child_id)
+    child = services.child_of(parent=signed_in_user(request, User), child_id=child_id)
     if child is None:
         raise Http404("No such child account")
     return child
@@ -54,23 +55,23 @@ def _child_or_404(request: HttpRequest, child_id: uuid.UUID) -> User:
 def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     """What the parent is asked to agree to; a signed-in adult consents, anyone may decline."""
     try:
-        consent = children.parental_consent_for_token(token)
+        consent = services.parental_consent_for_token(token)
     except ApplicationError as exc:
         return render(request, "accounts/invalid_link.html", {"message": exc.message}, status=400)
     child = consent.subject.account
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "decline":
-        children.parental_consent_decline(token=token)
+        services.parental_consent_decline(token=token)
         return redirect_to("accounts:parental_consent_declined")
     refusal = None
     if request.user.is_authenticated:
-        refusal = children.parent_refusal(parent=signed_in_user(request, User), child=child)
+        refusal = services.parent_refusal(parent=signed_in_user(request, User), child=child)
     if action == "grant":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         if refusal is None:
             try:
-                children.parental_consent_grant(token=token, parent=signed_in_user(request, User))
+                services.parental_consent_grant(token=token, parent=signed_in_user(request, User))
             except ApplicationError as exc:
                 refusal = exc.message
             else:
@@ -79,8 +80,8 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "child": child,
         "expires_at": consent.expires_at,
-        "collected": children.COLLECTED_FOR_CHILDREN,
-        "never": children.NEVER_FOR_CHILDREN,
+        "collected": COLLECTED_FOR_CHILDREN,
+        "never": NEVER_FOR_CHILDREN,
         "refusal": refusal,
         "next": request.path,
     }
@@ -95,12 +96,12 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def children_list(request: HttpRequest) -> HttpResponse:
-    linked = children.children_of(signed_in_user(request, User))
+    linked = services.children_of(signed_in_user(request, User))
     return render(request, "accounts/children/list.html", {"children": linked})
 
 
 def _detail(request: HttpRequest, child: User, form: ChildCorrectForm, status: int) -> HttpResponse:
-    collected = children.child_data_view(parent=signed_in_user(request, User), child=child)
+    collected = services.child_data_view(parent=signed_in_user(request, User), child=child)
     context = {
         "child": child,
         "data": collected.as_dict(),
@@ -131,7 +132,7 @@ def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     form = ChildCorrectForm(request.POST)
     if form.is_valid():
         try:
-            children.child_data_correct(
+            services.child_data_correct(
                 parent=signed_in_user(request, User),
                 child=child,
                 username=form.cleaned_data["username"],
@@ -149,7 +150,7 @@ def child_correct(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def child_download(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     child = _child_or_404(request, child_id)
-    document = children.child_data_export(parent=signed_in_user(request, User), child=child)
+    document = services.child_data_export(parent=signed_in_user(request, User), child=child)
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False, default=str),
         content_type="application/json; charset=utf-8",
@@ -168,9 +169,9 @@ def _confirmed_action(request: HttpRequest, child_id: uuid.UUID, *, withdraw: bo
     if not form.is_valid():
         return _detail(request, child, ChildCorrectForm(initial={"username": child.username}), 400)
     if withdraw:
-        children.parental_consent_withdraw(parent=signed_in_user(request, User), child=child)
+        services.parental_consent_withdraw(parent=signed_in_user(request, User), child=child)
     else:
-        children.child_account_delete(parent=signed_in_user(request, User), child=child)
+        services.child_account_delete(parent=signed_in_user(request, User), child=child)
     return redirect_to("accounts:child_deleted", withdrawn=withdraw)
 
 
@@ -201,7 +202,7 @@ def birth_date(request: HttpRequest) -> HttpResponse:
     form = BirthDateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = signed_in_user(request, User)
-        erased = children.birth_date_correct(
+        erased = services.birth_date_correct(
             account=user,
             birth_date=form.cleaned_data["birth_date"],
             country=form.cleaned_data["country"],
@@ -213,7 +214,7 @@ def birth_date(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/children/birth_date.html", {"form": form}, status=status)
 
 
-UNDERAGE_OUTCOMES = frozenset(str(outcome) for outcome in children.UnderageOutcome)
+UNDERAGE_OUTCOMES = frozenset(str(outcome) for outcome in services.UnderageOutcome)
 
 
 @never_cache
@@ -229,7 +230,7 @@ def staff_underage(request: HttpRequest) -> HttpResponse:
     account: User | None = None
     outcome = None
     if action == "find" and lookup.is_valid():
-        account = children.underage_account_open(
+        account = services.underage_account_open(
             username=lookup.cleaned_data["username"], actor=actor
         )
         if account is None:
@@ -245,14 +246,14 @@ def staff_underage(request: HttpRequest) -> HttpResponse:
             outcome = "not_found"
         elif report.is_valid():
             data = report.cleaned_data
-            result = children.underage_report_apply(
+            result = services.underage_report_apply(
                 account=account,
                 birth_date=data["birth_date"],
                 country=data["country"],
                 reason=data["reason"],
                 actor=actor,
             )
-            if result == children.UnderageOutcome.ADULT:
+            if result == services.UnderageOutcome.ADULT:
                 report.add_error(
                     "birth_date",
                     "By this date of birth and country the person is not below the age "

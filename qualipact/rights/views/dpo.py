@@ -19,9 +19,10 @@ from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import subject_collect
 from qualipact.retention.selectors import legal_hold_bases, legal_hold_of
 from qualipact.retention.services import legal_hold_place
-from qualipact.rights import dpo, services
-from qualipact.rights.fulfil import rectification_apply
+from qualipact.rights import services
 from qualipact.rights.models import DataRequest
+from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, QUEUE_LIMIT, STATUS_ALL, STATUS_OPEN
+from qualipact.rights.services.requests import TEXT_MAX
 from qualipact.web.roles import dpo_required
 from qualipact.web.submissions import submitted_once
 
@@ -32,14 +33,14 @@ def _model_choices() -> list[tuple[str, str]]:
 
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(dpo.STATUS_OPEN, "Open"), (dpo.STATUS_ALL, "All"), *DataRequest.Status.choices],
+        choices=[(STATUS_OPEN, "Open"), (STATUS_ALL, "All"), *DataRequest.Status.choices],
         required=False,
     )
     due = forms.ChoiceField(
         choices=[
-            (dpo.DueFilter.ALL, "Any date"),
-            (dpo.DueFilter.OVERDUE, "Overdue"),
-            (dpo.DueFilter.WEEK, f"Due within {dpo.DUE_WITHIN_DAYS} days"),
+            (services.DueFilter.ALL, "Any date"),
+            (services.DueFilter.OVERDUE, "Overdue"),
+            (services.DueFilter.WEEK, f"Due within {DUE_WITHIN_DAYS} days"),
         ],
         required=False,
     )
@@ -48,7 +49,7 @@ class QueueFilterForm(forms.Form):
 class RefuseForm(forms.Form):
     basis = forms.ChoiceField(choices=DataRequest.RefusalBasis.choices)
     reason = forms.CharField(
-        max_length=services.TEXT_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Sent to the person.",
     )
@@ -57,7 +58,7 @@ class RefuseForm(forms.Form):
 class ExtendForm(forms.Form):
     due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
-        max_length=services.TEXT_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent to the person.",
     )
@@ -65,7 +66,7 @@ class ExtendForm(forms.Form):
 
 class WaitForm(forms.Form):
     note = forms.CharField(
-        max_length=services.TEXT_MAX,
+        max_length=TEXT_MAX,
         label="What we need from the person",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent to the person.",
@@ -82,7 +83,7 @@ class RetryForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        max_length=services.TEXT_MAX,
+        max_length=TEXT_MAX,
         label="Internal note",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Never shown to the person.",
@@ -93,7 +94,7 @@ class RectifyForm(forms.Form):
     model = forms.ChoiceField(label="Model", choices=_model_choices)
     record = forms.CharField(label="Record id", max_length=64)
     field = forms.CharField(label="Field", max_length=64)
-    value = forms.CharField(label="New value", required=False, max_length=services.TEXT_MAX)
+    value = forms.CharField(label="New value", required=False, max_length=TEXT_MAX)
 
 
 class HoldForm(forms.Form):
@@ -105,7 +106,7 @@ class HoldForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(
-        max_length=services.TEXT_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text="Case reference.",
@@ -137,13 +138,13 @@ FORMS: dict[str, type[forms.Form]] = {
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     form.is_valid()
-    status = form.cleaned_data.get("status") or dpo.STATUS_OPEN
-    due = form.cleaned_data.get("due") or dpo.DueFilter.ALL
-    rows = dpo.requests_queue(status=status, due=due)
+    status = form.cleaned_data.get("status") or STATUS_OPEN
+    due = form.cleaned_data.get("due") or services.DueFilter.ALL
+    rows = services.requests_queue(status=status, due=due)
     return render(
         request,
         "rights/dpo/queue.html",
-        {"form": form, "rows": rows, "status": status, "due": due, "limit": dpo.QUEUE_LIMIT},
+        {"form": form, "rows": rows, "status": status, "due": due, "limit": QUEUE_LIMIT},
     )
 
 
@@ -158,17 +159,17 @@ def _page(
 ) -> HttpResponse:
     page_forms = {name: form_class() for name, form_class in FORMS.items()}
     page_forms.update(bound or {})
-    trail = dpo.request_trail(data_request)
+    trail = services.request_trail(data_request)
     context = {
         "r": data_request,
         "details": services.details_of(data_request),
         "notes": list(data_request.notes.all()),
-        "trail": [(event, dpo.event_name(event.code)) for event in trail],
-        "holds": dpo.subject_holds(data_request),
+        "trail": [(event, services.event_name(event.code)) for event in trail],
+        "holds": services.subject_holds(data_request),
         "forms": page_forms,
         "problem": problem,
         "done": request.GET.get("done", "") if not problem else "",
-        "lift_state": dpo.restriction_lift_state(data_request),
+        "lift_state": services.restriction_lift_state(data_request),
         "today": timezone.localdate(),
         "records": records,
     }
@@ -231,7 +232,7 @@ def _rectify(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
         "field": data["field"].strip(),
         "value": data["value"],
     }
-    rectification_apply(request=r, changes=[change], actor=actor)
+    services.rectification_apply(request=r, changes=[change], actor=actor)
 
 
 def _hold(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
@@ -245,7 +246,7 @@ def _hold(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
 
 
 def _lift_notice(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
-    dpo.restriction_lift_notify(request=r, lift_on=data["lift_on"], actor=actor)
+    services.restriction_lift_notify(request=r, lift_on=data["lift_on"], actor=actor)
 
 
 ACTIONS: dict[str, Callable[[DataRequest, dict[str, Any], Actor], None]] = {
@@ -291,7 +292,7 @@ def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpRe
 def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)
     try:
-        dpo.restriction_lift(request=data_request, actor=_actor(request))
+        services.restriction_lift(request=data_request, actor=_actor(request))
     except ApplicationError as error:
         data_request.refresh_from_db()
         return _page(request, data_request, problem=error.message, status=400)
@@ -309,5 +310,5 @@ def hold_lift(request: HttpRequest, request_id: Any, hold_id: Any) -> HttpRespon
         raise Http404("No such hold")
     if hold.lifted_at is not None:
         return _page(request, data_request, problem="This hold is already lifted", status=400)
-    dpo.legal_hold_lift_and_resume(hold=hold, actor=_actor(request))
+    services.legal_hold_lift_and_resume(hold=hold, actor=_actor(request))
     return _done(data_request, "hold_lift")

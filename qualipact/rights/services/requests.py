@@ -3,7 +3,7 @@
 A request is received from a signed-in account, from a parent for their child, or by
 email from a person without an account, who proves the address with a one-time code
 sent to it (the answer is the same whether or not the address is known). Simple
-requests are fulfilled at once after verification (rights.fulfil); rectification of
+requests are fulfilled at once after verification (rights.services.fulfil); rectification of
 fields people cannot edit themselves, and every refusal, need a DPO. Every change of
 status is audited and emailed to the person.
 """
@@ -198,7 +198,7 @@ def request_submit(
 
 
 def _fulfil_later(request_id: Any) -> None:
-    # Imported here: the task runs rights.fulfil, which calls these services.
+    # Imported here: the task runs rights.services.fulfil, which calls these services.
     from qualipact.rights.tasks import request_fulfil
 
     request_fulfil.delay(str(request_id))
