@@ -38,3 +38,4 @@ test: lint
 bench: install
 	$(BIN)/python bench/spine.py
 	$(BIN)/python bench/rights.py
+	$(BIN)/python bench/retention.py
