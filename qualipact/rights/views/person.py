@@ -128,6 +128,20 @@ def _not_theirs(
 # -- signed in -------------------------------------------------------------------------------
 
 
+def _submit(form: RequestForm, **who: Any) -> HttpResponse | None:
+    """Submit the request the valid form describes, for `who` (subject, channel, actor
+    and, for a child, requested_by): the confirmation redirect, or None when the service
+    refused it (the form then carries the reason)."""
+    try:
+        data_request = services.request_submit(
+            kind=form.cleaned_data["kind"], details=form.details(), regime=form.regime, **who
+        )
+    except ApplicationError as error:
+        form.add_service_error(error)
+        return None
+    return _submitted(data_request)
+
+
 @never_cache
 @login_required
 @sensitive_action(SensitiveAction.ERASURE, SensitiveAction.EXPORT, when=_sensitive_post)
@@ -138,19 +152,14 @@ def mine(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request, User)
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            data_request = services.request_submit(
-                subject=user.subject,
-                kind=form.cleaned_data["kind"],
-                channel=DataRequest.Channel.ACCOUNT,
-                actor=Actor.subject(user.subject_id),
-                details=form.details(),
-                regime=form.regime,
-            )
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            return _submitted(data_request)
+        submitted = _submit(
+            form,
+            subject=user.subject,
+            channel=DataRequest.Channel.ACCOUNT,
+            actor=Actor.subject(user.subject_id),
+        )
+        if submitted is not None:
+            return submitted
     own = requests_of(subject_id=user.subject_id)
     rows = [
         {
@@ -198,20 +207,15 @@ def child(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
         return _not_theirs(request, tried=child_id, target="child", subject_id=target)
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            data_request = services.request_submit(
-                subject=account.subject,
-                requested_by=parent.subject,
-                kind=form.cleaned_data["kind"],
-                channel=DataRequest.Channel.PARENT,
-                actor=Actor.subject(parent.subject_id),
-                details=form.details(),
-                regime=form.regime,
-            )
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            return _submitted(data_request)
+        submitted = _submit(
+            form,
+            subject=account.subject,
+            requested_by=parent.subject,
+            channel=DataRequest.Channel.PARENT,
+            actor=Actor.subject(parent.subject_id),
+        )
+        if submitted is not None:
+            return submitted
     context = {"form": form, "child": account}
     return render(request, "rights/child.html", context, status=400 if form.is_bound else 200)
 
