@@ -9,6 +9,10 @@ from typing import Any
 
 from qualipact.web.processes import orphan_guard, supervised_guard
 
+# No control socket: nothing here uses gunicornc, and its default path is one per user,
+# so two copies of the site on one machine would share it.
+control_socket_disable = True
+
 
 def on_starting(server: Any) -> None:
     supervised_guard()
