@@ -129,9 +129,12 @@ def deferred_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     retention, privacy/privacy.py)."""
     now = now or timezone.now()
     fresh = DeferredWork.objects.filter(created_at__gte=now - MAX_AGE)
-    given_up = DeferredWork.objects.filter(created_at__lt=now - MAX_AGE).count()
-    if given_up:
-        logger.error("%d deferred job(s) given up: older than a day", given_up)
+    old = DeferredWork.objects.filter(created_at__lt=now - MAX_AGE)
+    given_up = old.count()
+    # Logged once, by the run (every RECONCILE_GRACE) after the job crossed the limit;
+    # it stays, never enqueued, until the next hourly retention sweep deletes it.
+    if newly := old.filter(created_at__gte=now - MAX_AGE - RECONCILE_GRACE).count():
+        logger.error("%d deferred job(s) given up: older than a day", newly)
     due = list(
         fresh.filter(not_before__lte=now - RECONCILE_GRACE)
         .order_by("not_before")

@@ -114,6 +114,20 @@ def test_the_reconciler_gives_up_work_older_than_a_day_and_retention_deletes_it(
     assert not DeferredWork.objects.exists()
 
 
+def test_the_reconciler_logs_a_given_up_job_once_not_every_run(handled, published, caplog):
+    now = timezone.now()
+    work = deferred.deferred_submit(kind="test.record", payload={})
+    DeferredWork.objects.filter(pk=work.pk).update(
+        created_at=now - timedelta(days=1, seconds=30), not_before=now - timedelta(hours=1)
+    )
+    with caplog.at_level("ERROR", logger=deferred.logger.name):
+        deferred.deferred_reconcile(now=now)
+        deferred.deferred_reconcile(now=now + timedelta(minutes=1))
+        deferred.deferred_reconcile(now=now + timedelta(minutes=2))
+    given_up = [r for r in caplog.records if "given up" in r.getMessage()]
+    assert len(given_up) == 1
+
+
 def test_it_reseals_waiting_work_under_a_new_master_key(handled, settings):
     from qualipact.privacy import vault
 
