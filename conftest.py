@@ -365,15 +365,32 @@ def alice_client(client, alice_account):
     return client
 
 
-@pytest.fixture
-def dpo_user(staff_account):
+def role_give(user, role):
+    """Put `user` in the role's group, as `staff_grant` would (no audit, no email): for
+    tests of pages, not of granting."""
     from django.contrib.auth.models import Group
 
-    from qualipact.web.roles import DPO_GROUP
+    from qualipact.web.roles import ROLE_GROUPS
 
-    group, _ = Group.objects.get_or_create(name=DPO_GROUP)
-    staff_account.groups.add(group)
-    return staff_account
+    group, _ = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+    user.groups.add(group)
+    user.__dict__.pop("_staff_roles", None)
+    return user
+
+
+@pytest.fixture
+def dpo_user(staff_account):
+    from qualipact.web.roles import Role
+
+    return role_give(staff_account, Role.DPO)
+
+
+@pytest.fixture
+def admin_account(staff_account):
+    """The staff member Stella as an administrator (MFA set up)."""
+    from qualipact.web.roles import Role
+
+    return role_give(staff_account, Role.ADMINISTRATOR)
 
 
 @pytest.fixture

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "qualipact.offers",
     "qualipact.retention",
     "qualipact.rights",
+    "qualipact.backoffice",
     # django-allauth: login, logout, re-authentication, MFA and social login. Sign-up,
     # email verification and password reset are ours (see accounts/flows), because
     # allauth's EmailAddress table would hold addresses in plaintext.

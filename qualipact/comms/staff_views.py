@@ -1,4 +1,4 @@
-"""Marketing staff write newsletters and send them (staff with MFA only)."""
+"""Administrators write newsletters and send them (staff with MFA, in the role)."""
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +10,7 @@ from qualipact.comms import newsletters
 from qualipact.comms.models import Newsletter
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.web.roles import staff_required
+from qualipact.web.roles import Role, role_required
 from qualipact.web.submissions import submitted_once
 
 
@@ -20,7 +20,7 @@ class NewsletterForm(forms.Form):
 
 
 @never_cache
-@staff_required
+@role_required(Role.ADMINISTRATOR)
 @submitted_once("newsletter-write")
 @require_http_methods(["GET", "HEAD", "POST"])
 def newsletter_list(request: HttpRequest) -> HttpResponse:
@@ -50,7 +50,7 @@ def newsletter_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@staff_required
+@role_required(Role.ADMINISTRATOR)
 @submitted_once("newsletter-send")
 @require_POST
 def newsletter_send(request: HttpRequest, newsletter_id: str) -> HttpResponse:
@@ -66,7 +66,7 @@ def newsletter_send(request: HttpRequest, newsletter_id: str) -> HttpResponse:
 
 
 @never_cache
-@staff_required
+@role_required(Role.ADMINISTRATOR)
 @require_safe
 def newsletter_sent(request: HttpRequest, newsletter_id: str) -> HttpResponse:
     newsletter = get_object_or_404(Newsletter, pk=newsletter_id, sent_at__isnull=False)

@@ -79,7 +79,7 @@ def test_it_opens_the_tool_to_a_dpo_only(client, staff_account):
     # Staff with an authenticator app, but not the DPO: refused, nothing erased.
     client.force_login(staff_account)
     for response in (client.get(URL), report(client, "young", birth_date=thirteen)):
-        assert response.status_code == 403 and "data-dpo-only" in response.text
+        assert response.status_code == 403 and "data-role-only" in response.text
     assert User.objects.filter(pk=young.pk).exists()
     assert not events(young, AccountsCode.UNDERAGE_ACCOUNT_ERASED)
 

@@ -6,9 +6,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PASSWORD, PERSONAS, account_for, browser_context, browser_launch, watch
+from conftest import (
+    PASSWORD,
+    PERSONAS,
+    account_for,
+    browser_context,
+    browser_launch,
+    role_give,
+    watch,
+)
 from qualipact.accounts.tests.test_browser_accounts import deliver
 from qualipact.accounts.tests.test_mfa import fresh_code
+from qualipact.web.roles import Role
 
 STAFF_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -26,7 +35,7 @@ def staff_with_authenticator():
         is_staff=True,
     )
     TOTP.activate(staff, STAFF_SECRET)
-    return staff
+    return role_give(staff, Role.ADMINISTRATOR)
 
 
 def sign_in(page, base, username):

@@ -14,8 +14,8 @@ PAGE = "/staff/newsletters/"
 
 
 @pytest.fixture
-def staff_client(client, staff_account):
-    client.force_login(staff_account)
+def staff_client(client, admin_account):
+    client.force_login(admin_account)
     return client
 
 

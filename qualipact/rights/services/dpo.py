@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -88,6 +88,27 @@ def requests_queue(
         row.days_left = (row.effective_due - today).days  # type: ignore[attr-defined]
         row.overdue = row.late == 0  # type: ignore[attr-defined]
     return queue
+
+
+def requests_waiting(*, today: date | None = None) -> tuple[int, int]:
+    """(open requests due within DUE_WITHIN_DAYS days, open requests overdue), for the
+    staff console: one query."""
+    today = today or timezone.localdate()
+    counts = (
+        DataRequest.objects.filter(status__in=DataRequest.OPEN_STATUSES)
+        .annotate(effective_due=Coalesce("extended_due_on", "due_on"))
+        .aggregate(
+            week=Count(
+                "pk",
+                filter=Q(
+                    effective_due__gte=today,
+                    effective_due__lte=today + timedelta(days=DUE_WITHIN_DAYS),
+                ),
+            ),
+            overdue=Count("pk", filter=Q(effective_due__lt=today)),
+        )
+    )
+    return counts["week"], counts["overdue"]
 
 
 # -- one request -------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_it_refuses_staff_who_are_not_in_the_dpo_group(client, staff_account, al
     for path in (QUEUE, page(request)):
         response = client.get(path)
         assert response.status_code == 403
-        assert "data-dpo-only" in response.text
+        assert "data-role-only" in response.text
     response = client.post(f"{page(request)}refuse/", {"basis": "excessive", "reason": "No."})
     assert response.status_code == 403
     request.refresh_from_db()

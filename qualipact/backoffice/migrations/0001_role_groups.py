@@ -1,0 +1,22 @@
+"""The groups that hold the staff roles (qualipact.web.roles.ROLE_GROUPS); "DPO" comes
+from rights' 0002_dpo_group and is left to it."""
+
+from django.db import migrations
+
+GROUPS = ("Support agent", "Recruiter", "Security officer", "Administrator")
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Group.objects.filter(name__in=GROUPS).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_groups, remove_groups)]

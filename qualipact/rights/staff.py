@@ -1,0 +1,29 @@
+"""The rights app's staff pages in the console (qualipact.web.console)."""
+
+from django.urls import reverse
+
+from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, DueFilter, requests_waiting
+from qualipact.web.console import StaffPage, Waiting, staff_page_register
+from qualipact.web.roles import Role
+
+
+def _waiting(user: object) -> list[Waiting]:
+    week, overdue = requests_waiting()
+    queue = reverse("rights:dpo_queue")
+    return [
+        Waiting(f"due within {DUE_WITHIN_DAYS} days", week, url=f"{queue}?due={DueFilter.WEEK}"),
+        Waiting("overdue", overdue, urgent=True, url=f"{queue}?due={DueFilter.OVERDUE}"),
+    ]
+
+
+staff_page_register(
+    StaffPage(
+        title="Data-subject requests",
+        url_name="rights:dpo_queue",
+        description="Access, erasure, rectification and the other rights, each with its deadline.",
+        roles=frozenset({Role.DPO}),
+        section="Data protection",
+        waiting=_waiting,
+        reaches=("rights:dpo_request",),
+    )
+)
