@@ -9,5 +9,8 @@ class BackofficeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Register the app's audit codes at start-up, so an overlap stops it there.
+        from qualipact.backoffice import events  # noqa: F401
+
         # Every app's staff pages (its `staff.py`), for the console's navigation.
         autodiscover_modules("staff")

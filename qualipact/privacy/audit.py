@@ -44,6 +44,7 @@ class EventCode(IntEnum):
     SUBJECT_RESTRICTED = 103
     SUBJECT_RESTRICTION_LIFTED = 104
     SUBJECT_DATA_COLLECTED = 110
+    SUBJECT_DATA_VIEWED = 111  # a staff member saw decrypted personal data (privacy.access)
     # 2xx: the vault
     VAULT_KEYS_ROTATED = 200
 
