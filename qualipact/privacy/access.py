@@ -12,9 +12,40 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.models import AuditEvent, DataSubject
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """Who will see decrypted data on a staff page: the staff member (`actor`), the role
+    they act in (a `web.roles.Role` value) and the purpose (a `privacy.purposes` code).
+    Selectors that decrypt for staff take one and record the view with it."""
+
+    actor: Actor
+    role: str
+    purpose: str
+
+    def record(
+        self,
+        *,
+        subject: DataSubject | uuid.UUID | str,
+        model: str,
+        fields: Iterable[str],
+        records: int = 1,
+    ) -> AuditEvent:
+        """`staff_view_record` for this viewer."""
+        return staff_view_record(
+            actor=self.actor,
+            subject=subject,
+            role=self.role,
+            purpose=self.purpose,
+            model=model,
+            fields=fields,
+            records=records,
+        )
 
 
 def staff_view_record(

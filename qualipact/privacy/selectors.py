@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connections, router
 
 from qualipact.privacy import vault
+from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor, EventCode, audit_log
 from qualipact.privacy.fields import encrypted_context
 from qualipact.privacy.models import DataSubject, SubjectIdentifier
@@ -66,14 +67,18 @@ class SubjectData:
         }
 
 
-def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> SubjectData:
+def subject_collect(
+    subject: DataSubject, *, actor: Actor | None = None, staff_view: StaffView | None = None
+) -> SubjectData:
     """Every declared row and field of the person, decrypted, with what the registry says of it.
 
     Secret fields (`PersonalField(secret=True)`) are never read out: their value is None
     and `withheld` tells whether one is stored. A field declared with a `mask` is handed
     out only through it (an email's links and codes masked). One query per declared
     model and at most one key fetch. When `actor` is given the read is audited (staff
-    reads and exports are).
+    reads and exports are). When a staff member will see the values (`staff_view`), each
+    model's shown fields are also recorded as a staff access (privacy.access), which the
+    person sees on "Who accessed my data".
     """
     collected = SubjectData(subject_id=subject.pk)
     key: bytes | None = None
@@ -99,6 +104,7 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
                     value = spec.mask(value)
                 fields.append(CollectedField(spec.name, value, spec))
             collected.records.append(CollectedRecord(declaration.label, str(pk), fields))
+    actor = actor or (staff_view.actor if staff_view else None)
     if actor is not None:
         audit_log(
             code=EventCode.SUBJECT_DATA_COLLECTED,
@@ -106,7 +112,20 @@ def subject_collect(subject: DataSubject, *, actor: Actor | None = None) -> Subj
             subject_id=subject.pk,
             data={"records": len(collected.records)},
         )
+    if staff_view is not None:
+        _record_staff_view(staff_view, subject, collected)
     return collected
+
+
+def _record_staff_view(view: StaffView, subject: DataSubject, collected: SubjectData) -> None:
+    shown: dict[str, tuple[set[str], int]] = {}
+    for record in collected.records:
+        names, count = shown.get(record.model, (set(), 0))
+        names.update(f.name for f in record.fields if f.value is not None)
+        shown[record.model] = (names, count + 1)
+    for model, (names, count) in shown.items():
+        if names:
+            view.record(subject=subject, model=model, fields=names, records=count)
 
 
 _PLACEHOLDER = uuid.UUID(int=0)

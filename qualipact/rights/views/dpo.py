@@ -13,17 +13,18 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import subject_collect
 from qualipact.retention.selectors import legal_hold_bases, legal_hold_of
 from qualipact.retention.services import legal_hold_place
-from qualipact.rights import services
+from qualipact.rights import events, services
 from qualipact.rights.models import DataRequest
 from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, QUEUE_LIMIT, STATUS_ALL, STATUS_OPEN
 from qualipact.rights.services.requests import TEXT_MAX
-from qualipact.web.roles import dpo_required
+from qualipact.web.roles import Role, dpo_required
 from qualipact.web.submissions import submitted_once
 
 
@@ -192,7 +193,8 @@ def request_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
     records = None
     if request.GET.get("records") == "1":
         # A staff read of the person's data: audited (SUBJECT_DATA_COLLECTED).
-        records = subject_collect(data_request.subject, actor=_actor(request)).records
+        viewer = StaffView(actor=_actor(request), role=Role.DPO, purpose=events.PURPOSE)
+        records = subject_collect(data_request.subject, staff_view=viewer).records
     return _page(request, data_request, records=records)
 
 
