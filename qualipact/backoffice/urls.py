@@ -1,8 +1,11 @@
 from django.urls import path
 
-from qualipact.backoffice import views
+from qualipact.backoffice.views import console
 
 app_name = "backoffice"
 urlpatterns = [
-    path("staff/", views.console, name="console"),
+    path("staff/", console.console, name="console"),
+    # -- staff and roles
+    # -- the DPO dashboard
+    # -- access transparency and security
 ]
