@@ -444,6 +444,7 @@ VALUES: dict[str, Factory] = {
     "accounts/2fa/webauthn/login/": signed_in_only("/accounts/2fa/webauthn/login/"),
     "accounts/2fa/authenticate/": signed_in_only("/accounts/2fa/authenticate/"),
     "accounts/login/code/confirm/": signed_in_only("/accounts/login/code/confirm/"),
+    "staff/": signed_in_only("/staff/"),
     "staff/analytics/": signed_in_only("/staff/analytics/"),
     "staff/newsletters/": signed_in_only("/staff/newsletters/"),
     "staff/newsletters/<uuid:newsletter_id>/send/": with_ids(
