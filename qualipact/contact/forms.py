@@ -21,6 +21,7 @@ class InquiryForm(forms.Form):
         label="Postal address (optional)",
         max_length=500,
         required=False,
+        help_text="Read only by our Data Protection Officer, for privacy requests.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     subject_line = forms.CharField(label="Subject", max_length=200)

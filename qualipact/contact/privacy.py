@@ -25,9 +25,29 @@ personal_data(
             secret=True,
         ),
         "phone": PersonalField(Category.CONTACT, encrypted=True),
-        "postal_address": PersonalField(Category.CONTACT, encrypted=True),
+        # Support answers by email (or by phone, when the person gives a number); only the
+        # DPO needs a postal address, for a rights request, so support agents never see it
+        # (Art. 5(1)(c), policy §4). The form says so.
+        "postal_address": PersonalField(
+            Category.CONTACT,
+            purposes=("data_subject_rights",),
+            legal_basis=LegalBasis.LEGAL_OBLIGATION,
+            encrypted=True,
+        ),
         "subject_line": PersonalField(Category.COMMUNICATION, label="subject", encrypted=True),
         "message": PersonalField(Category.COMMUNICATION, encrypted=True),
     },
-    non_personal=["id", "subject", "kind", "status", "created_at", "updated_at"],
+    # queue and assignment say who handles the message (a staff member's account), not
+    # anything about the person who wrote it.
+    non_personal=[
+        "id",
+        "subject",
+        "kind",
+        "status",
+        "queue",
+        "assigned_to",
+        "assigned_at",
+        "created_at",
+        "updated_at",
+    ],
 )

@@ -1,25 +1,32 @@
 import logging
+import uuid
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from qualipact.comms.services import email_queue
-from qualipact.contact.events import inquiry_submitted_event
+from qualipact.contact.events import (
+    inquiry_assigned_event,
+    inquiry_status_changed_event,
+    inquiry_submitted_event,
+    inquiry_unassigned_event,
+)
 from qualipact.contact.models import Inquiry
+from qualipact.contact.queues import QUEUES, QueueRule, queue_of_kind
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
 from qualipact.privacy.errors import ApplicationError, ProcessingRefused
 from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.privacy.services import subject_for_email
+from qualipact.web.roles import ROLE_GROUPS, roles_of
 
 logger = logging.getLogger(__name__)
 DEFERRED_INQUIRY = "contact.inquiry"
 
-# The purpose each kind of inquiry is handled for.
-PURPOSE_BY_KIND = {
-    Inquiry.Kind.GENERAL: "customer_support",
-    Inquiry.Kind.PRIVACY: "data_subject_rights",
-    Inquiry.Kind.COMPLAINT: "data_subject_rights",
-}
+# The purpose each kind of inquiry is handled for: its queue's (contact.queues).
+PURPOSE_BY_KIND = {kind: queue_of_kind(kind).purpose for kind in Inquiry.Kind}
 
 
 def _inquiry_check(fields: dict[str, str]) -> None:
@@ -41,7 +48,8 @@ def inquiry_submit(
     phone: str = "",
     postal_address: str = "",
 ) -> Inquiry:
-    """Store an inquiry, encrypted, for the subject known by this email (or a new one)."""
+    """Store an inquiry, encrypted, for the subject known by this email (or a new one), in
+    the queue its kind goes to (privacy requests and complaints: the DPO's)."""
     _inquiry_check(
         {
             "kind": kind,
@@ -55,6 +63,7 @@ def inquiry_submit(
     inquiry = Inquiry(
         subject=subject,
         kind=kind,
+        queue=queue_of_kind(kind).queue,
         name=name,
         email=email,
         phone=phone or None,
@@ -127,3 +136,106 @@ def inquiry_refusal_notice(*, email: str) -> None:
         ),
         purpose="customer_support",
     )
+
+
+# -- staff: assignment and status ---------------------------------------------------------
+
+
+def _locked_for(*, inquiry: Inquiry, by: Any) -> tuple[Inquiry, QueueRule]:
+    """The inquiry's row, locked, and its queue, once `by` is known to work that queue."""
+    locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    rule = QUEUES[locked.queue]
+    if rule.role not in roles_of(by):
+        raise ApplicationError(
+            "Only staff who work this queue may change its messages", {"queue": "not_yours"}
+        )
+    return locked, rule
+
+
+def _assignee_for(*, assignee_id: uuid.UUID, rule: QueueRule) -> Any:
+    assignee = (
+        get_user_model()
+        .objects.filter(
+            pk=assignee_id, is_active=True, is_staff=True, groups__name=ROLE_GROUPS[rule.role]
+        )
+        .first()
+    )
+    if assignee is None:
+        raise ApplicationError(
+            f"Messages of this queue go only to a {rule.role.label.lower()}",
+            {"assignee": "not_in_role"},
+        )
+    return assignee
+
+
+@transaction.atomic
+def inquiry_assign(
+    *,
+    inquiry: Inquiry,
+    by: Any,
+    assignee_id: uuid.UUID | None,
+    seen_assignee_id: uuid.UUID | None,
+) -> Inquiry:
+    """Give the message to the staff member `assignee_id` (`by` themself, or a colleague
+    holding the queue's role), or with None leave it unassigned; audited (301, 302).
+
+    `seen_assignee_id` is who handled it on the page `by` acted from: when someone else
+    changed it meanwhile, nothing changes and ApplicationError says so, so two people never
+    take the same message unknowingly. Also ApplicationError when `by` does not work the
+    queue, the assignee does not hold its role, or nothing would change. Policy §4: a
+    message is read by the people who handle it.
+    """
+    locked, rule = _locked_for(inquiry=inquiry, by=by)
+    if locked.assigned_to_id != seen_assignee_id:
+        raise ApplicationError(
+            "Someone changed who handles this message meanwhile; see who does now",
+            {"assignee": "changed"},
+        )
+    actor = Actor.staff(by.pk)
+    if assignee_id is None:
+        if locked.assigned_to_id is None:
+            raise ApplicationError("This message is not assigned", {"assignee": "unchanged"})
+        previous = locked.assigned_to_id
+        locked.assigned_to = None
+        locked.assigned_at = None
+        locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+        inquiry_unassigned_event(
+            inquiry=locked, actor=actor, previous_id=previous, purpose=rule.purpose
+        )
+        return locked
+    if locked.assigned_to_id == assignee_id:
+        raise ApplicationError(
+            "This message is already assigned to that person", {"assignee": "unchanged"}
+        )
+    locked.assigned_to = _assignee_for(assignee_id=assignee_id, rule=rule)
+    locked.assigned_at = timezone.now()
+    locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    inquiry_assigned_event(
+        inquiry=locked, actor=actor, assignee_id=assignee_id, purpose=rule.purpose
+    )
+    return locked
+
+
+@transaction.atomic
+def inquiry_status_set(*, inquiry: Inquiry, by: Any, status: str) -> Inquiry:
+    """Mark the message answered or closed, or reopen it (`status`: an `Inquiry.Status`
+    value); audited (303). The two-year retention counts from this last activity.
+
+    ApplicationError for an unknown status, one the message already has, or a `by` who
+    does not work the queue.
+    """
+    if status not in Inquiry.Status.values:
+        raise ApplicationError("Unknown status", {"status": "invalid"})
+    locked, rule = _locked_for(inquiry=inquiry, by=by)
+    previous = locked.status
+    if previous == status:
+        raise ApplicationError(
+            f"This message is already marked {Inquiry.Status(status).label.lower()}",
+            {"status": "unchanged"},
+        )
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    inquiry_status_changed_event(
+        inquiry=locked, actor=Actor.staff(by.pk), previous=previous, purpose=rule.purpose
+    )
+    return locked
