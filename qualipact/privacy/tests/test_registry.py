@@ -19,7 +19,10 @@ from qualipact.privacy.registry import (
 )
 
 RETENTION = Retention(after="created_at", period=timedelta(days=30))
-INQUIRY_NON_PERSONAL = ["id", "subject", "kind", "status", "created_at", "updated_at"]
+INQUIRY_NON_PERSONAL = [
+    *("id", "subject", "kind", "status", "created_at", "updated_at"),
+    *("queue", "assigned_to", "assigned_at"),
+]
 
 
 def declare_inquiry(target: Registry, **overrides) -> None:
@@ -143,7 +146,13 @@ def test_every_field_of_every_model_linked_to_a_subject_is_declared():
 
 def test_conformance_catches_an_undeclared_field(monkeypatch):
     fresh = Registry()
-    declare_inquiry(fresh, non_personal=["id", "subject", "kind", "created_at", "updated_at"])
+    declare_inquiry(
+        fresh,
+        non_personal=[
+            *("id", "subject", "kind", "created_at", "updated_at"),
+            *("queue", "assigned_to", "assigned_at"),
+        ],
+    )
     fresh.declare(
         SubjectIdentifier,
         purposes=["service_delivery"],
