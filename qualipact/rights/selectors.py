@@ -283,7 +283,8 @@ def rectification_current(target: RectificationTarget, *, staff_view: StaffView)
         model=target.field.declaration.label,
         fields=[target.field.spec.name],
     )
-    return value
+    choices = dict(target.field.model_field.flatchoices or [])
+    return choices.get(value, value)
 
 
 # -- the person's pages ------------------------------------------------------------------
