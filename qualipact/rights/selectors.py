@@ -1,17 +1,293 @@
-"""Reads of data-subject requests, for the person's pages and the API."""
+"""Reads of data-subject requests: for the DPO's pages (first; every read that decrypts
+for staff records the view, privacy.access) and for the person's pages and the API."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from qualipact.privacy import vault
+from qualipact.privacy.access import StaffView
 from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.fields import encrypted_context
 from qualipact.privacy.purposes import PURPOSES
+from qualipact.privacy.registry import Category, ModelDeclaration, ResolvedField, Source, registry
 from qualipact.rights.models import DataRequest
-from qualipact.rights.services import model_name
+from qualipact.rights.services import (
+    RectifiableField,
+    corrected_note,
+    details_of,
+    model_name,
+    rectifiable_field,
+    rectifiable_fields,
+)
+from qualipact.rights.services.dpo import failure_reason
+
+# -- the DPO's pages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name as they declared it, and where (a registry label: "name (inquiry)")."""
+
+    name: str
+    source: str
+
+
+def _name_fields() -> list[tuple[ModelDeclaration, ResolvedField]]:
+    """Where people declare their name, best first: a name they gave us, then one from a
+    sign-in provider, then their username (registry category IDENTITY, never a secret)."""
+    found = [
+        (declaration, spec)
+        for declaration in registry.subject_declarations()
+        if declaration.subject_field == "subject"
+        for spec in declaration.fields.values()
+        if spec.category is Category.IDENTITY and not spec.secret and not spec.blind_index
+    ]
+    return sorted(
+        found, key=lambda pair: (pair[1].name != "name", pair[1].source != Source.PROVIDED)
+    )
+
+
+def subject_names(
+    subject_ids: Iterable[uuid.UUID], *, staff_view: StaffView
+) -> dict[uuid.UUID, PersonName]:
+    """subject id -> the newest name the person declared, for a staff page; a person with
+    no name on file (or erased) is absent. At most one query per declared name field,
+    whatever the number of people; each name read is one staff-view event on that
+    person's record (privacy.access: the person sees it on "Who accessed my data")."""
+    wanted = {uuid.UUID(str(subject_id)) for subject_id in subject_ids}
+    names: dict[uuid.UUID, PersonName] = {}
+    for declaration, spec in _name_fields():
+        missing = wanted - names.keys()
+        if not missing:
+            break
+        model = declaration.model
+        newest = "-created_at" if any(f.name == "created_at" for f in model._meta.fields) else "-pk"
+        rows = (
+            model._base_manager.filter(subject_id__in=missing)
+            .order_by(newest)
+            .values_list("subject_id", spec.name)
+        )
+        for subject_id, value in rows:
+            if subject_id in names or value in (None, ""):
+                continue
+            if spec.encrypted:
+                try:
+                    value = vault.decrypt(subject_id, encrypted_context(model, spec.name), value)
+                except ApplicationError:  # the key is gone: so is the name
+                    continue
+            names[subject_id] = PersonName(str(value), f"{spec.label} ({declaration.label_human})")
+            staff_view.record(subject=subject_id, model=declaration.label, fields=[spec.name])
+    return names
+
+
+_VERIFIED = {
+    DataRequest.Channel.ACCOUNT: "Signed in to their account",
+    DataRequest.Channel.EMAIL: "Proved their email address with a one-time code sent to it",
+    DataRequest.Channel.PARENT: "A parent, signed in to their own account, for their child",
+    DataRequest.Channel.API: "Signed in to their account, through the API",
+}
+
+
+def request_verified_how(data_request: DataRequest) -> str:
+    """How the person who asked proved who they are, in words."""
+    if data_request.verified_at is None:
+        if data_request.status == DataRequest.Status.VERIFYING:
+            return "Not verified yet: waiting for the code we emailed"
+        return "Never verified"
+    how = _VERIFIED.get(DataRequest.Channel(data_request.channel), data_request.channel)
+    return f"{how}, on {data_request.verified_at:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass
+class DpoRequest:
+    """One request as the DPO's page shows it. `asked`: [(what, the person's words)];
+    `days_left` is negative when late; `failure` the reason in words ("" unless failed)."""
+
+    request: DataRequest
+    person: PersonName | None
+    parent: PersonName | None
+    verified: str
+    asked: list[tuple[str, str]]
+    extension_reason: str
+    refusal_reason: str
+    due: date
+    days_left: int
+    overdue: bool
+    failure: str
+    outcome: list[str] = field(default_factory=list)
+
+    @property
+    def days_late(self) -> int:
+        return -self.days_left
+
+
+def _asked(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the person asked, labelled in words (purpose and field labels, not codes)."""
+    asked: list[tuple[str, str]] = []
+    for key, value in details.items():
+        if key == "correction":
+            asked.append(("In their words", str(value)))
+        elif key == "purpose":
+            purpose = PURPOSES.get(str(value))
+            asked.append(("The use they object to", purpose.label if purpose else str(value)))
+        elif key == "purposes":
+            labels = [PURPOSES[p].label if p in PURPOSES else str(p) for p in value]
+            asked.append(("The consents they withdraw", ", ".join(labels)))
+        elif key == "endpoint":
+            asked.append(("Send the copy directly to", str(value)))
+        elif key == "email":
+            asked.append(("The address that asked", str(value)))
+        elif key == "changes":
+            for change in value:
+                target = rectifiable_field(f"{change.get('model')}.{change.get('field')}")
+                where = target.label_human if target else "a field we cannot correct"
+                asked.append((f"They propose for {where}", str(change.get("value", ""))))
+        else:
+            asked.append(("Also asked", str(value)))
+    return asked
+
+
+def _decrypted(data_request: DataRequest, name: str) -> str:
+    try:
+        return str(getattr(data_request, name) or "")
+    except ApplicationError:  # the person's key is gone: their words went with it
+        return ""
+
+
+def request_for_dpo(
+    data_request: DataRequest, *, staff_view: StaffView, today: date | None = None
+) -> DpoRequest:
+    """Everything the DPO's request page shows, decrypted: who asked (their name and how
+    they were verified), what they asked in their own words, the deadline, a failure's
+    reason. Each decrypted field shown is recorded as one staff view (privacy.access)."""
+    today = today or timezone.localdate()
+    subjects = [data_request.subject_id]
+    if data_request.requested_by_id:
+        subjects.append(data_request.requested_by_id)
+    names = subject_names(subjects, staff_view=staff_view)
+    try:
+        details = details_of(data_request)
+    except ApplicationError:
+        details = {}
+    shown = {
+        "details": bool(details),
+        "extension_reason": bool(extension := _decrypted(data_request, "extension_reason")),
+        "refusal_reason": bool(refusal := _decrypted(data_request, "refusal_reason")),
+    }
+    if any(shown.values()):
+        staff_view.record(
+            subject=data_request.subject_id,
+            model=DataRequest._meta.label,
+            fields=[name for name, seen in shown.items() if seen],
+        )
+    due = data_request.effective_due_on
+    return DpoRequest(
+        request=data_request,
+        person=names.get(data_request.subject_id),
+        parent=names.get(data_request.requested_by_id) if data_request.requested_by_id else None,
+        verified=request_verified_how(data_request),
+        asked=_asked(details),
+        extension_reason=extension,
+        refusal_reason=refusal,
+        due=due,
+        days_left=(due - today).days,
+        overdue=data_request.is_open and due < today,
+        failure=failure_reason(data_request.failure_code)
+        if data_request.status == DataRequest.Status.FAILED
+        else "",
+        outcome=request_summary(data_request)["lines"]
+        if data_request.status == DataRequest.Status.COMPLETED
+        else [],
+    )
+
+
+@dataclass(frozen=True)
+class RectificationTarget:
+    """One field of one of the person's rows that a correction may write to. `key` is the
+    picker's value ("app.Model|record id|field"); `row` names the row in words."""
+
+    field: RectifiableField
+    record: str
+    row: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.field.declaration.label}|{self.record}|{self.field.spec.name}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.row.capitalize()}: {self.field.spec.label}"
+
+    @property
+    def group(self) -> str:
+        return self.field.declaration.label_human_plural.capitalize()
+
+    def change(self, value: Any) -> dict[str, Any]:
+        """The change for `rectification_apply`."""
+        label = self.field.declaration.label
+        return {
+            "model": label,
+            "record": self.record,
+            "field": self.field.spec.name,
+            "value": value,
+        }
+
+
+def rectification_targets(subject_id: uuid.UUID) -> list[RectificationTarget]:
+    """Every rectifiable field (`rectifiable_fields`) of every row the person has, grouped
+    by model in registry order: what the DPO picks a correction from. Reads ids and dates
+    only, nothing decrypted: one query per model that has a rectifiable field."""
+    by_model: dict[str, list[RectifiableField]] = {}
+    for rectifiable in rectifiable_fields():
+        by_model.setdefault(rectifiable.declaration.label, []).append(rectifiable)
+    targets: list[RectificationTarget] = []
+    for fields in by_model.values():
+        declaration = fields[0].declaration
+        model = declaration.model
+        dated = next(
+            (f.name for f in model._meta.fields if f.name in ("created_at", "received_at")), None
+        )
+        rows = model._base_manager.filter(subject_id=subject_id).order_by(
+            *([dated] if dated else []), "pk"
+        )
+        values = list(rows.values_list("pk", *([dated] if dated else [])))
+        for pk, *when in values:
+            row = declaration.label_human
+            if len(values) > 1 and when and when[0]:
+                row = f"{row} of {when[0]:%Y-%m-%d %H:%M}"
+            targets.extend(RectificationTarget(f, str(pk), row) for f in fields)
+    return targets
+
+
+def rectification_current(target: RectificationTarget, *, staff_view: StaffView) -> Any:
+    """The value the correction replaces, decrypted for the DPO and recorded as a view."""
+    model = target.field.declaration.model
+    row = model._base_manager.filter(pk=target.record).first()
+    if row is None:
+        return None
+    try:
+        value = getattr(row, target.field.spec.name)
+    except ApplicationError:
+        return None
+    staff_view.record(
+        subject=row.subject_id,  # type: ignore[attr-defined]
+        model=target.field.declaration.label,
+        fields=[target.field.spec.name],
+    )
+    choices = dict(target.field.model_field.flatchoices or [])
+    return choices.get(value, value)
+
+
+# -- the person's pages ------------------------------------------------------------------
 
 
 def requests_of(*, subject_id: uuid.UUID) -> QuerySet[DataRequest]:
@@ -117,5 +393,5 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
         labels = [PURPOSES[p].label for p in outcome.get("withdrawn", []) if p in PURPOSES]
         lines.append("Your consent is withdrawn for: " + ", ".join(labels) + ".")
     elif kind == DataRequest.Kind.RECTIFICATION:
-        lines.append("We corrected: " + ", ".join(outcome.get("corrected", [])) + ".")
+        lines.append(corrected_note(list(outcome.get("corrected", []))))
     return result

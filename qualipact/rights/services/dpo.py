@@ -111,6 +111,33 @@ def requests_waiting(*, today: date | None = None) -> tuple[int, int]:
     return counts["week"], counts["overdue"]
 
 
+# Why fulfilment failed, in words, by the stable code `request_fail` stored (an error's
+# code, or an exception's class name).
+FAILURE_REASONS = {
+    "vault_error": "The person's encryption key could not be read (the key database was "
+    "unreachable, or the key is damaged).",
+    "subject_shredded": "The person's key is destroyed: their data is already erased.",
+    "export_error": "Building the copy of the person's data failed.",
+    "transfer_failed": "Sending the copy to the provider the person named failed.",
+    "processing_refused": "Processing this person's data is refused now (a restriction or "
+    "an objection is in force).",
+    "invalid_input": "The request holds a value our checks refuse.",
+    "conflict": "The change clashes with data already stored.",
+    "OperationalError": "The database was busy or unreachable, on every automatic try.",
+    "InterfaceError": "The connection to the database was lost, on every automatic try.",
+}
+
+
+def failure_reason(code: str) -> str:
+    """Why fulfilment failed, in words, for the DPO (`code` as `request_fail` stored it)."""
+    if not code:
+        return "The reason was not recorded."
+    return FAILURE_REASONS.get(
+        code,
+        f"An unexpected error in our software ({code}); the worker's log has the details.",
+    )
+
+
 # -- one request -------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import logging
 import secrets
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
 from typing import Any
@@ -30,7 +31,7 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError, Conflict, InvalidInput
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
-from qualipact.privacy.registry import Source, registry
+from qualipact.privacy.registry import ModelDeclaration, ResolvedField, Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
 from qualipact.privacy.tokens import token_hash
 from qualipact.rights import events
@@ -202,7 +203,11 @@ def _kept_by_law() -> dict[str, str]:
 
 def model_name(label: str) -> str:
     """A declared model's name in words ("Inquiries"), for what a person reads; never
-    the internal label ("contact.Inquiry")."""
+    the internal label ("contact.Inquiry"). The registry's name first (`label_plural`),
+    then the model's verbose name."""
+    declaration = next((d for d in registry.declarations() if d.label == label), None)
+    if declaration is not None:
+        return declaration.label_human_plural.capitalize()
     try:
         return str(apps.get_model(label)._meta.verbose_name_plural).capitalize()
     except (LookupError, ValueError):
@@ -331,40 +336,96 @@ def _withdraw(request: DataRequest) -> DataRequest:
 # -- rectification (a DPO decides) -----------------------------------------------------
 
 
-def _rectifiable(label: str, name: str) -> Any:
+@dataclass(frozen=True)
+class RectifiableField:
+    """A field a correction may write to, as the registry declares it (GDPR Art 16)."""
+
+    declaration: ModelDeclaration
+    spec: ResolvedField
+
+    @property
+    def key(self) -> str:
+        """The internal name, "accounts.Preferences.language": for code and audit data."""
+        return f"{self.declaration.label}.{self.spec.name}"
+
+    @property
+    def model_field(self) -> models.Field:
+        return self.declaration.model._meta.get_field(self.spec.name)  # type: ignore[return-value]
+
+    @property
+    def label_human(self) -> str:
+        """What a person reads: "language (account preferences)"."""
+        return f"{self.spec.label} ({self.declaration.label_human})"
+
+
+def rectifiable_fields() -> list[RectifiableField]:
+    """Every declared field a correction may write to, in registry order: fields of the
+    person's own rows (not reached through another table), given or observed rather than
+    computed, never a secret or a lookup code, a value rather than a link to another row,
+    editable, and not in a record of what happened (the consent ledger)."""
+    fields = []
+    for declaration in registry.subject_declarations():
+        if declaration.subject_field != "subject" or declaration.append_only:
+            continue
+        for spec in declaration.fields.values():
+            if spec.blind_index or spec.secret or spec.source is Source.DERIVED:
+                continue
+            model_field = declaration.model._meta.get_field(spec.name)
+            if model_field.is_relation or not model_field.concrete:
+                continue
+            if not getattr(model_field, "editable", False):
+                continue
+            fields.append(RectifiableField(declaration, spec))
+    return fields
+
+
+def rectifiable_field(key: str) -> RectifiableField | None:
+    """The rectifiable field named "app.Model.field", or None."""
+    return next((f for f in rectifiable_fields() if f.key == key), None)
+
+
+def corrected_labels(keys: list[str]) -> list[str]:
+    """Corrected fields ("accounts.Preferences.language", as the outcome stores them) in the
+    words a person reads ("language (account preferences)"), from the registry."""
+    by_key = {f.key: f.label_human for f in rectifiable_fields()}
+    return [by_key.get(key, "other data we hold about you") for key in keys]
+
+
+def corrected_note(keys: list[str]) -> str:
+    """The sentence a person is told when a correction is done."""
+    return "We corrected your data: " + ", ".join(corrected_labels(keys)) + "."
+
+
+def _rectifiable(label: str, name: str) -> RectifiableField:
     declaration = next((d for d in registry.subject_declarations() if d.label == label), None)
-    spec = declaration.fields.get(name) if declaration else None
-    if (
-        declaration is None
-        or spec is None
-        or spec.blind_index
-        or spec.secret
-        or spec.source is Source.DERIVED
-        or declaration.subject_field != "subject"
-    ):
-        raise ApplicationError("This field cannot be corrected", {"field": f"{label}.{name}"})
-    if declaration.append_only:
+    if declaration is not None and declaration.append_only and name in declaration.fields:
         raise ApplicationError(
             f"{label} is a record of what happened",
             {"field": "append_only"},
             public="This is a record of what happened and is not edited; "
             "record the change itself instead (a consent is withdrawn or given anew)",
         )
-    return declaration
+    if declaration is not None and name in declaration.fields:
+        model_field = declaration.model._meta.get_field(name)
+        if model_field.is_relation or not model_field.concrete:
+            raise ApplicationError(
+                "This field cannot be corrected",
+                {"field": "relation"},
+                public="This field cannot be corrected by a value",
+            )
+    field = rectifiable_field(f"{label}.{name}")
+    if field is None:
+        raise ApplicationError("This field cannot be corrected", {"field": f"{label}.{name}"})
+    return field
 
 
-def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, str, str]:
+def _corrected_row(request: DataRequest, change: dict[str, Any]) -> tuple[Any, str, str]:
     """The record with the correction set and validated by the model; nothing saved."""
-    declaration = _rectifiable(str(change.get("model", "")), str(change.get("field", "")))
+    target = _rectifiable(str(change.get("model", "")), str(change.get("field", "")))
+    declaration = target.declaration
     model: type[models.Model] = declaration.model
-    name = str(change["field"])
-    field = model._meta.get_field(name)
-    if field.is_relation or not field.concrete:
-        raise ApplicationError(
-            "This field cannot be corrected",
-            {"field": "relation"},
-            public="This field cannot be corrected by a value",
-        )
+    name = target.spec.name
+    field = target.model_field
     try:
         record = model._meta.pk.to_python(change.get("record"))
     except ValidationError:
@@ -404,9 +465,16 @@ def _corrected_row(request: DataRequest, change: dict[str, str]) -> tuple[Any, s
 
 @transaction.atomic
 def rectification_apply(
-    *, request: DataRequest, changes: list[dict[str, str]], actor: Actor
+    *, request: DataRequest, changes: list[dict[str, Any]], actor: Actor
 ) -> DataRequest:
-    """Apply a DPO-approved correction, field by field, and tell recipients (Art 19)."""
+    """Apply a DPO-approved correction, field by field, and tell recipients (Art 19).
+
+    `changes`: [{"model": "app.Model", "record": pk, "field": name, "value": new value}],
+    each field one of `rectifiable_fields()` on a row of the request's person. Every change
+    is validated before anything is written; ApplicationError (InvalidInput, Conflict)
+    leaves everything as it was. The person is told, in the registry's words, what was
+    corrected (Art 12(3), Art 16); the outcome keeps the internal names for the record.
+    """
     request = DataRequest.objects.select_for_update().get(pk=request.pk)
     if request.kind != DataRequest.Kind.RECTIFICATION or not request.is_open:
         raise ApplicationError("Not an open rectification request", {"request": "not_open"})
@@ -442,7 +510,7 @@ def rectification_apply(
         request=request,
         actor=actor,
         outcome={"corrected": changed, "recipients_notified": recipients},
-        note="We corrected: " + ", ".join(changed),
+        note=corrected_note(changed),
     )
 
 

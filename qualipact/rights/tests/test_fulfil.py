@@ -215,7 +215,7 @@ def test_it_keeps_the_request_log_without_what_the_person_wrote(
     # The receipt went to the address the request came from, before the key went.
     assert [m.to for m in mailoutbox] == [[PERSONAS["alice"]["email"]]]
     receipt = mailoutbox[0].body
-    assert "Data requests" in receipt  # kept by law, named in words
+    assert "Requests about your data" in receipt  # kept by law, in the registry's words
     # No internal name (app.Model) in what the person reads, and no kind of data they
     # never had listed as erased.
     assert not re.search(r"\b[a-z_]+\.[A-Z][A-Za-z]+\b", receipt)

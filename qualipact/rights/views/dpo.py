@@ -1,11 +1,13 @@
-"""The DPO's pages: the queue of requests, and one request with everything to act on it."""
+"""The DPO's pages: the queue of requests, and one request with everything to act on it,
+grouped by step (check, answer, restriction and holds, notes)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,12 +18,20 @@ from django.views.decorators.http import require_POST, require_safe
 from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.registry import registry
+from qualipact.privacy.fields import EncryptedTextField
+from qualipact.privacy.registry import Category, registry
 from qualipact.privacy.selectors import subject_collect
 from qualipact.retention.selectors import legal_hold_bases, legal_hold_of
 from qualipact.retention.services import legal_hold_place
 from qualipact.rights import events, services
 from qualipact.rights.models import DataRequest
+from qualipact.rights.selectors import (
+    RectificationTarget,
+    rectification_current,
+    rectification_targets,
+    request_for_dpo,
+    subject_names,
+)
 from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, QUEUE_LIMIT, STATUS_ALL, STATUS_OPEN
 from qualipact.rights.services.requests import TEXT_MAX
 from qualipact.web.roles import Role, dpo_required
@@ -29,7 +39,7 @@ from qualipact.web.submissions import submitted_once
 
 
 def _model_choices() -> list[tuple[str, str]]:
-    return [(d.label, d.label) for d in registry.subject_declarations()]
+    return [(d.label, d.label_human_plural.capitalize()) for d in registry.subject_declarations()]
 
 
 class QueueFilterForm(forms.Form):
@@ -91,11 +101,71 @@ class NoteForm(forms.Form):
     )
 
 
+class PickForm(forms.Form):
+    """Step one of a correction: the record and field, from what the person has."""
+
+    correct = forms.ChoiceField(label="Record and field to correct")
+
+    def __init__(self, *args: Any, targets: list[RectificationTarget], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["correct"]).choices = _grouped(targets)
+
+
+def _grouped(targets: list[RectificationTarget]) -> list[Any]:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for target in targets:
+        groups.setdefault(target.group, []).append((target.key, target.label))
+    return [("", "Choose…"), *groups.items()]
+
+
+def _value_field(target: RectificationTarget) -> forms.Field:
+    """The field's own form field (choices, lengths, types); encrypted text has none of its
+    own, so a typed one: an email address is checked as one, a message gets a text area."""
+    model_field = target.field.model_field
+    spec = target.field.spec
+    label = f"New {spec.label}"
+    if isinstance(model_field, EncryptedTextField):
+        required = not model_field.blank
+        if spec.category is Category.CONTACT and ("email" in spec.name or spec.name == "to"):
+            return forms.EmailField(label=label, max_length=254, required=required)
+        widget = (
+            forms.Textarea(attrs={"rows": 3}) if spec.category is Category.COMMUNICATION else None
+        )
+        return forms.CharField(label=label, max_length=TEXT_MAX, required=required, widget=widget)
+    field = model_field.formfield()
+    if field is None:  # pragma: no cover - rectifiable fields are editable
+        raise ApplicationError("This field cannot be corrected", {"field": "no_form_field"})
+    field.label = label
+    if isinstance(field, forms.CharField) and (
+        field.max_length is None or field.max_length > TEXT_MAX
+    ):
+        field.max_length = TEXT_MAX
+        field.validators.append(MaxLengthValidator(TEXT_MAX))
+    return field
+
+
 class RectifyForm(forms.Form):
-    model = forms.ChoiceField(label="Model", choices=_model_choices)
-    record = forms.CharField(label="Record id", max_length=64)
-    field = forms.CharField(label="Field", max_length=64)
-    value = forms.CharField(label="New value", required=False, max_length=TEXT_MAX)
+    """Step two: the new value, in the picked field's own form field. A target that is not
+    one of this person's (a crafted POST) is refused like any invalid choice."""
+
+    target = forms.ChoiceField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        targets: list[RectificationTarget] = (),  # type: ignore[assignment]
+        target: RectificationTarget | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.targets = {t.key: t for t in targets}
+        cast(forms.ChoiceField, self.fields["target"]).choices = [(k, k) for k in self.targets]
+        key = target.key if target else str(self.data.get("target", ""))
+        self.picked = self.targets.get(key)
+        if self.picked is not None:
+            self.fields["value"] = _value_field(self.picked)
+            if target is not None:
+                self.initial["target"] = target.key
 
 
 class HoldForm(forms.Form):
@@ -133,6 +203,11 @@ FORMS: dict[str, type[forms.Form]] = {
 }
 
 
+def _viewer(request: HttpRequest) -> StaffView:
+    """The DPO as the viewer of what the page decrypts (privacy.access)."""
+    return StaffView(actor=_actor(request), role=Role.DPO, purpose=events.PURPOSE)
+
+
 @never_cache
 @dpo_required
 @require_safe
@@ -142,6 +217,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = form.cleaned_data.get("status") or STATUS_OPEN
     due = form.cleaned_data.get("due") or services.DueFilter.ALL
     rows = services.requests_queue(status=status, due=due)
+    # Who asked: the name each person declared, read for this page and recorded per person.
+    names = subject_names({row.subject_id for row in rows}, staff_view=_viewer(request))
+    for row in rows:
+        row.person = names.get(row.subject_id)  # type: ignore[attr-defined]
     return render(
         request,
         "rights/dpo/queue.html",
@@ -158,23 +237,47 @@ def _page(
     status: int = 200,
     records: Any = None,
 ) -> HttpResponse:
-    page_forms = {name: form_class() for name, form_class in FORMS.items()}
-    page_forms.update(bound or {})
-    trail = services.request_trail(data_request)
-    context = {
+    bound = bound or {}
+    page_forms = {name: form_class() for name, form_class in FORMS.items() if name != "rectify"}
+    page_forms.update({name: form for name, form in bound.items() if name != "rectify"})
+    viewer = _viewer(request)
+    context: dict[str, Any] = {
         "r": data_request,
-        "details": services.details_of(data_request),
+        "view": request_for_dpo(data_request, staff_view=viewer),
         "notes": list(data_request.notes.all()),
-        "trail": [(event, services.event_name(event.code)) for event in trail],
+        "trail": [
+            (event, services.event_name(event.code))
+            for event in services.request_trail(data_request)
+        ],
         "holds": services.subject_holds(data_request),
         "forms": page_forms,
         "problem": problem,
         "done": request.GET.get("done", "") if not problem else "",
         "lift_state": services.restriction_lift_state(data_request),
-        "today": timezone.localdate(),
         "records": records,
+        "models": {d.label: d.label_human_plural for d in registry.subject_declarations()},
     }
+    if data_request.kind == DataRequest.Kind.RECTIFICATION and data_request.is_open:
+        context.update(_correction(request, data_request, viewer, bound.get("rectify")))
     return render(request, "rights/dpo/request.html", context, status=status)
+
+
+def _correction(
+    request: HttpRequest,
+    data_request: DataRequest,
+    viewer: StaffView,
+    bound: forms.Form | None,
+) -> dict[str, Any]:
+    """The two steps of a correction: pick the record and field; enter the new value."""
+    targets = rectification_targets(data_request.subject_id)
+    pick = PickForm(request.GET if "correct" in request.GET else None, targets=targets)
+    form: forms.Form | None = bound
+    if form is None and pick.is_bound and pick.is_valid():
+        target = next(t for t in targets if t.key == pick.cleaned_data["correct"])
+        form = RectifyForm(targets=targets, target=target)
+    picked = form.picked if isinstance(form, RectifyForm) else None
+    current = rectification_current(picked, staff_view=viewer) if picked else None
+    return {"pick": pick, "rectify": form, "target": picked, "current": current}
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -192,9 +295,11 @@ def request_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
     data_request = _request_or_404(request_id)
     records = None
     if request.GET.get("records") == "1":
-        # A staff read of the person's data: audited (SUBJECT_DATA_COLLECTED).
-        viewer = StaffView(actor=_actor(request), role=Role.DPO, purpose=events.PURPOSE)
-        records = subject_collect(data_request.subject, staff_view=viewer).records
+        # A staff read of the person's data: audited (SUBJECT_DATA_COLLECTED, and a
+        # staff view per model).
+        collected = subject_collect(data_request.subject, staff_view=_viewer(request)).records
+        by_label = {d.label: d.label_human.capitalize() for d in registry.subject_declarations()}
+        records = [(by_label.get(record.model, "Other record"), record) for record in collected]
     return _page(request, data_request, records=records)
 
 
@@ -228,13 +333,8 @@ def _note(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
 
 
 def _rectify(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
-    change = {
-        "model": data["model"],
-        "record": data["record"].strip(),
-        "field": data["field"].strip(),
-        "value": data["value"],
-    }
-    services.rectification_apply(request=r, changes=[change], actor=actor)
+    target: RectificationTarget = data["picked"]
+    services.rectification_apply(request=r, changes=[target.change(data["value"])], actor=actor)
 
 
 def _hold(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
@@ -269,17 +369,27 @@ def _done(data_request: DataRequest, action: str) -> HttpResponse:
     return redirect(f"{url}?done={action}")
 
 
+def _bound(action: str, data_request: DataRequest, request: HttpRequest) -> forms.Form:
+    if action == "rectify":
+        # Only the person's own records and rectifiable fields can be chosen.
+        return RectifyForm(request.POST, targets=rectification_targets(data_request.subject_id))
+    return FORMS[action](request.POST)
+
+
 @never_cache
 @dpo_required
 @submitted_once("dpo-action")
 @require_POST
 def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpResponse:
     data_request = _request_or_404(request_id)
-    form = FORMS[action](request.POST)
+    form = _bound(action, data_request, request)
     if not form.is_valid():
         return _page(request, data_request, bound={action: form}, status=400)
+    data = dict(form.cleaned_data)
+    if isinstance(form, RectifyForm):
+        data["picked"] = form.picked
     try:
-        ACTIONS[action](data_request, form.cleaned_data, _actor(request))
+        ACTIONS[action](data_request, data, _actor(request))
     except ApplicationError as error:
         form.add_error(None, error.message)
         data_request.refresh_from_db()
