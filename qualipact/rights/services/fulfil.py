@@ -17,10 +17,12 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import MaxLengthValidator
 from django.db import DataError, IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -29,9 +31,10 @@ from qualipact.consent.services import consent_withdraw, objection_record
 from qualipact.privacy import vault
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError, Conflict, InvalidInput
+from qualipact.privacy.fields import BlindIndexField, EncryptedTextField
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
-from qualipact.privacy.registry import ModelDeclaration, ResolvedField, Source, registry
+from qualipact.privacy.registry import Category, ModelDeclaration, ResolvedField, Source, registry
 from qualipact.privacy.services import subject_erase, subject_restrict, subject_shred
 from qualipact.privacy.tokens import token_hash
 from qualipact.rights import events
@@ -357,18 +360,58 @@ class RectifiableField:
         """What a person reads: "language (account preferences)"."""
         return f"{self.spec.label} ({self.declaration.label_human})"
 
+    def form_field(self) -> forms.Field:
+        """The field's own form field (choices, lengths, types), which checks a new value
+        for the DPO's page and the API alike. Encrypted text has none of its own, so a
+        typed one: an email address is checked as one, a message gets a text area."""
+        model_field = self.model_field
+        label = f"New {self.spec.label}"
+        if isinstance(model_field, EncryptedTextField):
+            required = not model_field.blank
+            if self.spec.category is Category.CONTACT and (
+                "email" in self.spec.name or self.spec.name == "to"
+            ):
+                return forms.EmailField(label=label, max_length=254, required=required)
+            widget = (
+                forms.Textarea(attrs={"rows": 3})
+                if self.spec.category is Category.COMMUNICATION
+                else None
+            )
+            return forms.CharField(
+                label=label, max_length=requests.TEXT_MAX, required=required, widget=widget
+            )
+        field = model_field.formfield()
+        if field is None:  # pragma: no cover - rectifiable fields are editable
+            raise ApplicationError("This field cannot be corrected", {"field": "no_form_field"})
+        field.label = label
+        if isinstance(field, forms.CharField) and (
+            field.max_length is None or field.max_length > requests.TEXT_MAX
+        ):
+            field.max_length = requests.TEXT_MAX
+            field.validators.append(MaxLengthValidator(requests.TEXT_MAX))
+        return field
+
 
 def rectifiable_fields() -> list[RectifiableField]:
     """Every declared field a correction may write to, in registry order: fields of the
     person's own rows (not reached through another table), given or observed rather than
     computed, never a secret or a lookup code, a value rather than a link to another row,
-    editable, and not in a record of what happened (the consent ledger)."""
+    editable, and not in a record of what happened (the consent ledger). Nor an address the
+    person is found by (the source of a blind index, such as the sign-in email): changing
+    it goes through the flow that proves the new address, never a DPO's edit."""
     fields = []
     for declaration in registry.subject_declarations():
         if declaration.subject_field != "subject" or declaration.append_only:
             continue
+        lookups = {
+            f.source
+            for f in declaration.model._meta.concrete_fields
+            if isinstance(f, BlindIndexField)
+        }
         for spec in declaration.fields.values():
             if spec.blind_index or spec.secret or spec.source is Source.DERIVED:
+                continue
+            if spec.name in lookups:
                 continue
             model_field = declaration.model._meta.get_field(spec.name)
             if model_field.is_relation or not model_field.concrete:
@@ -441,7 +484,8 @@ def _corrected_row(request: DataRequest, change: dict[str, Any]) -> tuple[Any, s
         )
     others = [f.name for f in model._meta.concrete_fields if f.name != name]
     try:
-        setattr(row, field.attname, field.to_python(change.get("value", "")))
+        value = target.form_field().clean(change.get("value", ""))
+        setattr(row, field.attname, field.to_python(value))
         row.full_clean(exclude=others)
     except ValidationError as error:
         problems = sorted(

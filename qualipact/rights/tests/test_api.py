@@ -295,6 +295,24 @@ def test_it_applies_a_rectification(dpo_client, alice_account):
     assert Inquiry.objects.get(pk=inquiry.pk).phone == "+44 20 0000 1111"
 
 
+def test_it_checks_a_value_through_the_api_as_the_page_does(dpo_client, alice_account):
+    from qualipact.accounts.models import Preferences
+
+    preferences = Preferences.objects.get(subject=alice_account.subject)
+    request = submit(alice_account.subject, "rectification", details={"correction": "Language"})
+    path = f"{QUEUE}/{request.pk}/rectify"
+    change = {"model": "accounts.Preferences", "record": str(preferences.pk), "field": "language"}
+    response = post(dpo_client, path, {"changes": [{**change, "value": "xx"}]})
+    assert response.status_code in (400, 422), response.content
+    email = {"model": "accounts.User", "record": str(alice_account.pk), "field": "email"}
+    response = post(dpo_client, path, {"changes": [{**email, "value": "not an address"}]})
+    assert response.status_code in (400, 422), response.content
+    assert Preferences.objects.get(pk=preferences.pk).language == "en"
+    assert alice_account.__class__.objects.get(pk=alice_account.pk).email == (
+        "alice.marchetti@example.org"
+    )
+
+
 def test_it_keeps_notes_out_of_the_persons_api(dpo_client, alice_account, client):
     request = submit(alice_account.subject)
     post(dpo_client, f"{QUEUE}/{request.pk}/notes", {"text": "Internal: unusual pattern"})

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
-from django.core.validators import MaxLengthValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
-from qualipact.privacy.fields import EncryptedTextField
-from qualipact.privacy.registry import Category, registry
+from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import subject_collect
 from qualipact.retention.selectors import legal_hold_bases, legal_hold_of
 from qualipact.retention.services import legal_hold_place
@@ -118,32 +116,6 @@ def _grouped(targets: list[RectificationTarget]) -> list[Any]:
     return [("", "Choose…"), *groups.items()]
 
 
-def _value_field(target: RectificationTarget) -> forms.Field:
-    """The field's own form field (choices, lengths, types); encrypted text has none of its
-    own, so a typed one: an email address is checked as one, a message gets a text area."""
-    model_field = target.field.model_field
-    spec = target.field.spec
-    label = f"New {spec.label}"
-    if isinstance(model_field, EncryptedTextField):
-        required = not model_field.blank
-        if spec.category is Category.CONTACT and ("email" in spec.name or spec.name == "to"):
-            return forms.EmailField(label=label, max_length=254, required=required)
-        widget = (
-            forms.Textarea(attrs={"rows": 3}) if spec.category is Category.COMMUNICATION else None
-        )
-        return forms.CharField(label=label, max_length=TEXT_MAX, required=required, widget=widget)
-    field = model_field.formfield()
-    if field is None:  # pragma: no cover - rectifiable fields are editable
-        raise ApplicationError("This field cannot be corrected", {"field": "no_form_field"})
-    field.label = label
-    if isinstance(field, forms.CharField) and (
-        field.max_length is None or field.max_length > TEXT_MAX
-    ):
-        field.max_length = TEXT_MAX
-        field.validators.append(MaxLengthValidator(TEXT_MAX))
-    return field
-
-
 class RectifyForm(forms.Form):
     """Step two: the new value, in the picked field's own form field. A target that is not
     one of this person's (a crafted POST) is refused like any invalid choice."""
@@ -163,7 +135,7 @@ class RectifyForm(forms.Form):
         key = target.key if target else str(self.data.get("target", ""))
         self.picked = self.targets.get(key)
         if self.picked is not None:
-            self.fields["value"] = _value_field(self.picked)
+            self.fields["value"] = self.picked.field.form_field()
             if target is not None:
                 self.initial["target"] = target.key
 
