@@ -198,10 +198,10 @@ def _viewed(
         return ViewedRecords("records we no longer keep", ("details",))
     label = declaration.label_human if count == 1 else declaration.label_human_plural
     records = label if count == 1 else f"{count} {label}"
-    fields = tuple(
-        declaration.fields[name].label if name in declaration.fields else "other details"
-        for name in names
-    )
+    # In the order the registry declares them, as the person's own pages list them.
+    fields = [spec.label for name, spec in declaration.fields.items() if name in names]
+    if len(fields) < len(set(names)):
+        fields.append("other details")  # a field no longer declared
     return ViewedRecords(records, tuple(dict.fromkeys(fields)))
 
 
