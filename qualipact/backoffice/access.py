@@ -51,7 +51,7 @@ from qualipact.privacy.registry import registry
 from qualipact.web.links import site_url
 from qualipact.web.roles import Role, staff_with_role
 
-ROLE_LABELS: dict[str, str] = {str(role.value): str(role.label) for role in Role}
+ROLE_LABELS: dict[str, str] = dict(Role.choices)
 ACCESSES_PER_PAGE = 25
 RECENT_LIMIT = 50
 ALERT_DAYS = 7  # the console's count of alerts waiting for a security officer

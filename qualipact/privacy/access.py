@@ -9,7 +9,7 @@ the values.
 
 Reading them back: `staff_access_events(subject_id)` is the person's accesses, newest
 first, and `staff_accesses_describe(events, role_labels=...)` turns a page of them into
-plain language from the registry's labels ("account: username, email address"), never
+plain language from the registry's labels ("inquiry: name, email, message"), never
 naming the staff member. Observers (`staff_view_observer_register`) hear of every
 recorded view once its transaction commits: the back office counts them for its bulk-
 access alert without the core knowing of it.
@@ -152,8 +152,8 @@ def staff_access_events(subject_id: uuid.UUID | str) -> QuerySet[AuditEvent]:
 
 @dataclass(frozen=True)
 class ViewedRecords:
-    """What one access showed, in a person's words: `records` is "account" or "3 contact
-    messages", `fields` the fields' registry labels."""
+    """What one access showed, in a person's words: `records` is the registry's label of
+    the kind of record ("inquiry", or "3 inquiries"), `fields` the fields' labels."""
 
     records: str
     fields: tuple[str, ...]

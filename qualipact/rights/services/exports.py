@@ -252,13 +252,13 @@ def export_document(
 
 
 def export_staff_accesses(*, subject_id: uuid.UUID) -> list[dict[str, Any]]:
-    """ "Who accessed your data" for the access export (GDPR Art 15(1)(c), policy §4): every
+    """The access export's "Who accessed your data" (GDPR Art 15(1)(c), policy §4): every
     recorded staff view of the person, newest first, as on the page of that name: the time
     (UTC), the staff member's role and the purpose as labels, and what was seen in the
-    registry's words ("account: username, email address"). Never who the staff member is.
+    registry's words ("inquiry: name, email, message"). Never who the staff member is.
     Not in a portability export, which carries only data the person provided (Art 20)."""
-    role_labels = {str(role.value): str(role.label) for role in Role}
-    return [access.as_dict() for access in staff_accesses_of(subject_id, role_labels=role_labels)]
+    accesses = staff_accesses_of(subject_id, role_labels=dict(Role.choices))
+    return [access.as_dict() for access in accesses]
 
 
 def export_members(document: dict[str, Any]) -> dict[str, bytes]:
