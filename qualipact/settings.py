@@ -366,6 +366,11 @@ RIGHTS_EXPORT_DAYS = 7
 RIGHTS_REQUEST_RATE_LIMIT = config.env_int("RIGHTS_REQUEST_RATE_LIMIT", 5, minimum=1)
 RIGHTS_VERIFY_RATE_LIMIT = config.env_int("RIGHTS_VERIFY_RATE_LIMIT", 10, minimum=1)
 RIGHTS_RATE_WINDOW_SECONDS = config.env_int("RIGHTS_RATE_WINDOW_SECONDS", 600, minimum=1)
+# Access transparency (qualipact.backoffice.access): one staff member viewing the data of
+# more than ACCESS_ALERT_PEOPLE distinct people within ACCESS_ALERT_WINDOW_MINUTES
+# alerts every security officer (at most once per staff member and window).
+ACCESS_ALERT_PEOPLE = config.env_int("ACCESS_ALERT_PEOPLE", 20, minimum=1)
+ACCESS_ALERT_WINDOW_MINUTES = config.env_int("ACCESS_ALERT_WINDOW_MINUTES", 10, minimum=1)
 # Email-plus: the delayed second message to a parent who consented, with a way to revoke.
 PARENTAL_CONFIRMATION_HOURS = 24
 

@@ -14,3 +14,9 @@ class BackofficeConfig(AppConfig):
 
         # Every app's staff pages (its `staff.py`), for the console's navigation.
         autodiscover_modules("staff")
+
+        # Access transparency: count every committed staff view for the bulk-access alert.
+        from qualipact.backoffice.access import staff_view_observed
+        from qualipact.privacy.access import staff_view_observer_register
+
+        staff_view_observer_register("backoffice.access_alert", staff_view_observed)

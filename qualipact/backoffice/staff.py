@@ -4,8 +4,9 @@ Each part registers its pages below, in its own block: staff and roles
 (Administration), the DPO dashboard (Data protection), and security (Security).
 """
 
-from qualipact.web.console import StaffPage, Waiting, staff_page_register  # noqa: F401
-from qualipact.web.roles import Role  # noqa: F401
+from qualipact.backoffice.access import ALERT_DAYS, access_alerts_count
+from qualipact.web.console import StaffPage, Waiting, staff_page_register
+from qualipact.web.roles import Role
 
 # -- staff and roles ------------------------------------------------------------------
 
@@ -14,3 +15,20 @@ from qualipact.web.roles import Role  # noqa: F401
 
 
 # -- security: access alerts ----------------------------------------------------------
+
+
+def _alerts_waiting(user: object) -> list[Waiting]:
+    count = access_alerts_count()
+    return [Waiting(f"access alerts in the last {ALERT_DAYS} days", count, urgent=count > 0)]
+
+
+staff_page_register(
+    StaffPage(
+        title="Security: staff access",
+        url_name="backoffice:security",
+        description="Alerts on bulk access to personal data, and every recent staff access.",
+        roles=frozenset({Role.SECURITY_OFFICER}),
+        section="Security",
+        waiting=_alerts_waiting,
+    )
+)

@@ -80,7 +80,15 @@ _SCHEMA: dict[str, Any] = {
             "counts": _object(
                 {"records": _COUNT, "fields": _COUNT, "models": _COUNT, "withheld": _COUNT}
             ),
-        }
+            "staff_accesses": {
+                **_array_of("staff_access"),
+                "description": (
+                    "Access exports only: every time a member of staff saw the person's "
+                    "data, newest first (who by role, never by name)."
+                ),
+            },
+        },
+        optional=("staff_accesses",),
     ),
     "$defs": {
         "record": _object(
@@ -122,6 +130,17 @@ _SCHEMA: dict[str, Any] = {
                 "portable": {"type": "boolean"},
             },
             optional=("display", "withheld"),
+        ),
+        "staff_access": _object(
+            {
+                "occurred_at": _UTC_TIME,
+                "role": {"type": "string", "description": "The staff member's role."},
+                "purpose": {"type": "string", "description": "Why they opened the data."},
+                "viewed": {
+                    **_TEXTS,
+                    "description": "What they saw: a kind of record and its fields, in words.",
+                },
+            }
         ),
         "recipient": _object(
             {

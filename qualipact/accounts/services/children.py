@@ -29,6 +29,7 @@ from qualipact.accounts.events import AccountsCode
 from qualipact.accounts.models import ParentalConsent, User
 from qualipact.accounts.services.sessions import sessions_end_all
 from qualipact.comms.services import email_queue
+from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent, DataSubject
@@ -37,6 +38,7 @@ from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
 from qualipact.privacy.tokens import token_hash
 from qualipact.web.links import site_url
+from qualipact.web.roles import Role
 
 CONFIRMATION_ACTOR = Actor.system("parental_confirmations_send")
 
@@ -443,13 +445,27 @@ def underage_mark(
     return True
 
 
+# What the underage tool shows a DPO of the account: of its personal data, the username
+# only (its creation date and status are not personal data in the registry).
+UNDERAGE_FIELDS_SHOWN = ("username",)
+
+
 @transaction.atomic
 def underage_account_open(*, username: str, actor: Actor) -> User | None:
-    """The account (not staff) a DPO looks at before reporting it; the look is audited."""
+    """The account (not staff) a DPO looks at before reporting it, or None.
+
+    The look is audited twice: event 730 (the underage tool was used on the account) and,
+    as every staff view of personal data, event 111 with the fields the page shows
+    (`UNDERAGE_FIELDS_SHOWN`), which the person sees on "Who accessed my data"
+    (privacy.access; GDPR Art 15(1)(c), policy §4 and §9).
+    """
     account = User.objects.filter(username__iexact=username.strip(), is_staff=False).first()
     if account is None:
         return None
     events.underage_account_opened_event(account=account, actor=actor)
+    StaffView(actor=actor, role=Role.DPO, purpose=events.CHILDREN_PURPOSE).record(
+        subject=account.subject_id, model=User._meta.label, fields=UNDERAGE_FIELDS_SHOWN
+    )
     return account
 
 

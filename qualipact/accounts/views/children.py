@@ -239,8 +239,9 @@ def staff_underage(request: HttpRequest) -> HttpResponse:
             report = UnderageReportForm(initial={"username": account.username})
     elif action == "report":
         report = UnderageReportForm(request.POST)
-        username = report.data.get("username", "")
-        account = User.objects.filter(username__iexact=username, is_staff=False).first()
+        username = str(report.data.get("username", ""))
+        # Through the service that records the view: the page may show the account again.
+        account = services.underage_account_open(username=username, actor=actor)
         if account is None:
             report, lookup = None, UnderageLookupForm()
             outcome = "not_found"

@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from qualipact.privacy import vault
+from qualipact.privacy.access import staff_accesses_of
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError, VaultError
 from qualipact.privacy.models import DataSubject
@@ -53,6 +54,7 @@ from qualipact.privacy.registry import Category, ResolvedField, Source, registry
 from qualipact.privacy.selectors import CollectedField, CollectedRecord, subject_collect
 from qualipact.privacy.spreadsheets import CsvWriter
 from qualipact.rights.schema import SCHEMA_ID, SCHEMA_VERSION, export_schema
+from qualipact.web.roles import Role
 
 ExportKind = Literal["access", "portability"]
 KINDS: tuple[ExportKind, ...] = ("access", "portability")
@@ -198,6 +200,8 @@ def export_build(*, subject: DataSubject, kind: ExportKind, actor: Actor) -> Exp
         subject_id=subject.pk,
         records=collected.records,
     )
+    if kind == "access":
+        document["staff_accesses"] = export_staff_accesses(subject_id=subject.pk)
     members = export_members(document)
     zip_bytes = _zip(members, generated_at)
     manifest = {**document["counts"], "files": len(members)}
@@ -245,6 +249,16 @@ def export_document(
             for model, pk, fields in kept
         ],
     )
+
+
+def export_staff_accesses(*, subject_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The access export's "Who accessed your data" (GDPR Art 15(1)(c), policy §4): every
+    recorded staff view of the person, newest first, as on the page of that name: the time
+    (UTC), the staff member's role and the purpose as labels, and what was seen in the
+    registry's words ("inquiry: name, email, message"). Never who the staff member is.
+    Not in a portability export, which carries only data the person provided (Art 20)."""
+    accesses = staff_accesses_of(subject_id, role_labels=dict(Role.choices))
+    return [access.as_dict() for access in accesses]
 
 
 def export_members(document: dict[str, Any]) -> dict[str, bytes]:
@@ -532,6 +546,7 @@ def _summary_html(document: dict[str, Any]) -> str:
         model["records"].append({"id": record["id"], "rows": rows})
     context = {
         "document": document,
+        "staff_accesses": document.get("staff_accesses"),
         "information": info,
         "portability": document["kind"] == "portability",
         "models": [

@@ -407,6 +407,7 @@ VALUES: dict[str, Factory] = {
     "accounts/sessions/<uuid:session_id>/end/": with_ids(
         "accounts:session_end", signs_in=True, session_id="session"
     ),
+    "accounts/who-accessed/": signed_in_only("/accounts/who-accessed/"),
     "accounts/children/": signed_in_only("/accounts/children/"),
     **{
         f"accounts/children/<uuid:child_id>/{suffix}": with_ids(
@@ -418,6 +419,7 @@ VALUES: dict[str, Factory] = {
             ("download/", "accounts:child_download"),
             ("delete/", "accounts:child_delete"),
             ("withdraw/", "accounts:child_withdraw"),
+            ("who-accessed/", "backoffice:child_who_accessed"),
         )
     },
     "accounts/birth-date/": signed_in_only("/accounts/birth-date/"),
@@ -458,6 +460,7 @@ VALUES: dict[str, Factory] = {
     "accounts/login/code/confirm/": signed_in_only("/accounts/login/code/confirm/"),
     "staff/": signed_in_only("/staff/"),
     "staff/analytics/": signed_in_only("/staff/analytics/"),
+    "staff/security/": signed_in_only("/staff/security/"),
     "staff/newsletters/": signed_in_only("/staff/newsletters/"),
     "staff/newsletters/<uuid:newsletter_id>/send/": with_ids(
         "comms:staff_newsletter_send", signs_in=True, newsletter_id="newsletter"
