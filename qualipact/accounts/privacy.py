@@ -52,6 +52,7 @@ LOCKOUT_RETENTION = Retention(after="attempt_time", period=timedelta(days=30))
 
 personal_data(
     User,
+    label="account",
     purposes=["service_delivery"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,

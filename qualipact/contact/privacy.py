@@ -8,6 +8,8 @@ from qualipact.privacy.registry import Category, PersonalField, Retention, Sourc
 
 personal_data(
     Inquiry,
+    label="contact message",
+    label_plural="contact messages",
     purposes=["customer_support", "data_subject_rights"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,

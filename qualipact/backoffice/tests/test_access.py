@@ -53,8 +53,8 @@ def test_it_lists_a_dpos_view_of_the_records_for_the_person_and_in_the_access_ex
     assert rows_of(response) == 1  # one look at the records is one access, whatever it showed
     assert "Data Protection Officer" in page
     assert "Answering requests about your rights" in page
-    assert "Your inquiry: name, email, phone, postal address, subject, message" in page
-    assert "Your user: username, email," in page
+    assert "Your contact message: name, email, phone, postal address, subject, message" in page
+    assert "Your account: username, email," in page
     # Never who the staff member is, and no internal names.
     assert "dana" not in page and str(dana.pk) not in page
     assert "contact.Inquiry" not in page and "accounts.User" not in page
@@ -68,7 +68,9 @@ def test_it_lists_a_dpos_view_of_the_records_for_the_person_and_in_the_access_ex
     [listed] = document["staff_accesses"]
     assert listed["role"] == "Data Protection Officer"
     assert listed["purpose"] == "Answering requests about your rights"
-    assert "inquiry: name, email, phone, postal address, subject, message" in listed["viewed"]
+    assert (
+        "contact message: name, email, phone, postal address, subject, message" in listed["viewed"]
+    )
     summary = files.read("summary.html").decode()
     assert "Who accessed your data" in summary and "Data Protection Officer" in summary
     assert "dana" not in json.dumps(listed) and "dana" not in summary.lower().split("<h2>who")[1]
@@ -134,7 +136,7 @@ def test_it_records_what_the_underage_tool_shows_and_lists_it_for_the_person(
 
     client.force_login(alice_seeded["account"])
     page = client.get("/accounts/who-accessed/").content.decode()
-    assert "Legal compliance and obligations" in page and "Your user: username" in page
+    assert "Legal compliance and obligations" in page and "Your account: username" in page
 
 
 # -- the bulk-access alert ------------------------------------------------------------------
@@ -235,7 +237,7 @@ def test_it_shows_the_security_officer_alerts_and_accesses_without_anyones_data(
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert page.count("data-alert>") == 1 and "dana" in page
     assert str(alice_seeded["account"].subject_id) in page
-    assert "inquiry" in page and "Data Protection Officer" in page
+    assert "contact message" in page and "Data Protection Officer" in page
     for value in alice_seeded["values"]:
         assert value not in page
     # The officer's look at staff usernames is itself a recorded access.

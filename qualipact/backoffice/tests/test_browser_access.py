@@ -85,7 +85,9 @@ def test_it_shows_the_person_a_dpos_look_at_their_records(
             expect(row.locator("[data-access-purpose]")).to_have_text(
                 "Answering requests about your rights"
             )
-            expect(row.locator("[data-access-viewed]")).to_contain_text("Your inquiry: name")
+            expect(row.locator("[data-access-viewed]")).to_contain_text(
+                "Your contact message: name"
+            )
             assert "dana" not in page.content()
             context.close()
         finally:

@@ -27,11 +27,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 # Pages known to show personal data without recording it, each with the work that fixes
 # it. Strict both ways: a page missing here fails, and so does a listed page once it
 # records (then delete its line).
-KNOWN_UNRECORDED = {
-    # The request's details, in the person's words: the DPO-workspace rewrite of the
-    # request page reads them through a selector with StaffView.
-    ("rights:dpo_request", ""),
-}
+# Staff pages that show a person's data without recording it, with why: none.
+KNOWN_UNRECORDED: set[tuple[str, str]] = set()
 
 # Staff lookups that show a person only in answer to a form (POST), with what they post.
 LOOKUPS = {

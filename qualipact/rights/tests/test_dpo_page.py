@@ -63,7 +63,7 @@ def test_it_shows_who_asked_how_they_were_verified_and_their_own_words(dpo_clien
     response = dpo_client.get(page(request))
     assert response.status_code == 200
     assert "Alice Marchetti" in section(response, "data-person")
-    assert "name (inquiry)" in section(response, "data-person")
+    assert "name (contact message)" in section(response, "data-person")
     assert "Signed in to their account" in section(response, "data-verified")
     asked = response.text.split("data-asked", 1)[1].split("</dl>", 1)[0]
     assert "In their words" in asked
@@ -152,8 +152,8 @@ def test_it_offers_only_the_persons_rectifiable_fields_in_words(dpo_client, alic
     text = dpo_client.get(page(request)).text
     picker = text.split('data-action="pick"', 1)[1].split("</form>", 1)[0]
     assert f'value="{key("contact.Inquiry", mine, "phone")}"' in picker
-    assert '<optgroup label="Inquiries">' in picker
-    assert ">Inquiry: phone</option>" in picker
+    assert '<optgroup label="Contact messages">' in picker
+    assert ">Contact message: phone</option>" in picker
     assert ">Account preferences: language</option>" in picker
     for never in ("email_index", "password", "session_key", "ConsentEvent", str(bobs.pk)):
         assert never not in picker
