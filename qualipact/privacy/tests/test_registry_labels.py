@@ -45,7 +45,10 @@ def test_it_keeps_the_model_label_for_code_and_gives_people_words():
     assert (declaration.label_human, declaration.label_human_plural) == ("location", "locations")
     inquiry = registry.get(Inquiry)
     assert inquiry is not None
-    assert (inquiry.label_human, inquiry.label_human_plural) == ("contact message", "contact messages")
+    assert (inquiry.label_human, inquiry.label_human_plural) == (
+        "contact message",
+        "contact messages",
+    )
 
 
 @pytest.mark.parametrize(
