@@ -1,11 +1,15 @@
-"""Fixtures of the back office's tests: staff in each role, and a person with data."""
+"""Fixtures of the back office's tests: staff in each role (made as the foundation's tests
+make them), a person with data, and readers of what the outbox and the audit log hold."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from conftest import PERSONAS, submit_persona
 from qualipact.backoffice.tests.test_staff_urls import staff_member
+from qualipact.backoffice.tests.test_staff_urls import staff_member as make_staff
 from qualipact.comms import tasks as comms_tasks
 from qualipact.web.roles import Role
 
@@ -68,3 +72,36 @@ def alice_seeded():
         RIGHT,
     ]
     return {"account": account, "inquiry": inquiry, "request": request, "values": values}
+
+
+def emails_to(address: str) -> list:
+    """The outbox's emails to `address`, oldest first (decrypted)."""
+    from qualipact.comms.models import OutboundEmail
+
+    return [e for e in OutboundEmail.objects.order_by("created_at") if e.to == address]
+
+
+def events(code, **filters) -> list:
+    from qualipact.privacy.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(code=int(code), **filters).order_by("id"))
+
+
+def invite_token(address: str) -> str:
+    """The token of the newest invitation link emailed to `address`."""
+    [*_, email] = [e for e in emails_to(address) if "invited" in e.subject_line]
+    return re.search(r"/join-staff/([^/\s]+)/", email.body).group(1)
+
+
+@pytest.fixture
+def admin():
+    from qualipact.web.roles import Role
+
+    return make_staff("ada", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def agent():
+    from qualipact.web.roles import Role
+
+    return make_staff("sid", Role.SUPPORT_AGENT)

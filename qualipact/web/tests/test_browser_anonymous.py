@@ -153,6 +153,13 @@ def world_build(base: str) -> World:
         ).pk
     )
     world.ids["child"] = str(child.pk)
+    # An invitation to join the staff, from an administrator.
+    from qualipact.backoffice.services import staff_invite
+    from qualipact.backoffice.tests.conftest import make_staff
+    from qualipact.web.roles import Role
+
+    admin = make_staff("adele", Role.ADMINISTRATOR)
+    staff_invite(email="ines.invited@example.org", roles=[Role.DPO], by=admin)
 
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
@@ -459,6 +466,17 @@ VALUES: dict[str, Factory] = {
     "accounts/2fa/authenticate/": signed_in_only("/accounts/2fa/authenticate/"),
     "accounts/login/code/confirm/": signed_in_only("/accounts/login/code/confirm/"),
     "staff/": signed_in_only("/staff/"),
+    "staff/people/": signed_in_only("/staff/people/"),
+    "staff/people/invite/": signed_in_only("/staff/people/invite/"),
+    "staff/people/invitations/<uuid:invite_id>/cancel/": signed_in_only(
+        f"/staff/people/invitations/{NO_SUCH_ID}/cancel/"
+    ),
+    "staff/people/<uuid:user_id>/": signed_in_only(f"/staff/people/{NO_SUCH_ID}/"),
+    "staff/people/<uuid:user_id>/deactivate/": signed_in_only(
+        f"/staff/people/{NO_SUCH_ID}/deactivate/"
+    ),
+    # an invitation to join the staff, as emailed
+    "join-staff/<str:token>/": emailed("join-staff/<str:token>/", "backoffice:invite_accept"),
     "staff/analytics/": signed_in_only("/staff/analytics/"),
     "staff/security/": signed_in_only("/staff/security/"),
     "staff/newsletters/": signed_in_only("/staff/newsletters/"),
