@@ -5,12 +5,25 @@ Each part registers its pages below, in its own block: staff and roles
 """
 
 from qualipact.web.console import StaffPage, Waiting, staff_page_register  # noqa: F401
-from qualipact.web.roles import Role  # noqa: F401
+from qualipact.web.roles import Role
 
 # -- staff and roles ------------------------------------------------------------------
 
 
 # -- the DPO dashboard ----------------------------------------------------------------
+
+staff_page_register(
+    StaffPage(
+        title="Dashboard",
+        url_name="backoffice:dashboard",
+        description=(
+            "Requests by kind and status, deadlines, time to answer, complaints, legal "
+            "holds and consent, as charts with their numbers."
+        ),
+        roles=frozenset({Role.DPO}),
+        section="Data protection",
+    )
+)
 
 
 # -- security: access alerts ----------------------------------------------------------

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording, PreferenceToken
@@ -141,3 +144,27 @@ def preference_subject(token: str) -> DataSubject:
 class InvalidLink(ApplicationError):
     code = "invalid_link"
     status = 401
+
+
+# -- aggregates for the DPO dashboard (counts only: no person, no row) --------------------
+
+
+def consent_changes_by_week(*, since: datetime) -> dict[tuple[str, str, date], int]:
+    """Grants and withdrawals recorded in the ledger from `since` on, per purpose code,
+    action ("grant" or "withdraw") and week: {(purpose, action, Monday of the week): count}.
+    Weeks start on Monday in the current time zone; empty weeks are absent. One GROUP BY
+    query. Objections are the objection register's and not counted here."""
+    rows = (
+        ConsentEvent.objects.order_by()
+        .filter(
+            occurred_at__gte=since,
+            action__in=(ConsentEvent.Action.GRANT, ConsentEvent.Action.WITHDRAW),
+        )
+        .annotate(week=TruncWeek("occurred_at"))
+        .values_list("purpose", "action", "week")
+        .annotate(events=Count("pk"))
+    )
+    return {
+        (purpose, action, timezone.localtime(week).date()): count
+        for purpose, action, week, count in rows
+    }

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncMonth
+from django.utils import timezone
 
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.purposes import PURPOSES
@@ -119,3 +122,52 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
     elif kind == DataRequest.Kind.RECTIFICATION:
         lines.append("We corrected: " + ", ".join(outcome.get("corrected", [])) + ".")
     return result
+
+
+# -- aggregates for the DPO dashboard (counts only: no row, no personal data) ------------
+
+
+def request_counts_by_kind_and_status() -> dict[tuple[str, str], int]:
+    """How many requests the log holds, per (kind, status) value: one GROUP BY query.
+    Pairs with no request are absent. The log keeps requests 24 months after receipt."""
+    rows = (
+        DataRequest.objects.order_by().values_list("kind", "status").annotate(requests=Count("pk"))
+    )
+    return {(kind, status): count for kind, status, count in rows}
+
+
+def answer_median_days_by_month(*, since: datetime) -> dict[date, float]:
+    """The median time to answer, in days (fractional), of the requests answered
+    (completed or refused) from `since` on, per month of the answer: {first day of the
+    month: days}. Months follow the current time zone; months without an answer are absent.
+
+    One query: the database computes each answer's duration, ranks the answers of each
+    month by it (window functions, on SQLite as on PostgreSQL) and returns only the one or
+    two middle answers of each month, so at most two rows per month leave the database
+    whatever the number of requests."""
+    took = ExpressionWrapper(F("completed_at") - F("received_at"), output_field=DurationField())
+    month = TruncMonth("completed_at")
+    middles = (
+        DataRequest.objects.order_by()
+        .filter(
+            status__in=(DataRequest.Status.COMPLETED, DataRequest.Status.REFUSED),
+            completed_at__gte=since,
+        )
+        .annotate(
+            month=month,
+            took=took,
+            rank=Window(RowNumber(), partition_by=[month], order_by=[took.asc(), F("pk").asc()]),
+            answered=Window(Count("pk"), partition_by=[month]),
+        )
+        # The ((n + 1) / 2)-th and ((n + 2) / 2)-th of n answers, in integer division:
+        # the same one when n is odd, the two middle ones when it is even.
+        .filter(rank__gte=(F("answered") + 1) / 2, rank__lte=(F("answered") + 2) / 2)
+        .values_list("month", "took")
+    )
+    found: dict[date, list[timedelta]] = {}
+    for when, duration in middles:
+        found.setdefault(timezone.localtime(when).date(), []).append(duration)
+    return {
+        first: sum(pair, timedelta()).total_seconds() / len(pair) / 86400
+        for first, pair in found.items()
+    }
