@@ -1,9 +1,11 @@
 """The DPO dashboard's figures: counts and medians only, never a person or what they wrote.
 
-Each figure is a few GROUP BY queries in the database (the apps' aggregate selectors);
-Python only lays the results out over a fixed number of periods (12 months, 12 weeks),
-so the work here does not grow with the number of requests. Periods follow the current
-time zone (settings.TIME_ZONE). Labels come from the models' choices and the purposes'
+Each figure is a GROUP BY query in the database (the apps' aggregate selectors); Python
+only computes the boundaries of the periods (12 months, 12 weeks) and lays the results
+out over them, so the work here does not grow with the number of requests. Periods
+follow the current time zone (settings.TIME_ZONE), daylight saving included: their
+boundaries are local midnights, and the database compares timestamps with them
+(`privacy.periods`). Labels come from the models' choices and the purposes'
 labels in `privacy.purposes`.
 """
 
@@ -14,13 +16,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from qualipact.consent.selectors import consent_changes_by_week
-from qualipact.contact.statistics import complaints_by_month
+from qualipact.consent.selectors import consent_changes_by_period
+from qualipact.contact.statistics import complaints_by_period
 from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.retention.selectors import legal_hold_bases, legal_holds_in_force_by_basis
 from qualipact.rights.models import DataRequest
 from qualipact.rights.selectors import (
-    answer_median_days_by_month,
+    answer_median_days_by_period,
     request_counts_by_kind_and_status,
 )
 from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, requests_waiting
@@ -143,17 +145,23 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     due_soon, overdue = requests_waiting(today=today)
 
     months = last_months(today)
-    medians = answer_median_days_by_month(since=_start_of(months[0]))
-    complaints = complaints_by_month(since=_start_of(months[0]))
+    month_starts = [_start_of(month) for month in months]
+    month_end = _start_of(last_months(months[-1] + timedelta(days=31), 1)[0])
+    medians = answer_median_days_by_period(starts=month_starts, end=month_end)
+    complaints = complaints_by_period(starts=month_starts, end=month_end)
 
     weeks = last_weeks(today)
-    changes = consent_changes_by_week(since=_start_of(weeks[0]))
+    week_starts = [_start_of(week) for week in weeks]
+    changes = consent_changes_by_period(
+        starts=week_starts, end=_start_of(weeks[-1] + timedelta(weeks=1))
+    )
+    none = [0] * len(weeks)
     consent = [
         PurposeWeeks(
             purpose.code,
             purpose.label,
-            [changes.get((purpose.code, "grant", week), 0) for week in weeks],
-            [changes.get((purpose.code, "withdraw", week), 0) for week in weeks],
+            changes.get((purpose.code, "grant"), none),
+            changes.get((purpose.code, "withdraw"), none),
         )
         for purpose in PURPOSES.values()
         if purpose.legal_basis is LegalBasis.CONSENT
@@ -168,8 +176,8 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
             overdue=overdue, due_soon=due_soon, later=open_requests - overdue - due_soon
         ),
         months=months,
-        median_days=[medians.get(month) for month in months],
-        complaints=[complaints.get(month, 0) for month in months],
+        median_days=medians,
+        complaints=complaints,
         holds=[(basis, label, holds.get(basis, 0)) for basis, label in legal_hold_bases()],
         weeks=weeks,
         consent=consent,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db.models import Count
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording, PreferenceToken
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.periods import period_index, periods_range
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis, Purpose
 from qualipact.privacy.tokens import token_hash
 
@@ -149,22 +150,26 @@ class InvalidLink(ApplicationError):
 # -- aggregates for the DPO dashboard (counts only: no person, no row) --------------------
 
 
-def consent_changes_by_week(*, since: datetime) -> dict[tuple[str, str, date], int]:
-    """Grants and withdrawals recorded in the ledger from `since` on, per purpose code,
-    action ("grant" or "withdraw") and week: {(purpose, action, Monday of the week): count}.
-    Weeks start on Monday in the current time zone; empty weeks are absent. One GROUP BY
-    query. Objections are the objection register's and not counted here."""
+def consent_changes_by_period(
+    *, starts: Sequence[datetime], end: datetime
+) -> dict[tuple[str, str], list[int]]:
+    """Grants and withdrawals recorded in the ledger in each period `[starts[i],
+    starts[i + 1])`, the last ending at `end` (weeks, in the DPO dashboard), per purpose
+    code and action ("grant" or "withdraw"): {(purpose, action): [count per period]}.
+    Pairs without any event are absent. One GROUP BY query. Objections are the objection
+    register's and not counted here."""
+    period = period_index("occurred_at", starts, end)
     rows = (
         ConsentEvent.objects.order_by()
         .filter(
-            occurred_at__gte=since,
+            periods_range("occurred_at", starts, end),
             action__in=(ConsentEvent.Action.GRANT, ConsentEvent.Action.WITHDRAW),
         )
-        .annotate(week=TruncWeek("occurred_at"))
-        .values_list("purpose", "action", "week")
+        .annotate(period=period)
+        .values_list("purpose", "action", "period")
         .annotate(events=Count("pk"))
     )
-    return {
-        (purpose, action, timezone.localtime(week).date()): count
-        for purpose, action, week, count in rows
-    }
+    counts: dict[tuple[str, str], list[int]] = {}
+    for purpose, action, index, events in rows:
+        counts.setdefault((purpose, action), [0] * len(starts))[index] = events
+    return counts

@@ -3,24 +3,25 @@ read or decrypted. (The support app, when it comes, takes complaints over.)"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
 from django.db.models import Count
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from qualipact.contact.models import Inquiry
+from qualipact.privacy.periods import period_index, periods_range
 
 
-def complaints_by_month(*, since: datetime) -> dict[date, int]:
-    """Contact-form messages of the kind "complaint" received from `since` on, per month:
-    {first day of the month: messages}. Months follow the current time zone; empty months
-    are absent. One GROUP BY query."""
+def complaints_by_period(*, starts: Sequence[datetime], end: datetime) -> list[int]:
+    """Contact-form messages of the kind "complaint" received in each period `[starts[i],
+    starts[i + 1])`, the last ending at `end` (months, in the DPO dashboard): one count
+    per period. One GROUP BY query."""
     rows = (
         Inquiry.objects.order_by()
-        .filter(kind=Inquiry.Kind.COMPLAINT, created_at__gte=since)
-        .annotate(month=TruncMonth("created_at"))
-        .values_list("month")
+        .filter(periods_range("created_at", starts, end), kind=Inquiry.Kind.COMPLAINT)
+        .annotate(period=period_index("created_at", starts, end))
+        .values_list("period")
         .annotate(messages=Count("pk"))
     )
-    return {timezone.localtime(month).date(): count for month, count in rows}
+    found = dict(rows)
+    return [found.get(index, 0) for index in range(len(starts))]

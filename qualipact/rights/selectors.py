@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import statistics
 import uuid
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber, TruncMonth
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.periods import DaysBetween, period_index, periods_range
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.rights.models import DataRequest
 from qualipact.rights.services import model_name
@@ -136,38 +138,38 @@ def request_counts_by_kind_and_status() -> dict[tuple[str, str], int]:
     return {(kind, status): count for kind, status, count in rows}
 
 
-def answer_median_days_by_month(*, since: datetime) -> dict[date, float]:
+def answer_median_days_by_period(
+    *, starts: Sequence[datetime], end: datetime
+) -> list[float | None]:
     """The median time to answer, in days (fractional), of the requests answered
-    (completed or refused) from `since` on, per month of the answer: {first day of the
-    month: days}. Months follow the current time zone; months without an answer are absent.
+    (completed or refused) in each period `[starts[i], starts[i + 1])`, the last ending at
+    `end` (periods by the moment of the answer): one value per period, None for a period
+    without answers. `starts` are aware datetimes, ascending (months in the site's zone).
 
     One query: the database computes each answer's duration, ranks the answers of each
-    month by it (window functions, on SQLite as on PostgreSQL) and returns only the one or
-    two middle answers of each month, so at most two rows per month leave the database
-    whatever the number of requests."""
-    took = ExpressionWrapper(F("completed_at") - F("received_at"), output_field=DurationField())
-    month = TruncMonth("completed_at")
+    period by it (window functions, on SQLite as on PostgreSQL) and returns only the one
+    or two middle answers of each period, so at most two rows per period leave the
+    database whatever the number of requests."""
+    period = period_index("completed_at", starts, end)
+    took = DaysBetween("received_at", "completed_at")
     middles = (
         DataRequest.objects.order_by()
         .filter(
+            periods_range("completed_at", starts, end),
             status__in=(DataRequest.Status.COMPLETED, DataRequest.Status.REFUSED),
-            completed_at__gte=since,
         )
         .annotate(
-            month=month,
+            period=period,
             took=took,
-            rank=Window(RowNumber(), partition_by=[month], order_by=[took.asc(), F("pk").asc()]),
-            answered=Window(Count("pk"), partition_by=[month]),
+            rank=Window(RowNumber(), partition_by=[period], order_by=[took.asc(), F("pk").asc()]),
+            answered=Window(Count("pk"), partition_by=[period]),
         )
         # The ((n + 1) / 2)-th and ((n + 2) / 2)-th of n answers, in integer division:
         # the same one when n is odd, the two middle ones when it is even.
         .filter(rank__gte=(F("answered") + 1) / 2, rank__lte=(F("answered") + 2) / 2)
-        .values_list("month", "took")
+        .values_list("period", "took")
     )
-    found: dict[date, list[timedelta]] = {}
-    for when, duration in middles:
-        found.setdefault(timezone.localtime(when).date(), []).append(duration)
-    return {
-        first: sum(pair, timedelta()).total_seconds() / len(pair) / 86400
-        for first, pair in found.items()
-    }
+    found: dict[int, list[float]] = {}
+    for index, days in middles:
+        found.setdefault(index, []).append(days)
+    return [statistics.fmean(found[i]) if i in found else None for i in range(len(starts))]

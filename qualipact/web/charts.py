@@ -155,6 +155,10 @@ def line_chart(
     )
 
 
+def _shortened(label: str, most: int) -> str:
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def bar_chart(
     items: Sequence[tuple[str, int]],
     *,
@@ -169,7 +173,7 @@ def bar_chart(
     largest = max((value for _, value in items), default=0) or 1
     bars = []
     for index, (label, value) in enumerate(items):
-        short = label if len(label) <= max_label else label[: max_label - 1] + "…"
+        short = _shortened(label, max_label)
         length = max(room * value / largest, 1.0)
         y = 4 + index * row
         bars.append(
@@ -313,6 +317,7 @@ class Segment:
 @dataclass(frozen=True)
 class StackedBar:
     label: str
+    full_label: str
     total: int
     y: str
     text_y: str
@@ -338,10 +343,12 @@ def stacked_bar_chart(
     width: int = 640,
     label_width: int = 220,
     row: int = 26,
+    max_label: int = 30,
 ) -> StackedBarChart:
     """Horizontal bars, one per row `(label, counts)` in the order given, each split into
     one segment per series (`counts[i]` belongs to `series[i]`), with the row's total at
-    its end; a legend names the series above the bars. Zero counts draw no segment."""
+    its end; a legend names the series above the bars. Zero counts draw no segment.
+    Labels longer than `max_label` characters are shortened (`full_label` keeps them)."""
     bar_height = row - 8
     legend, legend_room = _legend(series, left=8, right=width - 8)
     room = width - label_width - 64
@@ -361,7 +368,8 @@ def stacked_bar_chart(
             x += length
         bars.append(
             StackedBar(
-                label=label,
+                label=_shortened(label, max_label),
+                full_label=label,
                 total=sum(counts),
                 y=_n(y),
                 text_y=_n(y + bar_height - 4),

@@ -35,6 +35,8 @@ def dashboard_charts(figures: DashboardFigures) -> dict[str, object]:
         "requests": charts.stacked_bar_chart(
             [(row.label, row.counts) for row in figures.kind_rows],
             [label for _, label in figures.statuses],
+            label_width=260,
+            max_label=38,
         ),
         "deadlines": charts.bar_chart(
             [
@@ -51,13 +53,15 @@ def dashboard_charts(figures: DashboardFigures) -> dict[str, object]:
         "complaints": charts.column_chart(
             [_month(month) for month in figures.months], [("Complaints", figures.complaints)]
         ),
-        "holds": charts.bar_chart([(label, count) for _, label, count in figures.holds]),
+        "holds": charts.bar_chart(
+            [(label, count) for _, label, count in figures.holds], label_width=320, max_label=52
+        ),
         "consent": [
             (
                 purpose,
                 charts.column_chart(
                     [_week(week) for week in figures.weeks],
-                    [("Grants", purpose.grants), ("Withdrawals", purpose.withdrawals)],
+                    [("Given", purpose.grants), ("Withdrawn", purpose.withdrawals)],
                     height=200,
                 ),
                 list(zip(figures.weeks, purpose.grants, purpose.withdrawals, strict=True)),

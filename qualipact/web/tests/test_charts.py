@@ -82,6 +82,11 @@ def test_it_stacks_segments_per_series_and_skips_zeros():
     assert float(second.x) == float(first.x) + float(first.length)
     assert first.title == "Access, Received: 3"
     assert erasure.segments == []
+    long = charts.stacked_bar_chart([("A copy to take elsewhere", [1])], ["Received"], max_label=10)
+    assert (long.bars[0].label, long.bars[0].full_label) == (
+        "A copy to…",
+        "A copy to take elsewhere",
+    )
 
 
 def test_it_wraps_a_long_legend_onto_more_rows():
