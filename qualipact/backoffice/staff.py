@@ -33,6 +33,19 @@ staff_page_register(
 
 # -- the DPO dashboard ----------------------------------------------------------------
 
+staff_page_register(
+    StaffPage(
+        title="Dashboard",
+        url_name="backoffice:dashboard",
+        description=(
+            "Requests by kind and status, deadlines, time to answer, complaints, legal "
+            "holds and consent, as charts with their numbers."
+        ),
+        roles=frozenset({Role.DPO}),
+        section="Data protection",
+    )
+)
+
 
 # -- security: access alerts ----------------------------------------------------------
 

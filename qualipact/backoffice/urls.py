@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualipact.backoffice.views import access, console, staff
+from qualipact.backoffice.views import access, console, dashboard, staff
 
 app_name = "backoffice"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     # The invitee is not signed in yet: not under staff/.
     path("join-staff/<str:token>/", staff.invite_accept, name="invite_accept"),
     # -- the DPO dashboard
+    path("staff/dashboard/", dashboard.dashboard, name="dashboard"),
     # -- access transparency and security
     path("accounts/who-accessed/", access.who_accessed, name="who_accessed"),
     path(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import Count
 from django.utils import timezone
 
 from qualipact.consent.models import ConsentEvent, ConsentState, ConsentWording, PreferenceToken
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
+from qualipact.privacy.periods import period_index, periods_range
 from qualipact.privacy.purposes import BASIS_IN_PLAIN_WORDS, PURPOSES, LegalBasis, Purpose
 from qualipact.privacy.tokens import token_hash
 
@@ -141,3 +145,31 @@ def preference_subject(token: str) -> DataSubject:
 class InvalidLink(ApplicationError):
     code = "invalid_link"
     status = 401
+
+
+# -- aggregates for the DPO dashboard (counts only: no person, no row) --------------------
+
+
+def consent_changes_by_period(
+    *, starts: Sequence[datetime], end: datetime
+) -> dict[tuple[str, str], list[int]]:
+    """Grants and withdrawals recorded in the ledger in each period `[starts[i],
+    starts[i + 1])`, the last ending at `end` (weeks, in the DPO dashboard), per purpose
+    code and action ("grant" or "withdraw"): {(purpose, action): [count per period]}.
+    Pairs without any event are absent. One GROUP BY query. Objections are the objection
+    register's and not counted here."""
+    period = period_index("occurred_at", starts, end)
+    rows = (
+        ConsentEvent.objects.order_by()
+        .filter(
+            periods_range("occurred_at", starts, end),
+            action__in=(ConsentEvent.Action.GRANT, ConsentEvent.Action.WITHDRAW),
+        )
+        .annotate(period=period)
+        .values_list("purpose", "action", "period")
+        .annotate(events=Count("pk"))
+    )
+    counts: dict[tuple[str, str], list[int]] = {}
+    for purpose, action, index, events in rows:
+        counts.setdefault((purpose, action), [0] * len(starts))[index] = events
+    return counts

@@ -3,20 +3,23 @@ for staff records the view, privacy.access) and for the person's pages and the A
 
 from __future__ import annotations
 
+import statistics
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from qualipact.privacy import vault
 from qualipact.privacy.access import StaffView
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.fields import encrypted_context
+from qualipact.privacy.periods import DaysBetween, period_index, periods_range
 from qualipact.privacy.purposes import PURPOSES
 from qualipact.privacy.registry import Category, ModelDeclaration, ResolvedField, Source, registry
 from qualipact.rights.models import DataRequest
@@ -395,3 +398,52 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
     elif kind == DataRequest.Kind.RECTIFICATION:
         lines.append(corrected_note(list(outcome.get("corrected", []))))
     return result
+
+
+# -- aggregates for the DPO dashboard (counts only: no row, no personal data) ------------
+
+
+def request_counts_by_kind_and_status() -> dict[tuple[str, str], int]:
+    """How many requests the log holds, per (kind, status) value: one GROUP BY query.
+    Pairs with no request are absent. The log keeps requests 24 months after receipt."""
+    rows = (
+        DataRequest.objects.order_by().values_list("kind", "status").annotate(requests=Count("pk"))
+    )
+    return {(kind, status): count for kind, status, count in rows}
+
+
+def answer_median_days_by_period(
+    *, starts: Sequence[datetime], end: datetime
+) -> list[float | None]:
+    """The median time to answer, in days (fractional), of the requests answered
+    (completed or refused) in each period `[starts[i], starts[i + 1])`, the last ending at
+    `end` (periods by the moment of the answer): one value per period, None for a period
+    without answers. `starts` are aware datetimes, ascending (months in the site's zone).
+
+    One query: the database computes each answer's duration, ranks the answers of each
+    period by it (window functions, on SQLite as on PostgreSQL) and returns only the one
+    or two middle answers of each period, so at most two rows per period leave the
+    database whatever the number of requests."""
+    period = period_index("completed_at", starts, end)
+    took = DaysBetween("received_at", "completed_at")
+    middles = (
+        DataRequest.objects.order_by()
+        .filter(
+            periods_range("completed_at", starts, end),
+            status__in=(DataRequest.Status.COMPLETED, DataRequest.Status.REFUSED),
+        )
+        .annotate(
+            period=period,
+            took=took,
+            rank=Window(RowNumber(), partition_by=[period], order_by=[took.asc(), F("pk").asc()]),
+            answered=Window(Count("pk"), partition_by=[period]),
+        )
+        # The ((n + 1) / 2)-th and ((n + 2) / 2)-th of n answers, in integer division:
+        # the same one when n is odd, the two middle ones when it is even.
+        .filter(rank__gte=(F("answered") + 1) / 2, rank__lte=(F("answered") + 2) / 2)
+        .values_list("period", "took")
+    )
+    found: dict[int, list[float]] = {}
+    for index, days in middles:
+        found.setdefault(index, []).append(days)
+    return [statistics.fmean(found[i]) if i in found else None for i in range(len(starts))]

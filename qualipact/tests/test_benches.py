@@ -59,6 +59,27 @@ def test_the_consent_benchmark_runs_and_prints_its_table():
     assert "load average: " in result.stdout
 
 
+def test_the_dashboard_benchmark_runs_and_prints_its_table():
+    # The bench exits non-zero when the page fails or its figures disagree with COUNT(*).
+    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "backoffice.py"), "--requests", "200", "--runs", "2"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "verified: the dashboard counts the same 200 requests" in result.stdout
+    assert re.search(
+        r"^dashboard page \(test client, DPO\) vs its SQL replayed \|", result.stdout, re.M
+    )
+    assert "load average: " in result.stdout
+    assert "(target under 300 ms on SQLite)" in result.stdout
+
+
 @pytest.fixture(scope="module")
 def harness():
     spec = importlib.util.spec_from_file_location("harness", REPO / "bench" / "harness.py")

@@ -105,3 +105,7 @@ def agent():
     from qualipact.web.roles import Role
 
     return make_staff("sid", Role.SUPPORT_AGENT)
+
+
+# The DPO dashboard's seed and what it should show (a module of its own: it is long).
+from qualipact.backoffice.tests.dashboard_seed import dashboard_data  # noqa: E402, F401
