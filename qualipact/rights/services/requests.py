@@ -332,9 +332,9 @@ _MESSAGES = {
     "refused": (
         "We cannot do what you asked",
         "We cannot do what you asked ({kind}): {basis}. {note}\n\n"
-        "If you disagree, you can appeal: open your request's page, {page}, and tell us "
-        "why in your own words.{page_life} A member of our data protection team who did "
-        "not make this decision answers within {appeal_days} days.\n\n"
+        "If you disagree, you can appeal: open your request's page and tell us why in "
+        "your own words. A member of our data protection team who did not make this "
+        "decision answers within {appeal_days} days.\n{page}\n{page_life}\n"
         "You may also complain to a data protection supervisory authority at any time, for "
         "example the one of the country where you live or work.",
     ),
@@ -372,7 +372,9 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
     recipient = request.requested_by or request.subject
     # Only the refusal names the request's page (how to appeal); the link is built only then.
     page = request_page_url(request) if event == "refused" else ""
-    page_life = f" The link works for {RECEIPT_DAYS} days." if page and by_receipt(request) else ""
+    page_life = (
+        f"(The link works for {RECEIPT_DAYS} days.)\n" if page and by_receipt(request) else ""
+    )
     email_queue(
         subject=recipient,
         to=address,
