@@ -252,16 +252,23 @@ def _facts(r: DataRequest) -> list[tuple[str, str]]:
     return facts
 
 
-def _no_network(url: str, *args: Any, **kwargs: Any) -> Any:
-    """WeasyPrint's url_fetcher: the package embeds everything it shows, so any URL it
-    would fetch (an image, a font, a stylesheet) is refused, local or not."""
+def _no_network(url: str) -> Any:
+    """What the PDF's URL fetcher does with any URL (an image, a font, a stylesheet):
+    refuse it, local or not. The package embeds everything it shows."""
     raise ValueError("The evidence package fetches nothing")
 
 
 def _pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported when used: it loads Pango
+    # Imported when used: WeasyPrint loads Pango.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return bytes(HTML(string=html, url_fetcher=_no_network, base_url=None).write_pdf())
+    class NoNetwork(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            return _no_network(url)
+
+    fetcher = NoNetwork(allowed_protocols=(), fail_on_errors=False)
+    return bytes(HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf())
 
 
 @transaction.atomic

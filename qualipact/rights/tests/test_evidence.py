@@ -60,10 +60,9 @@ def test_it_downloads_a_pdf_with_the_timeline_the_staff_the_emails_and_the_verif
     text = text_of(response)
     assert "Chain verified" in text and "BROKEN" not in text
     # The timeline: every step of the request, in order, with its name.
-    for step in ("Request received", "Request refused", "Appeal made", "Appeal decided"):
-        assert step in text, step
-    assert text.index("Request received") < text.index("Request refused")
-    assert text.index("Request refused") < text.index("Appeal decided")
+    timeline = text[text.index("Timeline") :]
+    steps = ("Request received", "Request refused", "Appeal made", "Appeal decided")
+    assert [timeline.index(step) for step in steps] == sorted(timeline.index(s) for s in steps)
     # Who did what: staff by username and role.
     assert "stella" in text and "dora" in text and "Data Protection Officer" in text
     # What was sent: subject lines, not bodies.
@@ -75,9 +74,7 @@ def test_it_downloads_a_pdf_with_the_timeline_the_staff_the_emails_and_the_verif
     assert event.hash[:32] in text.replace(" ", "")
 
 
-def test_it_audits_the_download_and_the_staff_view_of_what_it_shows(
-    client, appealed, second_dpo
-):
+def test_it_audits_the_download_and_the_staff_view_of_what_it_shows(client, appealed, second_dpo):
     client.force_login(second_dpo)
     download(client, appealed)
     exported = AuditEvent.objects.get(code=RightsCode.RIGHTS_EVIDENCE_EXPORTED)
@@ -120,9 +117,11 @@ def test_it_is_for_dpos_only_and_by_post(client, appealed, alice_account, second
 def test_it_fetches_nothing_while_rendering(monkeypatch):
     asked = []
 
-    def refuse(url, *args, **kwargs):
+    refuse_for_real = evidence._no_network
+
+    def refuse(url):
         asked.append(url)
-        return evidence._no_network(url, *args, **kwargs)
+        return refuse_for_real(url)
 
     monkeypatch.setattr(evidence, "_no_network", refuse)
     html = (
