@@ -263,7 +263,7 @@ def _pdf(html: str) -> bytes:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    class NoNetwork(URLFetcher):  # type: ignore[misc]
+    class NoNetwork(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             return _no_network(url)
 
