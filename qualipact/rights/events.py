@@ -226,26 +226,24 @@ def request_for_other_refused_event(
     )
 
 
+def _appeal_event(code: RightsCode, appeal: Appeal, actor: Actor, **data: object) -> AuditEvent:
+    return audit_log(
+        code=code,
+        actor=actor,
+        subject_id=appeal.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(appeal.request_id), "appeal_id": str(appeal.pk), **data},
+    )
+
+
 def appeal_made_event(*, appeal: Appeal, actor: Actor) -> AuditEvent:
     """823: the person appealed the refusal of the request (their words stay in the appeal)."""
-    return _request_event(
-        RightsCode.RIGHTS_APPEAL_MADE,
-        appeal.request,
-        actor,
-        appeal_id=str(appeal.pk),
-        due_on=appeal.due_on.isoformat(),
-    )
+    return _appeal_event(RightsCode.RIGHTS_APPEAL_MADE, appeal, actor, due_on=str(appeal.due_on))
 
 
 def appeal_decided_event(*, appeal: Appeal, actor: Actor) -> AuditEvent:
     """824: a second DPO decided the appeal: `outcome` is "granted" or "upheld"."""
-    return _request_event(
-        RightsCode.RIGHTS_APPEAL_DECIDED,
-        appeal.request,
-        actor,
-        appeal_id=str(appeal.pk),
-        outcome=appeal.status,
-    )
+    return _appeal_event(RightsCode.RIGHTS_APPEAL_DECIDED, appeal, actor, outcome=appeal.status)
 
 
 def appeals_reminded_event(*, appeals: Iterable[Appeal], emails: int) -> AuditEvent:
