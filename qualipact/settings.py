@@ -509,6 +509,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualipact.rights.tasks.deadline_reminders",
         "schedule": 86400.0,
     },
+    "rights-appeal-reminders": {
+        "task": "qualipact.rights.tasks.appeal_reminders",
+        "schedule": 86400.0,
+    },
     "accounts-parental-confirmations": {
         "task": "qualipact.accounts.tasks.parental_confirmations_send",
         "schedule": 600.0,

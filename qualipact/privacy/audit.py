@@ -262,6 +262,38 @@ def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
     return ChainReport(True, count)
 
 
+@dataclass(frozen=True)
+class EventCheck:
+    """One event's place in the chain: `ok` when its hash matches its content and the
+    hash it links to, and that hash is the one of the event before it."""
+
+    event_id: int
+    hash: str
+    ok: bool
+    reason: str = ""
+
+
+def audit_events_verify(events: list[AuditEvent]) -> list[EventCheck]:
+    """Check `events` (a selection, e.g. one request's) link by link, without walking the
+    whole chain: each must match its own hash and follow the event before it (id - 1, or
+    the genesis hash for the first). Two queries whatever the number of events."""
+    before = {event.id - 1 for event in events if event.id > 1}
+    hashes = dict(AuditEvent.objects.filter(id__in=before).values_list("id", "hash"))
+    checks = []
+    for event in events:
+        previous = GENESIS_HASH if event.id == 1 else hashes.get(event.id - 1)
+        if previous is None:
+            reason = "the event before it is missing"
+        elif event.prev_hash != previous:
+            reason = "previous-hash link does not match"
+        elif not hmac.compare_digest(_chain_hash(event.prev_hash, event), event.hash):
+            reason = "content does not match its hash"
+        else:
+            reason = ""
+        checks.append(EventCheck(event.id, event.hash, not reason, reason))
+    return checks
+
+
 def audit_events_for(subject_id: uuid.UUID | str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(subject_id=subject_id).order_by("id"))
 

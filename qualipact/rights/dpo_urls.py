@@ -21,6 +21,14 @@ _ACTIONS = {
 
 urlpatterns = [
     path("staff/rights/", views.queue, name="dpo_queue"),
+    path("staff/rights/appeals/", views.dpo_appeals, name="dpo_appeals"),
+    path("staff/rights/appeals/<uuid:appeal_id>/", views.dpo_appeal, name="dpo_appeal"),
+    path(
+        "staff/rights/appeals/<uuid:appeal_id>/decide/",
+        views.dpo_appeal_decide,
+        name="dpo_appeal_decide",
+    ),
+    path("staff/rights/<uuid:request_id>/evidence/", views.dpo_evidence, name="dpo_evidence"),
     path("staff/rights/<uuid:request_id>/", views.request_detail, name="dpo_request"),
     *[
         path(

@@ -17,7 +17,7 @@ from qualipact.privacy.audit import Actor, audit_codes_register, audit_log
 
 if TYPE_CHECKING:
     from qualipact.privacy.models import AuditEvent
-    from qualipact.rights.models import DataRequest, ExportFile, RequestNote
+    from qualipact.rights.models import Appeal, DataRequest, ExportFile, RequestNote
 
 PURPOSE = "data_subject_rights"
 RIGHTS_ACTOR = Actor.system("rights")
@@ -47,6 +47,10 @@ class RightsCode(IntEnum):
     RIGHTS_RECTIFIED = 820
     RIGHTS_RECIPIENTS_NOTIFIED = 821
     RIGHTS_REQUEST_FOR_OTHER_REFUSED = 822
+    RIGHTS_APPEAL_MADE = 823
+    RIGHTS_APPEAL_DECIDED = 824
+    RIGHTS_APPEALS_REMINDED = 825
+    RIGHTS_EVIDENCE_EXPORTED = 826
 
 
 audit_codes_register(owner="rights", codes=RightsCode, span=range(800, 830))
@@ -219,4 +223,44 @@ def request_for_other_refused_event(
         subject_id=subject_id,
         purpose=PURPOSE,
         data={"id": str(tried), "target": target},
+    )
+
+
+def _appeal_event(code: RightsCode, appeal: Appeal, actor: Actor, **data: object) -> AuditEvent:
+    return audit_log(
+        code=code,
+        actor=actor,
+        subject_id=appeal.subject_id,
+        purpose=PURPOSE,
+        data={"request_id": str(appeal.request_id), "appeal_id": str(appeal.pk), **data},
+    )
+
+
+def appeal_made_event(*, appeal: Appeal, actor: Actor) -> AuditEvent:
+    """823: the person appealed the refusal of the request (their words stay in the appeal)."""
+    return _appeal_event(RightsCode.RIGHTS_APPEAL_MADE, appeal, actor, due_on=str(appeal.due_on))
+
+
+def appeal_decided_event(*, appeal: Appeal, actor: Actor) -> AuditEvent:
+    """824: a second DPO decided the appeal: `outcome` is "granted" or "upheld"."""
+    return _appeal_event(RightsCode.RIGHTS_APPEAL_DECIDED, appeal, actor, outcome=appeal.status)
+
+
+def appeals_reminded_event(*, appeals: Iterable[Appeal], emails: int) -> AuditEvent:
+    """825: the DPOs were emailed (`emails`) the list of appeals due soon or overdue."""
+    return audit_log(
+        code=RightsCode.RIGHTS_APPEALS_REMINDED,
+        actor=Actor.system("appeal_reminders"),
+        purpose=PURPOSE,
+        data={"appeals": [str(appeal.pk) for appeal in appeals], "emails": emails},
+    )
+
+
+def evidence_exported_event(
+    *, request: DataRequest, actor: Actor, events: int, chain_ok: bool
+) -> AuditEvent:
+    """826: a DPO downloaded the request's evidence package (`events` audit events in it;
+    whether their chain verified)."""
+    return _request_event(
+        RightsCode.RIGHTS_EVIDENCE_EXPORTED, request, actor, events=events, chain_ok=chain_ok
     )

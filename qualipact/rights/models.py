@@ -159,3 +159,61 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"Export {self.pk} of request {self.request_id}"
+
+
+class Appeal(models.Model):
+    """A person's appeal of a refused request, decided by a second Data Protection Officer.
+
+    US state laws ask for an appeal process answered within 60 days (Virginia CDPA
+    §59.1-578(C), Colorado CPA §6-1-1306(3), Connecticut CTDPA §42-520(d)); GDPR Art 12(4)
+    asks that the person be told they may complain to a supervisory authority. One appeal
+    per refusal: a granted appeal reopens the request, and a later refusal may be appealed
+    again. What the person wrote, the country they declared and the decision's reasons are
+    encrypted under their key.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a decision"
+        GRANTED = "granted", "Granted: we take up your request again"
+        UPHELD = "upheld", "Refusal upheld"
+
+    # Days from the appeal to its decision, at the latest (the US state laws' 60 days).
+    DECIDE_WITHIN_DAYS = 60
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="appeals")
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Why the person disagrees, in their own words.
+    text = EncryptedTextField()
+    # The country the person says they live in (ISO 3166-1 alpha-2, privacy.countries), to
+    # name their supervisory authority; empty when they did not say.
+    country = EncryptedTextField(null=True, blank=True)
+    made_at = models.DateTimeField()
+    due_on = models.DateField()
+    # The staff user id of who refused the request ("" when the system refused it, e.g.
+    # after too many wrong codes): they may not decide the appeal.
+    refused_by = models.CharField(max_length=64, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=64, blank=True)  # staff user id
+    decision_reason = EncryptedTextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "made_at"]
+        indexes = [models.Index(fields=["status", "due_on"], name="appeal_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(status="open"),
+                name="one_open_appeal_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal {self.pk} of request {self.request_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN

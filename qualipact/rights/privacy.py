@@ -11,7 +11,7 @@ from qualipact.privacy.registry import (
     Source,
     personal_data,
 )
-from qualipact.rights.models import DataRequest, ExportFile, RequestNote
+from qualipact.rights.models import Appeal, DataRequest, ExportFile, RequestNote
 
 # 11 CCR 7101: records of requests and how they were answered, for 24 months.
 # Requests still open are never swept.
@@ -113,5 +113,38 @@ personal_data(
     non_personal=[
         "id", "request", "subject", "filename", "sha256", "expires_at", "downloaded_at",
         "created_at", "updated_at",
+    ],
+)  # fmt: skip
+
+personal_data(
+    Appeal,
+    label="appeal of a refused request",
+    label_plural="appeals of refused requests",
+    purposes=["data_subject_rights"],
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    source=Source.PROVIDED,
+    # Kept with the request log it belongs to (24 months, 11 CCR 7101; accountability,
+    # Art 5(2)); never swept while the appeal waits for a decision.
+    retention=Retention(
+        after="made_at",
+        period=timedelta(days=730),
+        unless=(("status", Appeal.Status.OPEN),),
+        event="the appeal was made",
+    ),
+    portable=False,
+    for_children=True,
+    fields={
+        "text": PersonalField(Category.COMMUNICATION, label="your appeal", encrypted=True),
+        "country": PersonalField(
+            Category.LOCATION, label="country where you live", encrypted=True
+        ),
+        "decision_reason": PersonalField(
+            Category.COMMUNICATION, label="reasons for the decision on your appeal",
+            source=Source.DERIVED, encrypted=True,
+        ),
+    },
+    non_personal=[
+        "id", "request", "subject", "status", "made_at", "due_on", "refused_by", "decided_at",
+        "decided_by", "created_at", "updated_at",
     ],
 )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from django.urls import reverse
 
+from qualipact.rights.services.appeals import DUE_WITHIN_DAYS as APPEAL_DUE_DAYS
+from qualipact.rights.services.appeals import AppealFilter, appeals_waiting
 from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, DueFilter, requests_waiting
 from qualipact.web.console import StaffPage, Waiting, staff_page_register
 from qualipact.web.roles import Role
@@ -25,5 +27,34 @@ staff_page_register(
         section="Data protection",
         waiting=_waiting,
         reaches=("rights:dpo_request",),
+    )
+)
+
+
+def _appeals_waiting(user: object) -> list[Waiting]:
+    soon, overdue = appeals_waiting()
+    page = reverse("rights:dpo_appeals")
+    return [
+        Waiting(
+            f"appeals due within {APPEAL_DUE_DAYS} days",
+            soon,
+            url=f"{page}?which={AppealFilter.DUE}",
+        ),
+        Waiting(
+            "appeals overdue", overdue, urgent=True, url=f"{page}?which={AppealFilter.OVERDUE}"
+        ),
+    ]
+
+
+staff_page_register(
+    StaffPage(
+        title="Appeals of refused requests",
+        url_name="rights:dpo_appeals",
+        description="People who disagree with a refusal; a DPO who did not refuse decides "
+        "within 60 days.",
+        roles=frozenset({Role.DPO}),
+        section="Data protection",
+        waiting=_appeals_waiting,
+        reaches=("rights:dpo_appeal",),
     )
 )

@@ -52,3 +52,9 @@ def requests_reconcile() -> int:
 def deadline_reminders() -> int:
     """Email DPOs the open requests due within three days."""
     return services.deadline_reminders()
+
+
+@shared_task
+def appeal_reminders() -> int:
+    """Email DPOs the open appeals due within seven days or overdue."""
+    return services.appeal_reminders()

@@ -11,6 +11,8 @@ urlpatterns = [
     path("rights/submitted/", views.submitted, name="submitted"),
     path("rights/child/<uuid:child_id>/", views.child, name="child"),
     path("rights/<uuid:request_id>/", views.detail, name="detail"),
+    path("rights/<uuid:request_id>/appeal/", views.appeal, name="appeal"),
+    path("rights/appeal/", views.appeal_by_link, name="appeal_by_link"),
     path("rights/download/<str:token>/", views.download, name="download"),
 ]
 

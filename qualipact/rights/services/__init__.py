@@ -7,9 +7,19 @@ fulfil: carrying out verified requests (access, erasure, rectification, ...).
 dpo: the Data Protection Officer's queue, trail, holds and restriction lifts.
 exports: the access and portability archives, sealed.
 reminders: the DPOs' reminders of requests coming due.
+appeals: appeals of refused requests, decided by a second DPO, and their reminders.
+evidence: the evidence package (PDF) of a request for a supervisory authority.
 
 Modules of this package import each other directly, never through this file."""
 
+from qualipact.rights.services.appeals import (
+    appeal_decide,
+    appeal_make,
+    appeal_possible,
+    appeal_reminders,
+    appeals_queue,
+    appeals_waiting,
+)
 from qualipact.rights.services.dpo import (
     DueFilter,
     event_name,
@@ -22,6 +32,7 @@ from qualipact.rights.services.dpo import (
     restriction_lift_state,
     subject_holds,
 )
+from qualipact.rights.services.evidence import EvidencePackage, evidence_build
 from qualipact.rights.services.exports import (
     ExportArchive,
     ExportError,
@@ -69,10 +80,17 @@ from qualipact.rights.services.requests import (
 
 __all__ = [
     "DueFilter",
+    "EvidencePackage",
     "ExportArchive",
     "ExportError",
     "InvalidVerification",
     "RectifiableField",
+    "appeal_decide",
+    "appeal_make",
+    "appeal_possible",
+    "appeal_reminders",
+    "appeals_queue",
+    "appeals_waiting",
     "contact_address",
     "corrected_labels",
     "corrected_note",
@@ -83,6 +101,7 @@ __all__ = [
     "erasure_receipt_text",
     "erasure_resume",
     "event_name",
+    "evidence_build",
     "export_build",
     "export_document",
     "export_download",

@@ -33,7 +33,8 @@ from qualipact.privacy.purposes import PURPOSES, LegalBasis
 from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.rights import events
 from qualipact.rights.deadlines import Regime, deadlines_for
-from qualipact.rights.models import DataRequest, RequestNote
+from qualipact.rights.models import Appeal, DataRequest, RequestNote
+from qualipact.rights.receipts import RECEIPT_DAYS, by_receipt, request_page_url
 from qualipact.rights.transfer import endpoint_check
 from qualipact.web.api import is_scalar_text, scalar_text
 from qualipact.web.roles import DPO_GROUP
@@ -331,8 +332,11 @@ _MESSAGES = {
     "refused": (
         "We cannot do what you asked",
         "We cannot do what you asked ({kind}): {basis}. {note}\n\n"
-        "You may complain to a data protection supervisory authority, for example the one "
-        "of the country where you live or work.",
+        "If you disagree, you can appeal: open your request's page and tell us why in "
+        "your own words. A member of our data protection team who did not make this "
+        "decision answers within {appeal_days} days.\n{page}\n{page_life}\n"
+        "You may also complain to a data protection supervisory authority at any time, for "
+        "example the one of the country where you live or work.",
     ),
     "failed": (
         "Your request is delayed",
@@ -366,6 +370,11 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
         return
     subject_line, body = _MESSAGES[event]
     recipient = request.requested_by or request.subject
+    # Only the refusal names the request's page (how to appeal); the link is built only then.
+    page = request_page_url(request) if event == "refused" else ""
+    page_life = (
+        f"(The link works for {RECEIPT_DAYS} days.)\n" if page and by_receipt(request) else ""
+    )
     email_queue(
         subject=recipient,
         to=address,
@@ -376,6 +385,9 @@ def _notify(request: DataRequest, event: str, *, note: str = "") -> None:
             due=request.effective_due_on.isoformat(),
             basis=request.get_refusal_basis_display().lower(),
             note=note,
+            page=page,
+            page_life=page_life,
+            appeal_days=Appeal.DECIDE_WITHIN_DAYS,
         )
         + f"\n\nReference: {request.pk}",
         purpose="data_subject_rights",

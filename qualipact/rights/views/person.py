@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +34,8 @@ from qualipact.rights.forms import (
     RequestForm,
 )
 from qualipact.rights.models import DataRequest
+from qualipact.rights.receipts import receipt_for as _receipt_token
+from qualipact.rights.receipts import request_of_receipt as _request_of_receipt
 from qualipact.rights.selectors import request_summary, requests_of
 from qualipact.web.people import signed_in_user
 from qualipact.web.ratelimit import rate_limit_exceeded
@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 # through their selectors, never their models.
 User = get_user_model()
 GET_POST = ["GET", "HEAD", "POST"]
-RECEIPT_SALT = "qualipact.rights.receipt"
-# The receipt button on the confirmation pages works this long (an erased person has no
-# account left to look at their request from).
-RECEIPT_MAX_AGE = int(timedelta(days=30).total_seconds())
 
 
 def _sensitive_post(request: HttpRequest) -> bool:
@@ -62,20 +58,6 @@ def _rate_limited(scope: str, request: HttpRequest, *, limit: int) -> bool:
     return rate_limit_exceeded(
         scope, request, limit=limit, window=settings.RIGHTS_RATE_WINDOW_SECONDS
     )
-
-
-def _receipt_token(data_request: DataRequest) -> str:
-    return signing.dumps({"r": str(data_request.pk)}, salt=RECEIPT_SALT)
-
-
-def _request_of_receipt(receipt: str) -> DataRequest | None:
-    try:
-        payload = signing.loads(receipt, salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(payload, dict) or not payload.get("r"):
-        return None
-    return DataRequest.objects.filter(pk=payload["r"]).first()
 
 
 def _submitted(data_request: DataRequest, *, verified: bool = False) -> HttpResponse:
