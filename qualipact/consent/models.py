@@ -58,7 +58,11 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at"]
-        indexes = [models.Index(fields=["subject", "occurred_at"], name="consent_event_subject")]
+        indexes = [
+            models.Index(fields=["subject", "occurred_at"], name="consent_event_subject"),
+            # The DPO dashboard counts grants and withdrawals per week.
+            models.Index(fields=["occurred_at", "purpose", "action"], name="consent_event_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.purpose} for {self.subject_id}"
