@@ -25,14 +25,14 @@ EMAIL = "jonas.berg@example.org"
 SESSION_COOKIE = "__Host-qp_session"
 
 
-def off_loop(function, *args):
+def off_loop(function, *args, **kwargs):
     """Run ORM work in a thread of its own: Playwright's sync API keeps an asyncio loop
     running in the test thread, and Django refuses database calls while one runs."""
     outcome = {}
 
     def run():
         try:
-            outcome["value"] = function(*args)
+            outcome["value"] = function(*args, **kwargs)
         except BaseException as exc:  # handed back to the test thread
             outcome["error"] = exc
         finally:

@@ -8,45 +8,17 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
 from conftest import browser_context, browser_launch, watch
+from qualipact.accounts.tests.test_browser_accounts import deliver, off_loop
 from qualipact.accounts.tests.test_mfa import fresh_code
 
 ADMIN_PASSWORD = "seven tall giraffes read poetry at noon"
 INVITEE_PASSWORD = "nine quiet owls count the stars"
-
-
-def off_loop(function, *args, **kwargs):
-    """ORM work in a thread of its own (Playwright's sync API runs an asyncio loop in the
-    test thread, and Django refuses database calls while one runs)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function(*args, **kwargs)
-        except BaseException as exc:  # handed back to the test thread
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
-def deliver():
-    from conftest import deliver_queued
-
-    off_loop(deliver_queued)
 
 
 def invitation_path(smtp, address: str) -> str:

@@ -5,43 +5,15 @@ refusal; Alice receives, through a real SMTP server, the outcome naming the supe
 authority of the country she gave (France: the CNIL)."""
 
 import re
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 
 from conftest import PASSWORD, PERSONAS, browser_context, browser_launch, totp_code, watch
+from qualipact.accounts.tests.test_browser_accounts import deliver
 
 WORDS = "The address you hold is my old one; my contract was updated last spring."
 REASONS = "The contract you signed names the old address until it is renewed."
-
-
-def off_loop(function, *args):
-    """ORM work in a thread of its own: Playwright's sync API runs an asyncio loop in the
-    test thread, and Django refuses database calls while one runs."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function(*args)
-        except BaseException as exc:  # handed back to the test thread
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
-def deliver():
-    from conftest import deliver_queued
-
-    off_loop(deliver_queued)
 
 
 def the_message(smtp, subject: str):
