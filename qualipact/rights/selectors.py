@@ -28,10 +28,10 @@ from qualipact.rights.services import (
     corrected_note,
     details_of,
     model_name,
-    rectifiable_field,
     rectifiable_fields,
 )
 from qualipact.rights.services.dpo import failure_reason
+from qualipact.rights.services.fulfil import details_in_words
 
 # -- the DPO's pages ---------------------------------------------------------------------
 
@@ -133,32 +133,6 @@ class DpoRequest:
         return -self.days_left
 
 
-def _asked(details: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the person asked, labelled in words (purpose and field labels, not codes)."""
-    asked: list[tuple[str, str]] = []
-    for key, value in details.items():
-        if key == "correction":
-            asked.append(("In their words", str(value)))
-        elif key == "purpose":
-            purpose = PURPOSES.get(str(value))
-            asked.append(("The use they object to", purpose.label if purpose else str(value)))
-        elif key == "purposes":
-            labels = [PURPOSES[p].label if p in PURPOSES else str(p) for p in value]
-            asked.append(("The consents they withdraw", ", ".join(labels)))
-        elif key == "endpoint":
-            asked.append(("Send the copy directly to", str(value)))
-        elif key == "email":
-            asked.append(("The address that asked", str(value)))
-        elif key == "changes":
-            for change in value:
-                target = rectifiable_field(f"{change.get('model')}.{change.get('field')}")
-                where = target.label_human if target else "a field we cannot correct"
-                asked.append((f"They propose for {where}", str(change.get("value", ""))))
-        else:
-            asked.append(("Also asked", str(value)))
-    return asked
-
-
 def _decrypted(data_request: DataRequest, name: str) -> str:
     try:
         return str(getattr(data_request, name) or "")
@@ -198,7 +172,7 @@ def request_for_dpo(
         person=names.get(data_request.subject_id),
         parent=names.get(data_request.requested_by_id) if data_request.requested_by_id else None,
         verified=request_verified_how(data_request),
-        asked=_asked(details),
+        asked=details_in_words(details),
         extension_reason=extension,
         refusal_reason=refusal,
         due=due,

@@ -42,6 +42,7 @@ from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import AuditEvent
 from qualipact.rights import events
 from qualipact.rights.models import Appeal, DataRequest
+from qualipact.rights.services.fulfil import details_in_words
 from qualipact.rights.services.requests import ADDRESS_KEY, details_of
 from qualipact.web.roles import roles_of
 
@@ -74,7 +75,7 @@ class _Step:
 @dataclass
 class _Evidence:
     request: DataRequest
-    asked: dict[str, Any]
+    asked: list[tuple[str, str]]
     refusal_reason: str
     extension_reason: str
     appeals: list[dict[str, Any]]
@@ -188,7 +189,9 @@ def _collect(data_request: DataRequest, viewer: StaffView) -> _Evidence:
         for appeal in Appeal.objects.filter(request=data_request).order_by("made_at")
     ]
     parent_id = data_request.requested_by_id
-    asked = {k: v for k, v in details_of(data_request).items() if k != ADDRESS_KEY}
+    asked = details_in_words(
+        {k: v for k, v in details_of(data_request).items() if k != ADDRESS_KEY}
+    )
     viewer.record(
         subject=data_request.subject_id,
         model="rights.DataRequest",

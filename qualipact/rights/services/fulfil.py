@@ -439,6 +439,33 @@ def corrected_note(keys: list[str]) -> str:
     return "We corrected your data: " + ", ".join(corrected_labels(keys)) + "."
 
 
+def details_in_words(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the person asked, as [(what, their words)], labelled in words (purpose and
+    field labels, not codes): for the DPO's page and the evidence package."""
+    asked: list[tuple[str, str]] = []
+    for key, value in details.items():
+        if key == "correction":
+            asked.append(("In their words", str(value)))
+        elif key == "purpose":
+            purpose = PURPOSES.get(str(value))
+            asked.append(("The use they object to", purpose.label if purpose else str(value)))
+        elif key == "purposes":
+            labels = [PURPOSES[p].label if p in PURPOSES else str(p) for p in value]
+            asked.append(("The consents they withdraw", ", ".join(labels)))
+        elif key == "endpoint":
+            asked.append(("Send the copy directly to", str(value)))
+        elif key == "email":
+            asked.append(("The address that asked", str(value)))
+        elif key == "changes":
+            for change in value:
+                target = rectifiable_field(f"{change.get('model')}.{change.get('field')}")
+                where = target.label_human if target else "a field we cannot correct"
+                asked.append((f"They propose for {where}", str(change.get("value", ""))))
+        else:
+            asked.append(("Also asked", str(value)))
+    return asked
+
+
 def _rectifiable(label: str, name: str) -> RectifiableField:
     declaration = next((d for d in registry.subject_declarations() if d.label == label), None)
     if declaration is not None and declaration.append_only and name in declaration.fields:

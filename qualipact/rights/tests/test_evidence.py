@@ -68,6 +68,9 @@ def test_it_downloads_a_pdf_with_the_timeline_the_staff_the_emails_and_the_verif
     # What was sent: subject lines, not bodies.
     assert "We cannot do what you asked" in text and "We upheld our refusal" in text
     assert "Email sent" in text
+    # What the person asked, labelled in words, never by its internal key.
+    assert "In their words" in text and "Rue Oberkampf" in text
+    assert "correction" not in text.lower().replace("correct and complete", "")
     # The request's facts and reasons; each event's hash.
     assert str(appealed.pk) in text and REFUSAL_REASON in text
     event = AuditEvent.objects.filter(data__request_id=str(appealed.pk)).first()
