@@ -133,7 +133,9 @@ def dashboard_figures(*, now: datetime | None = None) -> DashboardFigures:
     """The dashboard's figures as of `now` (default: now). Six queries, whatever the
     number of requests, events, holds or messages."""
     today = timezone.localdate(now or timezone.now())
-    statuses = list(DataRequest.Status.choices)
+    statuses = [
+        (str(status), DataRequest.STAFF_STATUS_LABELS[status]) for status in DataRequest.Status
+    ]
     by_pair = request_counts_by_kind_and_status()
     kind_rows = [
         KindRow(kind, label, [(status, by_pair.get((kind, status), 0)) for status, _ in statuses])

@@ -33,6 +33,17 @@ class DataRequest(models.Model):
         COMPLETED = "completed", "Completed"
         REFUSED = "refused", "Refused"
 
+    # The same statuses in the words staff read (the choices' labels speak to the person).
+    STAFF_STATUS_LABELS: dict[str, str] = {
+        Status.RECEIVED: "Received",
+        Status.VERIFYING: "Verifying identity",
+        Status.IN_PROGRESS: "In progress",
+        Status.WAITING_ON_PERSON: "Waiting for the person",
+        Status.FAILED: "Failed on our side",
+        Status.COMPLETED: "Completed",
+        Status.REFUSED: "Refused",
+    }
+
     class Regime(models.TextChoices):
         GDPR = "gdpr", "EU / UK (GDPR)"
         CCPA = "ccpa", "California (CCPA)"
@@ -112,6 +123,11 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request {self.pk} ({self.status})"
+
+    @property
+    def staff_status_label(self) -> str:
+        """The status in the words staff read ("Waiting for the person")."""
+        return self.STAFF_STATUS_LABELS.get(self.status, self.get_status_display())
 
     @property
     def effective_due_on(self):  # type: ignore[no-untyped-def]
