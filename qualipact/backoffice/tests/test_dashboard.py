@@ -199,6 +199,12 @@ def test_it_shows_no_personal_data(dpo_client, dashboard_data, at_now, alice_acc
     assert "no-store" in response["Cache-Control"]
 
 
+def test_it_names_statuses_in_staff_words(dpo_client, dashboard_data, at_now):
+    html = dpo_client.get(URL).content.decode()
+    assert "Waiting for the person" in html and "Verifying identity" in html
+    assert "Waiting for you" not in html and "Verifying your identity" not in html
+
+
 def test_it_reads_the_same_few_queries_whatever_the_data(dpo_client, at_now, request):
     dpo_client.get(URL)  # warm: the session and the user's groups
     with CaptureQueriesContext(connection) as empty:
