@@ -20,18 +20,19 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import ConfigDict, field_validator, model_validator
 
+from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.models import DataSubject
 from qualipact.privacy.purposes import PURPOSES
-from qualipact.rights import services
+from qualipact.rights import events, services
 from qualipact.rights.forms import SENSITIVE_KINDS
 from qualipact.rights.models import DataRequest, RequestNote
-from qualipact.rights.selectors import requests_of
+from qualipact.rights.selectors import request_texts_for_staff, requests_of
 from qualipact.rights.services.requests import CHANGES_MAX, TEXT_MAX
 from qualipact.web.api import SignedInAuth, error_responses
 from qualipact.web.reauth import SensitiveAction, sensitive_action_check
-from qualipact.web.roles import is_dpo
+from qualipact.web.roles import Role, is_dpo
 
 # The longest text a person or a DPO may write in one field (a correction, a reason, a
 # note); longer is refused with 422, never cut.
@@ -293,9 +294,16 @@ class DpoRequestOut(RequestOut):
     trail: list[AuditEventOut]
 
 
-def _dpo_out(request: DataRequest) -> dict[str, Any]:
+def _dpo_out(request: DataRequest, http: HttpRequest) -> dict[str, Any]:
+    """One request for the DPO's API: its decrypted texts are read through the selector
+    that records the staff view, as the DPO's page does."""
+    viewer = StaffView(actor=_actor(http), role=Role.DPO, purpose=events.PURPOSE)
+    details, extension, refusal = request_texts_for_staff(request, staff_view=viewer)
     return {
         **_out(request),
+        "details": details,
+        "extension_reason": extension or None,
+        "refusal_reason": refusal or None,
         "subject_id": request.subject_id,
         "failure_code": request.failure_code,
         "fulfil_attempts": request.fulfil_attempts,
@@ -377,7 +385,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilterIn]) -> list[dict[str,
     summary="One request, in full",
 )
 def request_detail(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
-    return _dpo_out(_get(request_id))
+    return _dpo_out(_get(request_id), request)
 
 
 ACTION_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
@@ -405,7 +413,7 @@ def refuse(request: HttpRequest, request_id: UUID, payload: RefuseIn) -> dict[st
     done = services.request_refuse(
         request=_get(request_id), basis=payload.basis, reason=payload.reason, actor=_actor(request)
     )
-    return _dpo_out(done)
+    return _dpo_out(done, request)
 
 
 class ExtendIn(InputSchema):
@@ -425,7 +433,7 @@ def extend(request: HttpRequest, request_id: UUID, payload: ExtendIn) -> dict[st
         reason=payload.reason,
         actor=_actor(request),
     )
-    return _dpo_out(done)
+    return _dpo_out(done, request)
 
 
 class WaitIn(InputSchema):
@@ -443,7 +451,7 @@ def wait(request: HttpRequest, request_id: UUID, payload: WaitIn) -> dict[str, A
     done = services.request_wait_on_person(
         request=_get(request_id), note=payload.note.strip(), actor=_actor(request)
     )
-    return _dpo_out(done)
+    return _dpo_out(done, request)
 
 
 @dpo_router.post(
@@ -452,7 +460,9 @@ def wait(request: HttpRequest, request_id: UUID, payload: WaitIn) -> dict[str, A
     summary="Resume",
 )
 def resume(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
-    return _dpo_out(services.request_resume(request=_get(request_id), actor=_actor(request)))
+    return _dpo_out(
+        services.request_resume(request=_get(request_id), actor=_actor(request)), request
+    )
 
 
 @dpo_router.post(
@@ -461,7 +471,9 @@ def resume(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     summary="Retry a failed request",
 )
 def retry(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
-    return _dpo_out(services.request_retry(request=_get(request_id), actor=_actor(request)))
+    return _dpo_out(
+        services.request_retry(request=_get(request_id), actor=_actor(request)), request
+    )
 
 
 class NoteIn(InputSchema):
@@ -495,4 +507,4 @@ def rectify(request: HttpRequest, request_id: UUID, payload: RectifyIn) -> dict[
         changes=[change.model_dump(mode="json") for change in payload.changes],
         actor=_actor(request),
     )
-    return _dpo_out(done)
+    return _dpo_out(done, request)

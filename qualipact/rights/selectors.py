@@ -140,6 +140,29 @@ def _decrypted(data_request: DataRequest, name: str) -> str:
         return ""
 
 
+def request_texts_for_staff(
+    data_request: DataRequest, *, staff_view: StaffView
+) -> tuple[dict[str, Any], str, str]:
+    """The request's encrypted texts, decrypted for a staff page or the DPO API: (details,
+    extension reason, refusal reason; "" when there is none). The fields that hold
+    something are recorded as one staff view (privacy.access), so the person sees the
+    read on "Who accessed my data"."""
+    try:
+        details = details_of(data_request)
+    except ApplicationError:
+        details = {}
+    extension = _decrypted(data_request, "extension_reason")
+    refusal = _decrypted(data_request, "refusal_reason")
+    shown = {"details": details, "extension_reason": extension, "refusal_reason": refusal}
+    if any(shown.values()):
+        staff_view.record(
+            subject=data_request.subject_id,
+            model=DataRequest._meta.label,
+            fields=[name for name, value in shown.items() if value],
+        )
+    return details, extension, refusal
+
+
 def request_for_dpo(
     data_request: DataRequest, *, staff_view: StaffView, today: date | None = None
 ) -> DpoRequest:
@@ -151,21 +174,7 @@ def request_for_dpo(
     if data_request.requested_by_id:
         subjects.append(data_request.requested_by_id)
     names = subject_names(subjects, staff_view=staff_view)
-    try:
-        details = details_of(data_request)
-    except ApplicationError:
-        details = {}
-    shown = {
-        "details": bool(details),
-        "extension_reason": bool(extension := _decrypted(data_request, "extension_reason")),
-        "refusal_reason": bool(refusal := _decrypted(data_request, "refusal_reason")),
-    }
-    if any(shown.values()):
-        staff_view.record(
-            subject=data_request.subject_id,
-            model=DataRequest._meta.label,
-            fields=[name for name, seen in shown.items() if seen],
-        )
+    details, extension, refusal = request_texts_for_staff(data_request, staff_view=staff_view)
     due = data_request.effective_due_on
     return DpoRequest(
         request=data_request,

@@ -335,3 +335,22 @@ def test_it_lists_every_endpoint_in_the_openapi_schema(client):
         assert set(paths[f"{QUEUE}/{{request_id}}/{action}"]) == {"post"}, action
     parameters = {p["name"] for p in paths[QUEUE]["get"]["parameters"]}
     assert parameters == {"status", "due"}
+
+
+def test_it_records_a_dpos_read_of_a_request_through_the_api(dpo_client, dpo_user, alice_account):
+    """The API shows the person's words as the page does, so it records the view too."""
+    from qualipact.privacy.audit import EventCode
+    from qualipact.privacy.models import AuditEvent
+
+    request = submit(alice_account.subject, "rectification", details={"correction": "Spelling"})
+    views = AuditEvent.objects.filter(
+        code=EventCode.SUBJECT_DATA_VIEWED, subject_id=alice_account.subject_id
+    )
+    before = views.count()
+    response = dpo_client.get(f"{QUEUE}/{request.pk}")
+    assert response.status_code == 200
+    assert response.json()["details"] == {"correction": "Spelling"}
+    [event] = views.order_by("id")[before:]
+    assert event.actor_id == str(dpo_user.pk)
+    assert event.data["model"] == "rights.DataRequest" and event.data["fields"] == ["details"]
+    assert event.data["role"] == "dpo"
