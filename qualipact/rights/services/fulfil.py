@@ -398,10 +398,15 @@ def rectifiable_fields() -> list[RectifiableField]:
     computed, never a secret or a lookup code, a value rather than a link to another row,
     editable, and not in a record of what happened (the consent ledger). Nor an address the
     person is found by (the source of a blind index, such as the sign-in email): changing
-    it goes through the flow that proves the new address, never a DPO's edit."""
+    it goes through the flow that proves the new address, never a DPO's edit. Nor what the
+    system observed (sign-in times, used one-time codes: `Source.AUTOMATIC`), which records
+    what happened rather than facts about the person, nor the log of the rights exercised
+    itself (this app's requests and appeals), kept as it happened (Art 5(2))."""
     fields = []
     for declaration in registry.subject_declarations():
         if declaration.subject_field != "subject" or declaration.append_only:
+            continue
+        if declaration.model._meta.app_label == "rights":
             continue
         lookups = {
             f.source
@@ -409,7 +414,9 @@ def rectifiable_fields() -> list[RectifiableField]:
             if isinstance(f, BlindIndexField)
         }
         for spec in declaration.fields.values():
-            if spec.blind_index or spec.secret or spec.source is Source.DERIVED:
+            if spec.blind_index or spec.secret:
+                continue
+            if spec.source in (Source.DERIVED, Source.AUTOMATIC):
                 continue
             if spec.name in lookups:
                 continue

@@ -255,3 +255,19 @@ def test_the_erasure_receipt_names_records_by_the_registrys_words(alice):
     receipt = services.erasure_receipt_text(request)
     assert "Connected sign-in providers" in receipt  # the registry's name, not "Social accounts"
     assert not INTERNAL.search(receipt), receipt
+
+
+def test_it_never_offers_what_the_system_observed_or_the_rights_log_itself():
+    """Sign-in times, used one-time codes and a request's own texts are records of what
+    happened, not facts about the person to correct."""
+    from qualipact.privacy.registry import Source
+
+    fields = services.rectifiable_fields()
+    assert fields, "some fields stay correctable"
+    for field in fields:
+        assert field.spec.source not in (Source.AUTOMATIC, Source.DERIVED), field.key
+        assert not field.key.startswith("rights."), field.key
+    keys = {field.key for field in fields}
+    assert "accounts.UsedOneTimeCode.step" not in keys
+    assert "accounts.User.last_login" not in keys
+    assert "accounts.Preferences.language" in keys
