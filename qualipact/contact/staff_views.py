@@ -162,7 +162,7 @@ def _assign(request: HttpRequest, rule: QueueRule, inquiry_id: Any) -> HttpRespo
         )
     except ApplicationError as error:
         inquiry.refresh_from_db()
-        return _message_page(request, rule, inquiry, problem=error.message, status=400)
+        return _message_page(request, rule, inquiry, problem=error.public, status=400)
     return _done(rule, inquiry, "assigned" if chosen else "unassigned")
 
 
@@ -177,7 +177,7 @@ def _status(request: HttpRequest, rule: QueueRule, inquiry_id: Any) -> HttpRespo
         )
     except ApplicationError as error:
         inquiry.refresh_from_db()
-        return _message_page(request, rule, inquiry, problem=error.message, status=400)
+        return _message_page(request, rule, inquiry, problem=error.public, status=400)
     return _done(rule, inquiry, form.cleaned_data["status"])
 
 

@@ -127,9 +127,9 @@ class RequestForm(forms.Form):
         """Show a refusal of the service next to the field it is about."""
         for key in error.extra:
             if field := _ERROR_FIELDS.get(key):
-                self.add_error(field, error.message)
+                self.add_error(field, error.public)
                 return
-        self.add_error(None, error.message)
+        self.add_error(None, error.public)
 
 
 class EmailRequestForm(RequestForm):

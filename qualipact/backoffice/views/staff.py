@@ -80,7 +80,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"], roles=form.cleaned_data["roles"], by=_me(request)
         )
     except ApplicationError as exc:
-        form.add_error("email" if "email" in exc.extra else None, exc.message)
+        form.add_error("email" if "email" in exc.extra else None, exc.public)
         return _list_page(request, form=form, status=400)
     return redirect(reverse("backoffice:staff_list") + "?done=invited")
 
@@ -92,7 +92,7 @@ def staff_invite_cancel(request: HttpRequest, invite_id: uuid.UUID) -> HttpRespo
     try:
         services.staff_invite_cancel(invite_id=invite_id, by=_me(request))
     except ApplicationError as exc:
-        return _list_page(request, error=exc.message, status=409)
+        return _list_page(request, error=exc.public, status=409)
     return redirect(reverse("backoffice:staff_list") + "?done=cancelled")
 
 
@@ -128,7 +128,7 @@ def staff_member(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     try:
         services.staff_roles_set(user=user, roles=form.cleaned_data["roles"], by=_me(request))
     except ApplicationError as exc:
-        return _member_page(request, user, form=form, error=exc.message, status=409)
+        return _member_page(request, user, form=form, error=exc.public, status=409)
     return redirect(reverse("backoffice:staff_member", args=[user.pk]) + "?done=saved")
 
 
@@ -142,7 +142,7 @@ def staff_deactivate(request: HttpRequest, user_id: uuid.UUID) -> HttpResponse:
     except ApplicationError as exc:
         current = selectors.staff_member_row(user)
         form = RolesForm(initial={"roles": [role.value for role in current.roles]})
-        return _member_page(request, user, form=form, error=exc.message, status=409)
+        return _member_page(request, user, form=form, error=exc.public, status=409)
     return redirect(reverse("backoffice:staff_list") + "?done=ended")
 
 
@@ -156,7 +156,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
         roles = selectors.invite_for_token(token=token)
     except ApplicationError as exc:
         return render(
-            request, "backoffice/staff_invite_invalid.html", {"message": exc.message}, status=400
+            request, "backoffice/staff_invite_invalid.html", {"message": exc.public}, status=400
         )
     if request.user.is_authenticated:
         return render(request, "backoffice/staff_invite_signed_in.html", status=409)
@@ -172,11 +172,11 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request,
                 "backoffice/staff_invite_invalid.html",
-                {"message": exc.message},
+                {"message": exc.public},
                 status=400,
             )
         except ApplicationError as exc:
-            form.add_error("username" if "username" in exc.extra else None, exc.message)
+            form.add_error("username" if "username" in exc.extra else None, exc.public)
         else:
             # Signed in with the password just chosen, then on to the authenticator app:
             # staff pages open only with a second factor.

@@ -214,7 +214,7 @@ def dpo_appeal_decide(request: HttpRequest, appeal_id: uuid.UUID) -> HttpRespons
             actor=Actor.staff(str(request.user.pk)),
         )
     except ApplicationError as error:
-        form.add_error(None, error.message)
+        form.add_error(None, error.public)
         return _appeal_page(request, appeal_id, form=form, status=400)
     return redirect(reverse("rights:dpo_appeal", args=[appeal_id]) + "?done=decided")
 

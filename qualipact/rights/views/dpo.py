@@ -363,9 +363,9 @@ def request_action(request: HttpRequest, request_id: Any, action: str) -> HttpRe
     try:
         ACTIONS[action](data_request, data, _actor(request))
     except ApplicationError as error:
-        form.add_error(None, error.message)
+        form.add_error(None, error.public)
         data_request.refresh_from_db()
-        return _page(request, data_request, bound={action: form}, problem=error.message, status=400)
+        return _page(request, data_request, bound={action: form}, problem=error.public, status=400)
     return _done(data_request, action)
 
 
@@ -379,7 +379,7 @@ def restriction_lift(request: HttpRequest, request_id: Any) -> HttpResponse:
         services.restriction_lift(request=data_request, actor=_actor(request))
     except ApplicationError as error:
         data_request.refresh_from_db()
-        return _page(request, data_request, problem=error.message, status=400)
+        return _page(request, data_request, problem=error.public, status=400)
     return _done(data_request, "lift")
 
 

@@ -250,7 +250,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 ticket=form.cleaned_data["ticket"], code=form.cleaned_data["code"]
             )
         except ApplicationError as exc:
-            error = exc.message
+            error = exc.public
         else:
             return _submitted(data_request, verified=True)
     retry = CodeForm(initial={"ticket": request.POST.get("ticket", "")[:1000]})
@@ -287,7 +287,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     try:
         export, content = services.export_download(token=token)
     except ApplicationError as error:
-        return render(request, "rights/link_error.html", {"message": error.message}, status=404)
+        return render(request, "rights/link_error.html", {"message": error.public}, status=404)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
