@@ -271,3 +271,18 @@ def test_it_never_offers_what_the_system_observed_or_the_rights_log_itself():
     assert "accounts.UsedOneTimeCode.step" not in keys
     assert "accounts.User.last_login" not in keys
     assert "accounts.Preferences.language" in keys
+
+
+def test_it_tells_the_dpo_a_refused_value_in_words_not_internal_names(
+    dpo_client, alice_account, bob_account
+):
+    alice = alice_account.subject
+    request = submit(alice, "rectification", details={"correction": "My username"})
+    target = key("accounts.User", alice_account, "username")
+    response = dpo_client.post(
+        f"{page(request)}rectify/", {"target": target, "value": bob_account.username}
+    )
+    assert response.status_code == 400
+    assert "This value is already in use" in response.text
+    assert "accounts.User.username:" not in response.text  # the internal message
+    assert User.objects.get(pk=alice_account.pk).username == alice_account.username
