@@ -40,6 +40,11 @@ STAFF = Actor.staff("dpo-1")
 OTHER_DELETES = {
     "qualipact.accounts.services.sessions:_end": "Django's own session row: ending a sign-in",
     "qualipact.analytics.services:salt_rotate": "daily salts and aggregates, no person's data",
+    # An invitation lives only until it is used, cancelled or replaced: its end is the
+    # purpose fulfilled, not an erasure (expired ones are left to the retention engine).
+    "qualipact.backoffice.services.staff:staff_invite": "a new invitation replaces the old one",
+    "qualipact.backoffice.services.staff:staff_invite_accept": "an invitation used is spent",
+    "qualipact.backoffice.services.staff:staff_invite_cancel": "an administrator's cancellation",
     "qualipact.offers.services:topic_preferences_set": (
         "the person's own change of the topics they chose, not an erasure"
     ),

@@ -109,11 +109,14 @@ def _matching(sweep: Sweep) -> dict:
         else:
             values[name] = wanted
     unless = sweep.rule.unless if not callable(sweep.rule.unless) else ()
+    model = sweep.declaration.model
     for lookup, wanted in unless:
         name, _, op = lookup.partition("__")
         if op == "isnull":
             values[name] = NOW if wanted else None
-    model = sweep.declaration.model
+        elif not op and model._meta.get_field(name).choices:  # another choice than `wanted`
+            choices = [value for value, _ in model._meta.get_field(name).choices]
+            values[name] = next(value for value in choices if value != wanted)
     for name in sweep.fields:  # something for a clearing rule to clear
         values[name] = _value(model._meta.get_field(name), None)
     if sweep.label == "rights.DataRequest":
