@@ -25,7 +25,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from qualipact.accounts.models import User
+from qualipact.accounts.models import User, username_validator
 from qualipact.accounts.services import (
     account_by_email,
     account_create,
@@ -257,6 +257,14 @@ def staff_roles_set(
 
 
 @transaction.atomic
+def _username_check(username: str) -> None:
+    """The username rule of every sign-up (accounts.models.username_validator)."""
+    try:
+        username_validator(username)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0], {"username": "invalid"}) from None
+
+
 def staff_account_create(
     *, username: str, email: str, password: str, roles: Iterable[Role | str]
 ) -> User:
@@ -264,12 +272,18 @@ def staff_account_create(
     address, `is_staff`, holding `roles` (at least one). Audited as the system (900,
     then 901 per role); no email (the person runs the command).
 
-    Raises `ApplicationError` (nothing stored) for a weak password, no role, or a
-    username or address already taken.
+    Raises `ApplicationError` (nothing stored) for a weak password, no role, a username
+    or address that is not valid (the rules of the invitation form), or one already taken.
     """
     wanted = _roles(roles)
     if not wanted:
         raise ApplicationError("Give the account at least one role", {"roles": "empty"})
+    _username_check(username)
+    email = email_normalise(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError("Enter a valid email address", {"email": "invalid"}) from None
     _password_check(password, username)
     actor = Actor.system("staff_create")
     user = account_create(
@@ -412,6 +426,7 @@ def staff_invite_accept(*, token: str, username: str, password: str) -> User:
     address.
     """
     invite = _invite_locked(token)
+    _username_check(username)
     _password_check(password, username)
     user = account_create(
         username=username,

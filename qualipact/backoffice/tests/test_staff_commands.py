@@ -121,3 +121,16 @@ def test_it_refuses_an_unknown_username_or_a_non_staff_account():
         run("staff_grant", "--username", "nobody", "--role", "dpo")
     with pytest.raises(CommandError, match="not a staff account"):
         run("staff_grant", "--username", "alice", "--role", "dpo")
+
+
+@pytest.mark.parametrize(
+    ("username", "email"),
+    [("x", "x@example.org"), ("bad name!", "bad@example.org"), ("valid_name", "notanemail")],
+)
+def test_it_refuses_a_username_or_address_the_invitation_form_would_refuse(
+    password_file, username, email
+):
+    args = ["--username", username, "--email", email, "--password-file", str(password_file)]
+    with pytest.raises(CommandError):
+        call_command("staff_create", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not User.objects.filter(username=username).exists()

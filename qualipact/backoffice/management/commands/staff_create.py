@@ -50,13 +50,13 @@ class Command(BaseCommand):
                 roles=roles,
             )
         except ApplicationError as exc:
-            raise CommandError(f"{exc.message}. Nothing was stored.") from None
+            raise CommandError(f"{exc.public.rstrip('.')}. Nothing was stored.") from None
         labels = ", ".join(Role(value).label for value in roles)
         self.stdout.write(
             f"Created the staff account {user.username} ({labels}).\n"
             "Next:\n"
-            "  1. Sign in at /accounts/login/ (http://127.0.0.1:8000/accounts/login/ with "
-            "`make run`).\n"
+            "  1. Sign in at /accounts/login/ on the site (`make run` serves it at "
+            "http://127.0.0.1:8000/, or on the port PORT names).\n"
             "  2. Set up an authenticator app at /accounts/2fa/ (staff pages need a second "
             "factor).\n"
             '  3. Open the staff console at /staff/ (the "Staff console" link in the site '
