@@ -33,6 +33,7 @@ class BackofficeCode(IntEnum):
     STAFF_INVITE_ACCEPTED = 904
     STAFF_INVITE_CANCELLED = 905
     STAFF_DEACTIVATED = 906
+    STAFF_RESTORED = 907
     # 920-939: access transparency
     ACCESS_ALERT_RAISED = 920  # one staff member viewed many people's data in a short time
 
@@ -119,6 +120,11 @@ def staff_deactivated_event(
         roles=sorted(roles),
         sessions=sessions,
     )
+
+
+def staff_restored_event(*, subject_id: uuid.UUID, actor: Actor) -> AuditEvent:
+    """907: an account became staff again (`manage.py staff_grant --restore`)."""
+    return _staff_event(BackofficeCode.STAFF_RESTORED, subject_id=subject_id, actor=actor)
 
 
 # -- access transparency ---------------------------------------------------------------

@@ -333,12 +333,46 @@ def staff_deactivate(*, user: User, by: User) -> list[Role]:
         subject_line="Your staff access has ended",
         body=(
             f"Hello {user.username},\n\nAn administrator ended your staff access to Qualipact"
-            + (f": the roles {_labels(held)} were removed" if held else "")
+            + (
+                f": {'the roles' if len(held) > 1 else 'the role'} {_labels(held)} "
+                f"{'were' if len(held) > 1 else 'was'} removed"
+                if held
+                else ""
+            )
             + ", and you were signed out everywhere. Your account itself stays open; the "
             "staff pages no longer open for it." + _SIGN_OFF
         ),
     )
     return held
+
+
+@transaction.atomic
+def staff_restore(*, user: User) -> bool:
+    """Make an existing, active account staff again, from the command line only
+    (`manage.py staff_grant --restore`: after `staff_deactivate`, the way back). It holds
+    no role until one is granted. Audited as the system (907) and emailed.
+
+    Returns False when the account is staff already. Raises `ApplicationError` for an
+    account that is not active (closed accounts stay closed).
+    """
+    if not user.is_active:
+        raise ApplicationError("This account is closed", {"user": "inactive"})
+    if user.is_staff:
+        return False
+    user.is_staff = True
+    user.save(update_fields=["is_staff", "updated_at"])
+    _forget_roles(user)
+    events.staff_restored_event(subject_id=user.subject_id, actor=Actor.system("staff_grant"))
+    _tell(
+        user,
+        subject_line="You are staff again",
+        body=(
+            f"Hello {user.username},\n\nFrom the command line, an administrator made your "
+            "account a staff account again. Staff pages need an authenticator app or a "
+            f"passkey: {site_url('backoffice:console')}" + _SIGN_OFF
+        ),
+    )
+    return True
 
 
 # -- invitations --------------------------------------------------------------------------

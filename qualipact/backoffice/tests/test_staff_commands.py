@@ -134,3 +134,22 @@ def test_it_refuses_a_username_or_address_the_invitation_form_would_refuse(
     with pytest.raises(CommandError):
         call_command("staff_create", *args, stdout=io.StringIO(), stderr=io.StringIO())
     assert not User.objects.filter(username=username).exists()
+
+
+def test_it_gives_a_former_staff_member_access_again_with_restore(admin):
+    from qualipact.backoffice.services import staff_deactivate
+
+    dpo = make_staff("dora", Role.DPO)
+    staff_deactivate(user=dpo, by=admin)
+    with pytest.raises(CommandError, match="--restore"):
+        call_command("staff_grant", "--username", "dora", "--role", "dpo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("staff_grant", "--username", "dora", "--role", "dpo", "--restore", stdout=out)
+    dpo.refresh_from_db()
+    assert dpo.is_staff and roles_of(dpo) == {Role.DPO}
+    assert "staff account again" in out.getvalue()
+    assert events(BackofficeCode.STAFF_RESTORED, subject_id=dpo.subject_id)
+    assert [e.subject_line for e in emails_to("dora@qualipact.example")][-2:] == [
+        "You are staff again",
+        "Your staff roles changed",
+    ]
