@@ -229,7 +229,8 @@ def staff_accesses_describe(
                 occurred_at=previous.occurred_at,
                 role=previous.role,
                 purpose=previous.purpose,
-                viewed=(*previous.viewed, viewed),
+                # The same page shown again within the moment says the same once.
+                viewed=previous.viewed if viewed in previous.viewed else (*previous.viewed, viewed),
             )
             continue
         purpose = PURPOSES.get(event.purpose)

@@ -247,3 +247,19 @@ def test_it_shows_the_security_officer_alerts_and_accesses_without_anyones_data(
         subject_id=dana.subject_id,
         data__role="security_officer",
     ).exists()
+
+
+def test_it_says_once_what_one_page_showed_twice_in_the_same_moment(dana, alice_seeded):
+    """A page that records the same kind of view twice in one load (a name in the header
+    and in a list) reads as one line on the person's page."""
+    from qualipact.privacy.access import StaffView, staff_accesses_describe
+    from qualipact.privacy.audit import Actor
+    from qualipact.privacy.models import AuditEvent
+
+    subject = alice_seeded["account"].subject
+    viewer = StaffView(actor=Actor.staff(dana.pk), role=Role.DPO, purpose="data_subject_rights")
+    for _ in range(2):
+        viewer.record(subject=subject, model="contact.Inquiry", fields=["name"])
+    events = AuditEvent.objects.filter(subject_id=subject.pk, code=111).order_by("-id")
+    [access] = staff_accesses_describe(events, role_labels=dict(Role.choices))
+    assert [str(item) for item in access.viewed] == ["contact message: name"]
