@@ -63,6 +63,24 @@ class DataRequest(models.Model):
         COMPELLING_GROUNDS = "compelling_grounds", "Compelling legitimate grounds (Art 21(1))"
         OTHER_RIGHTS = "rights_of_others", "It would affect the rights of others"
 
+    # Why a request was refused, as the sentence a person reads after "We cannot do what
+    # you asked:" (the choices' labels are the DPO's short names).
+    REFUSAL_BASIS_FOR_PERSON: dict[str, str] = {
+        RefusalBasis.IDENTITY: "we could not verify your identity",
+        RefusalBasis.UNFOUNDED: "the request is manifestly unfounded (GDPR Article 12(5))",
+        RefusalBasis.EXCESSIVE: (
+            "the request is excessive, in particular because it repeats an earlier one "
+            "(GDPR Article 12(5))"
+        ),
+        RefusalBasis.LEGAL_OBLIGATION: "a legal obligation requires us to keep the data",
+        RefusalBasis.LEGAL_CLAIMS: "the data is needed to establish or defend legal claims",
+        RefusalBasis.COMPELLING_GROUNDS: (
+            "we have compelling legitimate grounds that override your objection "
+            "(GDPR Article 21(1))"
+        ),
+        RefusalBasis.OTHER_RIGHTS: "answering would affect the rights of other people",
+    }
+
     OPEN_STATUSES = (
         Status.RECEIVED,
         Status.VERIFYING,
@@ -123,6 +141,13 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request {self.pk} ({self.status})"
+
+    @property
+    def refusal_basis_for_person(self) -> str:
+        """The refusal's ground in a person's words (REFUSAL_BASIS_FOR_PERSON)."""
+        return self.REFUSAL_BASIS_FOR_PERSON.get(
+            self.refusal_basis, self.get_refusal_basis_display().lower()
+        )
 
     @property
     def staff_status_label(self) -> str:

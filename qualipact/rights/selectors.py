@@ -310,7 +310,7 @@ def request_summary(data_request: DataRequest, *, reasons: bool = True) -> dict[
     status = data_request.status
     kind = data_request.kind
     if status == DataRequest.Status.REFUSED:
-        lines.append(f"Refused: {data_request.get_refusal_basis_display()}.")
+        lines.append(f"We cannot do what you asked: {data_request.refusal_basis_for_person}.")
         if reasons and (reason := _refusal_reason(data_request)):
             lines.append(reason)
         lines.append(

@@ -327,3 +327,12 @@ def test_it_knows_an_authority_for_every_country_a_person_can_choose():
     assert authority_for("fr").url == "https://www.cnil.fr"
     assert all(a.url.startswith("https://") for a in AUTHORITIES)
     assert len({a.country for a in AUTHORITIES}) == len(AUTHORITIES) == 32  # EU 27 + EEA 3 + 2
+
+
+def test_it_gives_every_refusal_ground_in_a_persons_words():
+    from qualipact.rights.models import DataRequest
+
+    for basis in DataRequest.RefusalBasis:
+        words = DataRequest(refusal_basis=basis).refusal_basis_for_person
+        assert words and words[0].islower() and "Art " not in words, basis
+    assert "GDPR Article 12(5)" in DataRequest(refusal_basis="excessive").refusal_basis_for_person
