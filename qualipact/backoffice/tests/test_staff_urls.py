@@ -127,6 +127,29 @@ def test_it_reaches_every_staff_page_from_the_console(client, route):
     )
 
 
+# Who needs each console page: the policy, written down (least privilege, Art 5(1)(f),
+# Art 32(4)). A new page, or a page opened to more roles, fails until it is added here:
+# widening access is a decision, not a side effect of a decorator.
+POLICY = {
+    "backoffice:staff_list": {Role.ADMINISTRATOR},
+    "comms:staff_newsletters": {Role.ADMINISTRATOR},
+    "rights:dpo_queue": {Role.DPO},
+    "rights:dpo_appeals": {Role.DPO},
+    "backoffice:dashboard": {Role.DPO},
+    "contact:staff_dpo_inbox": {Role.DPO},
+    "accounts:staff_underage": {Role.DPO},
+    "backoffice:security": {Role.SECURITY_OFFICER},
+    "contact:staff_support_inbox": {Role.SUPPORT_AGENT},
+    # Aggregates only, k-anonymous: every staff member.
+    "analytics:dashboard": set(Role),
+}
+
+
+def test_it_opens_each_console_page_to_the_roles_the_policy_names():
+    opened = {page.url_name: set(page.roles) for page in staff_pages()}
+    assert opened == POLICY
+
+
 @pytest.mark.parametrize("page", staff_pages(), ids=lambda p: p.url_name)
 def test_it_lists_each_page_for_exactly_the_roles_its_view_lets_in(page):
     from django.urls import resolve, reverse
