@@ -21,6 +21,7 @@ _ACTIONS = {
 
 urlpatterns = [
     path("staff/rights/", views.queue, name="dpo_queue"),
+    path("staff/rights/holds/", views.holds, name="dpo_holds"),
     path("staff/rights/appeals/", views.dpo_appeals, name="dpo_appeals"),
     path("staff/rights/appeals/<uuid:appeal_id>/", views.dpo_appeal, name="dpo_appeal"),
     path(

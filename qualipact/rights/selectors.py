@@ -430,3 +430,47 @@ def answer_median_days_by_period(
     for index, days in middles:
         found.setdefault(index, []).append(days)
     return [statistics.fmean(found[i]) if i in found else None for i in range(len(starts))]
+
+
+# -- legal holds in force (the DPO's list) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    """One legal hold in force, for the DPO's list: no decrypted value (the note stays on
+    the request page). `covers` in words; `request_id` the person's latest request, where
+    the hold is lifted, or None."""
+
+    hold_id: uuid.UUID
+    basis: str
+    covers: str
+    placed_at: datetime
+    request_id: uuid.UUID | None
+
+
+def legal_holds_in_force() -> list[HoldRow]:
+    """Every hold not lifted, newest first, each with the person's latest request: two
+    queries whatever the number of holds."""
+    from django.db.models import OuterRef, Subquery
+
+    from qualipact.retention.models import LegalHold
+
+    latest = DataRequest.objects.filter(subject_id=OuterRef("subject_id")).order_by("-received_at")
+    holds = (
+        LegalHold.objects.filter(lifted_at__isnull=True)
+        .annotate(request_id=Subquery(latest.values("pk")[:1]))
+        .only("id", "basis", "models_held", "placed_at", "subject_id")
+        .order_by("-placed_at")
+    )
+    labels = {d.label: d.label_human_plural for d in registry.declarations()}
+    return [
+        HoldRow(
+            hold_id=hold.pk,
+            basis=hold.get_basis_display(),
+            covers=", ".join(labels.get(m, "other records") for m in hold.models_held)
+            or "everything we hold about the person",
+            placed_at=hold.placed_at,
+            request_id=hold.request_id,
+        )
+        for hold in holds
+    ]

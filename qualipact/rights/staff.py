@@ -58,3 +58,15 @@ staff_page_register(
         reaches=("rights:dpo_appeal",),
     )
 )
+
+
+staff_page_register(
+    StaffPage(
+        title="Legal holds in force",
+        url_name="rights:dpo_holds",
+        description="Data kept despite erasure or retention (Art 17(3)), each with the "
+        "person's request, where it is lifted.",
+        roles=frozenset({Role.DPO}),
+        section="Data protection",
+    )
+)

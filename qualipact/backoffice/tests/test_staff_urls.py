@@ -135,6 +135,7 @@ POLICY = {
     "comms:staff_newsletters": {Role.ADMINISTRATOR},
     "rights:dpo_queue": {Role.DPO},
     "rights:dpo_appeals": {Role.DPO},
+    "rights:dpo_holds": {Role.DPO},
     "backoffice:dashboard": {Role.DPO},
     "contact:staff_dpo_inbox": {Role.DPO},
     "accounts:staff_underage": {Role.DPO},

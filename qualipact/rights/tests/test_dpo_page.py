@@ -12,7 +12,7 @@ from django.utils import timezone
 from conftest import deliver_queued, submit_persona
 from qualipact.accounts.models import Preferences, User
 from qualipact.contact.models import Inquiry
-from qualipact.privacy.audit import EventCode
+from qualipact.privacy.audit import Actor, EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.rights import services
 from qualipact.rights.models import DataRequest
@@ -286,3 +286,24 @@ def test_it_tells_the_dpo_a_refused_value_in_words_not_internal_names(
     assert "This value is already in use" in response.text
     assert "accounts.User.username:" not in response.text  # the internal message
     assert User.objects.get(pk=alice_account.pk).username == alice_account.username
+
+
+def test_it_lists_the_legal_holds_in_force_with_the_persons_request(dpo_client, dpo_user, alice):
+    from qualipact.retention.services import legal_hold_lift, legal_hold_place
+
+    request = submit(alice, "erasure")
+    held = legal_hold_place(
+        subject=alice,
+        basis="legal_claims",
+        models_held=["contact.Inquiry"],
+        note="Case 12",
+        actor=Actor.staff(dpo_user.pk),
+    )
+    lifted = legal_hold_place(subject=alice, basis="investigation", actor=Actor.staff(dpo_user.pk))
+    legal_hold_lift(hold=lifted, actor=Actor.staff(dpo_user.pk))
+    response = dpo_client.get("/staff/rights/holds/")
+    assert response.status_code == 200
+    assert f'data-hold="{held.pk}"' in response.text
+    assert f'data-hold="{lifted.pk}"' not in response.text
+    assert "contact messages" in response.text and f"/staff/rights/{request.pk}/" in response.text
+    assert "Case 12" not in response.text  # the note is read on the request page

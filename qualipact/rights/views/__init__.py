@@ -13,6 +13,7 @@ from qualipact.rights.views.appeals import (
 )
 from qualipact.rights.views.dpo import (
     hold_lift,
+    holds,
     queue,
     request_action,
     request_detail,
@@ -41,6 +42,7 @@ __all__ = [
     "dpo_appeals",
     "dpo_evidence",
     "hold_lift",
+    "holds",
     "mine",
     "queue",
     "request_action",

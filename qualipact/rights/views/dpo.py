@@ -25,6 +25,7 @@ from qualipact.rights import events, services
 from qualipact.rights.models import DataRequest
 from qualipact.rights.selectors import (
     RectificationTarget,
+    legal_holds_in_force,
     rectification_current,
     rectification_targets,
     request_for_dpo,
@@ -178,6 +179,15 @@ FORMS: dict[str, type[forms.Form]] = {
 def _viewer(request: HttpRequest) -> StaffView:
     """The DPO as the viewer of what the page decrypts (privacy.access)."""
     return StaffView(actor=_actor(request), role=Role.DPO, purpose=events.PURPOSE)
+
+
+@never_cache
+@dpo_required
+@require_safe
+def holds(request: HttpRequest) -> HttpResponse:
+    """Every legal hold in force, each linked to the person's request page (where it is
+    lifted). No decrypted value: the hold's note is read on the request page."""
+    return render(request, "rights/dpo/holds.html", {"holds": legal_holds_in_force()})
 
 
 @never_cache
