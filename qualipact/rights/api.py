@@ -494,17 +494,23 @@ def note_add(request: HttpRequest, request_id: UUID, payload: NoteIn) -> Status[
 
 class RectifyIn(InputSchema):
     changes: list[RectifyChangeIn] = Field(max_length=CHANGES_MAX)
+    complete: bool = Field(
+        default=True,
+        description="False keeps the request open for more corrections; the one that "
+        "completes it tells the person of them all",
+    )
 
 
 @dpo_router.post(
     "/requests/{request_id}/rectify",
     response={200: DpoRequestOut, **error_responses(400, 401, 403, 404, 409, 413, 422)},
-    summary="Apply a correction and complete the request",
+    summary="Apply a correction (and complete the request, unless complete is false)",
 )
 def rectify(request: HttpRequest, request_id: UUID, payload: RectifyIn) -> dict[str, Any]:
     done = services.rectification_apply(
         request=_get(request_id),
         changes=[change.model_dump(mode="json") for change in payload.changes],
         actor=_actor(request),
+        complete=payload.complete,
     )
     return _dpo_out(done, request)

@@ -543,7 +543,7 @@ def _corrected_row(request: DataRequest, change: dict[str, Any]) -> tuple[Any, s
 
 @transaction.atomic
 def rectification_apply(
-    *, request: DataRequest, changes: list[dict[str, Any]], actor: Actor
+    *, request: DataRequest, changes: list[dict[str, Any]], actor: Actor, complete: bool = True
 ) -> DataRequest:
     """Apply a DPO-approved correction, field by field, and tell recipients (Art 19).
 
@@ -552,6 +552,8 @@ def rectification_apply(
     is validated before anything is written; ApplicationError (InvalidInput, Conflict)
     leaves everything as it was. The person is told, in the registry's words, what was
     corrected (Art 12(3), Art 16); the outcome keeps the internal names for the record.
+    With `complete=False` the request stays open for more corrections (a person who
+    asked for several); the one that completes it tells the person of them all.
     """
     request = DataRequest.objects.select_for_update().get(pk=request.pk)
     if request.kind != DataRequest.Kind.RECTIFICATION or not request.is_open:
@@ -584,11 +586,17 @@ def rectification_apply(
     # notification is recorded all the same, with the list it went to.
     recipients: list[str] = []
     events.recipients_notified_event(request=request, actor=actor, recipients=recipients)
+    earlier = [str(key) for key in (request.outcome or {}).get("corrected", [])]
+    corrected = list(dict.fromkeys([*earlier, *changed]))
+    if not complete:
+        request.outcome = {**(request.outcome or {}), "corrected": corrected}
+        request.save(update_fields=["outcome", "updated_at"])
+        return request
     return requests.request_complete(
         request=request,
         actor=actor,
-        outcome={"corrected": changed, "recipients_notified": recipients},
-        note=corrected_note(changed),
+        outcome={"corrected": corrected, "recipients_notified": recipients},
+        note=corrected_note(corrected),
     )
 
 

@@ -89,7 +89,7 @@ def test_it_lets_a_dpo_correct_a_field_by_picking_it_and_tells_the_person_in_wor
             page.get_by_role("button", name="Choose").click()
             expect(page.locator("[data-current]")).to_contain_text("English")
             page.select_option("[name=value]", label="Français")
-            page.get_by_role("button", name="Correct, and tell the person").click()
+            page.get_by_role("button", name="Correct", exact=True).click()
             expect(page.locator("[data-done]")).to_be_visible()
             expect(page.locator("[data-status]")).to_have_text("Completed")
             expect(page.locator("[data-outcome]")).to_contain_text("language (account preferences)")

@@ -307,3 +307,30 @@ def test_it_lists_the_legal_holds_in_force_with_the_persons_request(dpo_client, 
     assert f'data-hold="{lifted.pk}"' not in response.text
     assert "contact messages" in response.text and f"/staff/rights/{request.pk}/" in response.text
     assert "Case 12" not in response.text  # the note is read on the request page
+
+
+def test_it_keeps_the_request_open_for_more_corrections_and_tells_all_at_the_end(
+    dpo_client, alice_account, smtp
+):
+    alice = alice_account.subject
+    request = submit(alice, "rectification", details={"correction": "Language and channel"})
+    preferences = Preferences.objects.get(subject=alice)
+    language = key("accounts.Preferences", preferences, "language")
+    response = dpo_client.post(
+        f"{page(request)}rectify/", {"target": language, "value": "fr", "more": "on"}
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == DataRequest.Status.IN_PROGRESS
+    assert Preferences.objects.get(subject=alice).language == "fr"
+    channel = key("accounts.Preferences", preferences, "channel_site")
+    dpo_client.post(f"{page(request)}rectify/", {"target": channel, "value": "on"})
+    request.refresh_from_db()
+    assert request.status == DataRequest.Status.COMPLETED
+    assert request.outcome["corrected"] == [
+        "accounts.Preferences.language",
+        "accounts.Preferences.channel_site",
+    ]
+    deliver_queued()
+    [body] = [m.get_payload(decode=True).decode() for m in smtp.messages if "language" in str(m)]
+    assert "language (account preferences)" in body and "notices on the site" in body

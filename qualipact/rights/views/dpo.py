@@ -122,6 +122,11 @@ class RectifyForm(forms.Form):
     one of this person's (a crafted POST) is refused like any invalid choice."""
 
     target = forms.ChoiceField(widget=forms.HiddenInput)
+    more = forms.BooleanField(
+        required=False,
+        label="More corrections to make on this request",
+        help_text="Keeps the request open; the person is told of every correction at the end.",
+    )
 
     def __init__(
         self,
@@ -316,7 +321,12 @@ def _note(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
 
 def _rectify(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
     target: RectificationTarget = data["picked"]
-    services.rectification_apply(request=r, changes=[target.change(data["value"])], actor=actor)
+    services.rectification_apply(
+        request=r,
+        changes=[target.change(data["value"])],
+        actor=actor,
+        complete=not data.get("more"),
+    )
 
 
 def _hold(r: DataRequest, data: dict[str, Any], actor: Actor) -> None:
