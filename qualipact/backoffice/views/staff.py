@@ -23,6 +23,7 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.web.people import signed_in_user
 from qualipact.web.roles import Role, role_required
+from qualipact.web.submissions import submitted_once
 
 administrator_only = role_required(Role.ADMINISTRATOR)
 # Why an administrator sees an invitee's address: to give staff access (Art 32(4)).
@@ -70,6 +71,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @administrator_only
+@submitted_once("staff-invite")
 @require_POST
 def staff_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)

@@ -55,6 +55,11 @@ NOT_CREATING = {
     "accounts:signup": "the age step creates nothing (its answer is signed, not stored)",
     "accounts:password_reset": "asking again sends the link again, on purpose (rate-limited)",
     "accounts:verify_email_resend": "asking again sends the link again (rate-limited)",
+    "backoffice:invite_accept": "the link works once: a second try is refused",
+    "backoffice:staff_member": "a choice of roles: setting the same again changes nothing",
+    "backoffice:staff_deactivate": "ending access twice: the second finds no staff member",
+    "backoffice:staff_invite_cancel": "the second finds no invitation",
+    "rights:dpo_evidence": "hands over a file (each download audited), creates nothing",
 }
 
 
