@@ -308,6 +308,12 @@ VALUES: dict[str, Factory] = {
         Visit(f"/rights/verify/?ticket={NOT_A_TOKEN}"),
     ],
     "rights/status/": page("/rights/status/"),
+    # an appeal by the refusal email's link: a receipt that is valid, made up, or none
+    "rights/appeal/": lambda world: [
+        Visit(f"/rights/appeal/?receipt={world.ids['receipt']}"),
+        Visit(f"/rights/appeal/?receipt={NOT_A_TOKEN}"),
+        Visit("/rights/appeal/"),
+    ],
     "rights/submitted/": lambda world: [
         Visit(f"/rights/submitted/?receipt={world.ids['receipt']}"),
         Visit(f"/rights/submitted/?receipt={NOT_A_TOKEN}"),
@@ -403,6 +409,9 @@ VALUES: dict[str, Factory] = {
     "preferences/": signed_in_only("/preferences/"),
     "rights/": signed_in_only("/rights/"),
     "rights/<uuid:request_id>/": with_ids("rights:detail", signs_in=True, request_id="request"),
+    "rights/<uuid:request_id>/appeal/": with_ids(
+        "rights:appeal", signs_in=True, request_id="request"
+    ),
     "rights/child/<uuid:child_id>/": with_ids("rights:child", signs_in=True, child_id="child"),
     "accounts/": signed_in_only("/accounts/"),
     "accounts/password/change/": signed_in_only("/accounts/password/change/"),
