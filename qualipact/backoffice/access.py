@@ -158,7 +158,7 @@ def _security_officers_email(*, staff: User, people: int, threshold: int, minute
             to=str(address),
             subject_line="Staff access alert: many people's data viewed",
             body=body,
-            purpose=SECURITY_PURPOSE,
+            purpose="security",
         )
         sent += 1
     return sent

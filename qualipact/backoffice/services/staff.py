@@ -128,7 +128,7 @@ def _tell(user: User, *, subject_line: str, body: str) -> None:
         to=user.email,
         subject_line=subject_line,
         body=body,
-        purpose=EMAIL_PURPOSE,
+        purpose="security",
     )
 
 
@@ -436,7 +436,7 @@ def staff_invite(*, email: str, roles: Iterable[Role | str], by: User) -> StaffI
             "Then you set up an authenticator app (staff pages need a second factor), and "
             "the staff console shows the pages your roles open. The link works once." + _SIGN_OFF
         ),
-        purpose=EMAIL_PURPOSE,
+        purpose="security",
     )
     return invite
 

@@ -92,7 +92,7 @@ def _person_email(data_request: DataRequest, subject_line: str, body: str) -> No
         to=address,
         subject_line=subject_line,
         body=f"{body}\n\nReference: {data_request.pk}",
-        purpose=events.PURPOSE,
+        purpose="data_subject_rights",
     )
 
 
