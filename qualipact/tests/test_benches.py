@@ -20,6 +20,23 @@ REPO = Path(__file__).resolve().parents[2]
 NOT_FOR_BENCHES = ("DATABASE_URL", "KEYS_DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
 
+def bench_run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `bench/<script>` with `args` in its own data directory (the test databases'
+    URLs left out), and assert it exited 0; the timeout only ends a hung run."""
+    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
 @pytest.mark.parametrize(
     ("script", "verified"),
     [
@@ -28,50 +45,20 @@ NOT_FOR_BENCHES = ("DATABASE_URL", "KEYS_DATABASE_URL", "REDIS_URL", "CELERY_BRO
     ],
 )
 def test_the_benchmark_runs_and_its_raw_path_matches_the_library(script, verified):
-    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / script), "--subjects", "60", "--samples", "5"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,  # ends only a hung run; a slow machine takes its time
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = bench_run(script, "--subjects", "60", "--samples", "5")
     assert verified in result.stdout
     assert "audit chain after both paths: ok" in result.stdout
 
 
 def test_the_consent_benchmark_runs_and_prints_its_table():
-    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "consent.py"), "--subjects", "300"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = bench_run("consent.py", "--subjects", "300")
     assert "audience ids (5 runs) |" in result.stdout
     assert "load average: " in result.stdout
 
 
 def test_the_dashboard_benchmark_runs_and_prints_its_table():
     # The bench exits non-zero when the page fails or its figures disagree with COUNT(*).
-    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "backoffice.py"), "--requests", "200", "--runs", "2"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = bench_run("backoffice.py", "--requests", "200", "--runs", "2")
     assert "verified: the dashboard counts the same 200 requests" in result.stdout
     assert re.search(
         r"^dashboard page \(test client, DPO\) vs its SQL replayed \|", result.stdout, re.M
@@ -182,17 +169,7 @@ def test_it_writes_encrypted_rows_the_library_reads_and_the_raw_key_unwraps(harn
 def test_the_retention_benchmark_runs_and_both_paths_keep_the_same_rows():
     # The bench exits non-zero when either path leaves other rows than those inside
     # their period, so a run that prints its table swept exactly the expired ones.
-    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_BENCHES}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "retention.py"), "--rows", "900", "--runs", "1"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = bench_run("retention.py", "--rows", "900", "--runs", "1")
     assert "expired rows 900 | kept rows 100" in result.stdout
     assert re.search(r"sweep of expired emails \| +900 \|", result.stdout)
     assert "load average: " in result.stdout
