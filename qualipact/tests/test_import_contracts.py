@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,36 @@ def test_it_fails_when_an_import_crosses_a_contract(tmp_path, module, line, cont
     result = _lint(copy)
     assert result.returncode != 0
     assert contract in result.stdout, result.stdout
+
+
+FEATURE_APPS = sorted(
+    path.parent.name
+    for path in (ROOT / "qualipact").glob("*/apps.py")
+    if path.parent.name not in {"privacy", "web"}
+)
+VIEW_MODULES = ("views", "staff_views", "api")
+
+
+def test_it_has_a_views_contract_for_every_feature_app():
+    """A new app's pages come under the rule with the rest: each app's view modules
+    (views, staff_views, api) are the sources of one contract forbidding every other
+    feature app's models, so a page cannot reach sideways into another app's tables."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+    for app in FEATURE_APPS:
+        package = ROOT / "qualipact" / app
+        modules = {
+            f"qualipact.{app}.{name}"
+            for name in VIEW_MODULES
+            if (package / f"{name}.py").exists() or (package / name / "__init__.py").exists()
+        }
+        if not modules:
+            continue
+        contract = next(
+            (c for c in contracts if c.get("id") == f"{app}-views-no-foreign-models"), None
+        )
+        assert contract is not None, f"no views contract for {app}"
+        assert set(contract["source_modules"]) == modules, app
+        others = {f"qualipact.{other}.models" for other in FEATURE_APPS if other != app}
+        assert set(contract["forbidden_modules"]) == others, app

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from qualipact.accounts import services as accounts
-from qualipact.accounts.models import User
 from qualipact.backoffice import access
 from qualipact.privacy.access import StaffView
 from qualipact.privacy.audit import Actor
@@ -25,7 +25,7 @@ from qualipact.web.roles import Role, role_required
 @require_safe
 def who_accessed(request: HttpRequest) -> HttpResponse:
     """The signed-in person's recorded staff views, newest first, 25 a page."""
-    account = signed_in_user(request, User)
+    account = signed_in_user(request, get_user_model())
     listing = access.subject_accesses_page(
         subject_id=account.subject_id, page=request.GET.get("page")
     )
@@ -37,7 +37,7 @@ def who_accessed(request: HttpRequest) -> HttpResponse:
 @require_safe
 def child_who_accessed(request: HttpRequest, child_id: uuid.UUID) -> HttpResponse:
     """The same for a child whose parent consented; any other id is simply not found."""
-    child = accounts.child_of(parent=signed_in_user(request, User), child_id=child_id)
+    child = accounts.child_of(parent=signed_in_user(request, get_user_model()), child_id=child_id)
     if child is None:
         raise Http404("No such child account")
     listing = access.subject_accesses_page(
