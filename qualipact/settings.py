@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "qualipact.offers",
     "qualipact.retention",
     "qualipact.rights",
+    "qualipact.support",
     "qualipact.backoffice",
     # django-allauth: login, logout, re-authentication, MFA and social login. Sign-up,
     # email verification and password reset are ours (see accounts/flows), because
@@ -439,6 +440,13 @@ EMAIL_TIMEOUT = config.env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = config.env_str("DEFAULT_FROM_EMAIL", "Qualipact <noreply@qualipact.localhost>")
 # Absolute links in emails (unsubscribe, preference centre) start with this.
 SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Support replies: each ticket's emails carry a Reply-To of its own at this domain
+# (ticket-<id>-<code>@SUPPORT_REPLY_DOMAIN), which finds the ticket when the person
+# answers. Production: point the domain's MX at a provider that forwards to
+# `manage.py support_mail_receive`, or have `support_imap_poll` read its mailbox
+# (docs/support.md). Development: run_site's mailbox takes these replies itself.
+SUPPORT_REPLY_DOMAIN = config.env_str("SUPPORT_REPLY_DOMAIN", "support.qualipact.localhost")
 
 # Forms that create something carry out an identical submission once within this window
 # (a reload, Back and Submit, a double-click): qualipact.web.submissions.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("qualipact.comms.urls")),
     path("", include("qualipact.offers.urls")),
     path("", include("qualipact.rights.urls")),
+    path("", include("qualipact.support.urls")),
     path("", include("qualipact.backoffice.urls")),
     # Ours first: sign-up, verification, password reset and email change shadow allauth's.
     path("accounts/", include("qualipact.accounts.urls")),

@@ -9,9 +9,5 @@ class ContactConfig(AppConfig):
     def ready(self) -> None:
         # Register the app's audit codes at start-up, so an overlap stops it there.
         from qualipact.contact import events  # noqa: F401
-
-        # The contact form stores the inquiry in the background (privacy.deferred).
-        from qualipact.contact.services import DEFERRED_INQUIRY, inquiry_submit_finish
-        from qualipact.privacy.deferred import deferred_handler_register
-
-        deferred_handler_register(DEFERRED_INQUIRY, inquiry_submit_finish)
+        # The contact form's background work (its deferred kind) is opening a ticket:
+        # the support app registers it.

@@ -48,6 +48,8 @@ class Inquiry(models.Model):
         related_name="+",
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # When the ticket was closed (its retention counts from then); empty while open.
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,8 +13,14 @@ personal_data(
     purposes=["customer_support", "data_subject_rights"],
     legal_basis=LegalBasis.CONTRACT,
     source=Source.PROVIDED,
-    # Kept two years after the last activity on the inquiry, then deleted.
-    retention=Retention(after="updated_at", period=timedelta(days=730)),
+    # Kept 24 months after the ticket is closed, then deleted with its thread (an answered
+    # ticket with no reply closes by itself: support.services.tickets_close_quiet).
+    retention=Retention(
+        after="closed_at",
+        period=timedelta(days=730),
+        only=(("status", "closed"),),
+        event="the ticket was closed",
+    ),
     fields={
         "name": PersonalField(Category.IDENTITY, encrypted=True),
         "email": PersonalField(Category.CONTACT, encrypted=True),
@@ -49,6 +55,7 @@ personal_data(
         "queue",
         "assigned_to",
         "assigned_at",
+        "closed_at",
         "created_at",
         "updated_at",
     ],

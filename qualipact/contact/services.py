@@ -17,7 +17,7 @@ from qualipact.contact.models import Inquiry
 from qualipact.contact.queues import QUEUES, QueueRule, queue_of_kind
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
-from qualipact.privacy.errors import ApplicationError, ProcessingRefused
+from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.privacy.services import subject_for_email
 from qualipact.web.roles import ROLE_GROUPS, roles_of
@@ -85,6 +85,7 @@ def inquiry_submit_later(
     message: str,
     phone: str = "",
     postal_address: str = "",
+    country: str = "",
 ) -> None:
     """The contact form's service: the inquiry is stored in the background.
 
@@ -100,19 +101,10 @@ def inquiry_submit_later(
         "message": message,
         "phone": phone,
         "postal_address": postal_address,
+        "country": country,
     }
     _inquiry_check(fields)
     deferred_submit(kind=DEFERRED_INQUIRY, payload=fields)
-
-
-def inquiry_submit_finish(payload: dict[str, str]) -> None:
-    """The background half of `inquiry_submit_later`."""
-    try:
-        inquiry_submit(**payload)
-    except ProcessingRefused:
-        # A child's account: nothing beyond email and username may be stored for them.
-        logger.info("contact form: message from a child's account not stored")
-        inquiry_refusal_notice(email=payload["email"])
 
 
 @transaction.atomic
@@ -219,7 +211,8 @@ def inquiry_assign(
 @transaction.atomic
 def inquiry_status_set(*, inquiry: Inquiry, by: Any, status: str) -> Inquiry:
     """Mark the message answered or closed, or reopen it (`status`: an `Inquiry.Status`
-    value); audited (303). The two-year retention counts from this last activity.
+    value); audited (303). The 24 months' retention counts from the closing
+    (`closed_at`); reopening clears it.
 
     ApplicationError for an unknown status, one the message already has, or a `by` who
     does not work the queue.
@@ -234,7 +227,8 @@ def inquiry_status_set(*, inquiry: Inquiry, by: Any, status: str) -> Inquiry:
             {"status": "unchanged"},
         )
     locked.status = status
-    locked.save(update_fields=["status", "updated_at"])
+    locked.closed_at = timezone.now() if status == Inquiry.Status.CLOSED else None
+    locked.save(update_fields=["status", "closed_at", "updated_at"])
     inquiry_status_changed_event(
         inquiry=locked, actor=Actor.staff(by.pk), previous=previous, purpose=rule.purpose
     )

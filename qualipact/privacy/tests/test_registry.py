@@ -21,7 +21,7 @@ from qualipact.privacy.registry import (
 RETENTION = Retention(after="created_at", period=timedelta(days=30))
 INQUIRY_NON_PERSONAL = [
     *("id", "subject", "kind", "status", "created_at", "updated_at"),
-    *("queue", "assigned_to", "assigned_at"),
+    *("queue", "assigned_to", "assigned_at", "closed_at"),
 ]
 
 
@@ -134,7 +134,7 @@ def test_it_fills_field_defaults_from_the_model_declaration():
         "data_subject_rights",
     )
     assert registry.field(Inquiry, "message").retention.describe() == (
-        "730 days after updated at, then deleted"
+        "730 days after the ticket was closed, then deleted"
     )
 
 
@@ -150,7 +150,7 @@ def test_conformance_catches_an_undeclared_field(monkeypatch):
         fresh,
         non_personal=[
             *("id", "subject", "kind", "created_at", "updated_at"),
-            *("queue", "assigned_to", "assigned_at"),
+            *("queue", "assigned_to", "assigned_at", "closed_at"),
         ],
     )
     fresh.declare(

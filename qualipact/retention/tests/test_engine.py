@@ -83,11 +83,35 @@ def _value(field: models.Field, subject: DataSubject):
     raise AssertionError(f"no test value for {field!r}")
 
 
+class _RelatedWhere:
+    """A related row to build for the row's subject, meeting a condition (a lookup path
+    relative to the related model and its value)."""
+
+    def __init__(self, model: type[models.Model], lookup: str, wanted) -> None:
+        self.model, self.lookup, self.wanted = model, lookup, wanted
+
+    def build(self, subject: DataSubject) -> models.Model:
+        name, _, rest = self.lookup.partition("__")
+        field = self.model._meta.get_field(name)
+        if rest:
+            value = _related_where(field, rest, self.wanted).build(subject)
+        else:
+            value = self.wanted
+        return _row(self.model, subject, {name: value})
+
+
+def _related_where(field, lookup: str, wanted) -> _RelatedWhere:
+    return _RelatedWhere(field.related_model, lookup, wanted)
+
+
 def _row(model: type[models.Model], subject: DataSubject, values: dict) -> models.Model:
     row = model()
     for field in model._meta.concrete_fields:
         if field.name in values:
-            setattr(row, field.name, values[field.name])
+            value = values[field.name]
+            if isinstance(value, _RelatedWhere):
+                value = value.build(subject)
+            setattr(row, field.name, value)
         elif not (field.primary_key or field.has_default() or field.null):
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 continue
@@ -100,16 +124,20 @@ def _matching(sweep: Sweep) -> dict:
     """Values that put a row inside the rule's `only` and outside its `unless`."""
     values: dict = {}
     lookups = sweep.rule.only if not callable(sweep.rule.only) else ()
+    model = sweep.declaration.model
     for lookup, wanted in lookups:
         name, _, op = lookup.partition("__")
-        if op == "isnull":
+        field = model._meta.get_field(name)
+        if op and field.is_relation and op not in ("isnull", "in"):
+            # A condition on a related row ("inquiry__status"): a related row that meets it.
+            values[name] = _related_where(field, op, wanted)
+        elif op == "isnull":
             values[name] = None if wanted else NOW
         elif op == "in":
             values[name] = wanted[0]
         else:
             values[name] = wanted
     unless = sweep.rule.unless if not callable(sweep.rule.unless) else ()
-    model = sweep.declaration.model
     for lookup, wanted in unless:
         name, _, op = lookup.partition("__")
         if op == "isnull":

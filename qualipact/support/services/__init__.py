@@ -1,0 +1,1 @@
+"""The support app's services: tickets and their emails, links, the thread."""

@@ -1,0 +1,127 @@
+"""Tickets: opening one from the contact form, and every email sent about one.
+
+Every contact-form message becomes a ticket (`contact.Inquiry`, with its reference).
+The sender is told its reference and what happens next; a complaint gets its deadlines
+(acknowledged within 7 days, answered within one month: GDPR Art 12(3)) and the name
+of the supervisory authority of the person's country (Art 77, `privacy.authorities`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from qualipact.comms.models import OutboundEmail
+from qualipact.comms.services import email_queue
+from qualipact.contact.models import Inquiry
+from qualipact.contact.services import PURPOSE_BY_KIND, inquiry_refusal_notice, inquiry_submit
+from qualipact.privacy.authorities import authority_sentence
+from qualipact.privacy.errors import ProcessingRefused
+from qualipact.support import events
+from qualipact.support.addresses import reply_address
+from qualipact.support.models import Complaint
+from qualipact.support.services.links import LINK_DAYS, link_issue
+
+logger = logging.getLogger(__name__)
+
+ACKNOWLEDGE_WITHIN = timedelta(days=7)
+ANSWER_WITHIN = timedelta(days=30)  # "one month" (Art 12(3)), counted as 30 days
+
+
+def purpose_of(inquiry: Inquiry) -> str:
+    """The purpose a ticket is handled for (a `privacy.purposes` code): its kind's."""
+    return PURPOSE_BY_KIND[Inquiry.Kind(inquiry.kind)]
+
+
+def ticket_email(*, inquiry: Inquiry, subject_line: str, body: str) -> OutboundEmail:
+    """Queue an email about `inquiry` to the address it came from, through the outbox.
+
+    The email says the ticket's reference in its subject, ends with a fresh link that
+    opens the ticket (`link_issue`) and carries the ticket's own Reply-To address
+    (`support.addresses`), so an emailed reply lands in the same ticket. Raises
+    ProcessingRefused (nothing queued) when the person may not be written to.
+    """
+    link = link_issue(inquiry=inquiry)
+    text = (
+        f"{body.rstrip()}\n\n"
+        f"To see the whole conversation and reply, open this link within {LINK_DAYS} days "
+        f"(it works once; later, the page sends you a new one):\n{link}\n\n"
+        "You can also simply reply to this email.\n"
+    )
+    return email_queue(
+        subject=inquiry.subject,
+        to=inquiry.email,
+        subject_line=f"[{inquiry.reference}] {subject_line}",
+        body=text,
+        purpose=purpose_of(inquiry),
+        headers={"Reply-To": reply_address(inquiry)},
+    )
+
+
+def _acknowledgement(inquiry: Inquiry, complaint: Complaint | None) -> str:
+    lines = [
+        f"Hello {inquiry.name},",
+        "",
+        f"We received your message “{inquiry.subject_line}”. Its reference is "
+        f"{inquiry.reference}; please quote it if you write to us about it.",
+        "",
+    ]
+    if complaint is not None:
+        lines += [
+            "Your complaint goes to our Data Protection Officer. We will confirm that we "
+            f"are looking into it by {complaint.acknowledge_by:%d %B %Y} and answer by "
+            f"{complaint.answer_by:%d %B %Y}. If we need longer, we will tell you why "
+            "before then.",
+            "",
+            authority_sentence(complaint.country or None),
+        ]
+    elif inquiry.queue == Inquiry.Queue.DPO:
+        lines.append(
+            "Your message goes to our Data Protection Officer, who answers within one month."
+        )
+    else:
+        lines.append("A member of our support team will answer you by email.")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def ticket_open(*, country: str = "", **fields: str) -> Inquiry:
+    """Store a contact-form message as a ticket (`contact.services.inquiry_submit`
+    takes `fields`), start a complaint's deadlines, and acknowledge it to the sender
+    with its reference. `country` (ISO alpha-2, may be empty) names the supervisory
+    authority a complainant may turn to. Raises what `inquiry_submit` raises."""
+    inquiry = inquiry_submit(**fields)
+    complaint = None
+    if inquiry.kind == Inquiry.Kind.COMPLAINT:
+        received = inquiry.created_at or timezone.now()
+        complaint = Complaint.objects.create(
+            inquiry=inquiry,
+            subject_id=inquiry.subject_id,
+            country=(country or "").upper()[:2],
+            acknowledge_by=received + ACKNOWLEDGE_WITHIN,
+            answer_by=received + ANSWER_WITHIN,
+        )
+        events.complaint_opened_event(inquiry=inquiry, purpose=purpose_of(inquiry))
+    ticket_email(
+        inquiry=inquiry,
+        subject_line="We received your message",
+        body=_acknowledgement(inquiry, complaint),
+    )
+    events.ticket_acknowledged_event(inquiry=inquiry, purpose=purpose_of(inquiry))
+    return inquiry
+
+
+def ticket_open_finish(payload: dict[str, Any]) -> None:
+    """The background half of the contact form (`contact.services.inquiry_submit_later`,
+    registered for its deferred kind): open the ticket, or tell the owner of a child's
+    account why nothing was kept."""
+    try:
+        ticket_open(**payload)
+    except ProcessingRefused:
+        # A child's account: nothing beyond email and username may be stored for them.
+        logger.info("contact form: message from a child's account not stored")
+        inquiry_refusal_notice(email=payload["email"])
