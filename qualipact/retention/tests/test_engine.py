@@ -93,10 +93,7 @@ class _RelatedWhere:
     def build(self, subject: DataSubject) -> models.Model:
         name, _, rest = self.lookup.partition("__")
         field = self.model._meta.get_field(name)
-        if rest:
-            value = _related_where(field, rest, self.wanted).build(subject)
-        else:
-            value = self.wanted
+        value = _related_where(field, rest, self.wanted).build(subject) if rest else self.wanted
         return _row(self.model, subject, {name: value})
 
 
