@@ -102,7 +102,7 @@ personal_data(
     legal_basis=LegalBasis.CONTRACT,
     source=Source.DERIVED,
     # A link is of use while it can open the ticket: gone a day after it expires.
-    retention=Retention(after="expires_at", period=timedelta(days=1)),
+    retention=Retention(after="expires_at", period=timedelta(days=1), event="the link expired"),
     fields={
         "token_hash": PersonalField(
             Category.IDENTIFIER, label="link code", secret=True, portable=False
