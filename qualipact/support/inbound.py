@@ -169,6 +169,12 @@ def ticket_of(message: Message, *, recipients: Sequence[str] = ()) -> uuid.UUID 
     return None
 
 
+_HTML_BLOCKS = [
+    "p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
+    "section", "article", "header", "footer",
+]  # fmt: skip
+
+
 def _html_text(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     # A quoted earlier email in HTML mail: Gmail's and Outlook's wrappers, <blockquote>.
@@ -178,8 +184,12 @@ def _html_text(html: str) -> str:
         hidden.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    text = soup.get_text("\n")
-    lines = [line.strip() for line in text.splitlines()]
+    # A block ends its line; inline markup (<b>, <a>) stays within it.
+    for block in soup.find_all(_HTML_BLOCKS):
+        block.insert_before("\n")
+        block.append("\n")
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
