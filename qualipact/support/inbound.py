@@ -450,7 +450,7 @@ def imap_connect() -> imaplib.IMAP4:
 
 def mailbox_poll(
     *,
-    connect: Callable[[], ImapClient] = imap_connect,
+    connect: Callable[[], ImapClient] | None = None,
     delete: bool | None = None,
     receive: Callable[..., InboundResult] = email_receive,
     progress: Callable[[PollReport], None] | None = None,
@@ -470,7 +470,7 @@ def mailbox_poll(
     """
     delete = settings.SUPPORT_IMAP_DELETE if delete is None else delete
     report = PollReport()
-    client = connect()
+    client = (connect or imap_connect)()
     try:
         client.login(settings.SUPPORT_IMAP_USER, settings.SUPPORT_IMAP_PASSWORD)
         status, _ = client.select(settings.SUPPORT_IMAP_FOLDER)

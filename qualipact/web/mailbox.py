@@ -33,8 +33,8 @@ def route_recipients(recipients: Sequence[str], routes: Mapping[str, str]) -> di
     routed: dict[str, list[str]] = {}
     lowered = {domain.lower(): path for domain, path in routes.items()}
     for recipient in recipients:
-        domain = recipient.strip().strip("<>").rpartition("@")[2].lower()
-        if (path := lowered.get(domain)) is not None:
+        local, at, domain = recipient.strip().strip("<>").rpartition("@")
+        if at and (path := lowered.get(domain.lower())) is not None:
             routed.setdefault(path, []).append(recipient)
     return routed
 

@@ -49,8 +49,8 @@ def reply_email(
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
 ) -> bytes:
-    """An email as a mail program sends it (RFC 5322): `text` and/or `html` as its body,
-    each of `files` (name, content, declared content type) attached."""
+    """An email as a mail program sends it (RFC 5322, CRLF line ends): `text` and/or
+    `html` as its body, each of `files` (name, content, declared content type) attached."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -67,7 +67,7 @@ def reply_email(
     for name, content, declared in files:
         maintype, subtype = declared.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))  # as on the wire
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:
