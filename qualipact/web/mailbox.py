@@ -33,7 +33,7 @@ def route_recipients(recipients: Sequence[str], routes: Mapping[str, str]) -> di
     routed: dict[str, list[str]] = {}
     lowered = {domain.lower(): path for domain, path in routes.items()}
     for recipient in recipients:
-        local, at, domain = recipient.strip().strip("<>").rpartition("@")
+        _local, at, domain = recipient.strip().strip("<>").rpartition("@")
         if at and (path := lowered.get(domain.lower())) is not None:
             routed.setdefault(path, []).append(recipient)
     return routed
