@@ -470,14 +470,14 @@ def mailbox_poll(
     """
     delete = settings.SUPPORT_IMAP_DELETE if delete is None else delete
     report = PollReport()
-    client = (connect or imap_connect)()
+    client: ImapClient = (connect or imap_connect)()
     try:
         client.login(settings.SUPPORT_IMAP_USER, settings.SUPPORT_IMAP_PASSWORD)
         status, _ = client.select(settings.SUPPORT_IMAP_FOLDER)
         if status != "OK":
             raise ApplicationError("IMAP folder cannot be selected", {"folder": "unknown"})
         status, data = client.uid("SEARCH", "UNSEEN")
-        uids = (data[0] or b"").split() if status == "OK" and data else []
+        uids = [u.decode() for u in (data[0] or b"").split()] if status == "OK" and data else []
         for message_uid in uids:
             status, data = client.uid("FETCH", message_uid, "(BODY.PEEK[])")
             raw = _fetched_bytes(data) if status == "OK" else None

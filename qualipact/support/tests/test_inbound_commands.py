@@ -77,8 +77,8 @@ def test_the_command_exits_non_zero_on_input_that_is_not_an_email():
 
 class FakeImap:
     def __init__(self, messages: list[bytes], *, folder: str = "INBOX") -> None:
-        self.messages = {str(n).encode(): raw for n, raw in enumerate(messages, start=1)}
-        self.flags: dict[bytes, set[str]] = {uid: set() for uid in self.messages}
+        self.messages = {str(n): raw for n, raw in enumerate(messages, start=1)}
+        self.flags: dict[str, set[str]] = {uid: set() for uid in self.messages}
         self.folder = folder
         self.logins: list[tuple[str, str]] = []
         self.logged_out = False
@@ -96,12 +96,12 @@ class FakeImap:
         if command == "SEARCH":
             assert args == ("UNSEEN",)
             unseen = [uid for uid in self.messages if "\\Seen" not in self.flags[uid]]
-            return "OK", [b" ".join(unseen)]
+            return "OK", [" ".join(unseen).encode()]
         if command == "FETCH":
             uid, what = args
             assert what == "(BODY.PEEK[])"  # PEEK: fetching alone flags nothing
             raw = self.messages[uid]
-            return "OK", [(b"1 (UID " + uid + b" BODY[] {%d}" % len(raw), raw), b")"]
+            return "OK", [(f"1 (UID {uid} BODY[] {{{len(raw)}}}".encode(), raw), b")"]
         if command == "STORE":
             uid, action, flags = args
             assert action == "+FLAGS"
@@ -176,7 +176,7 @@ def test_it_leaves_an_email_unseen_when_taking_it_failed(imap_settings, ticket):
     with pytest.raises(OSError):
         mailbox_poll(connect=lambda: server, receive=failing)
 
-    assert server.flags == {b"1": set()}  # read again at the next poll
+    assert server.flags == {"1": set()}  # read again at the next poll
     assert server.logged_out
 
 
