@@ -1,5 +1,6 @@
 """The production ways in: one email on standard input, and a mailbox read over IMAP."""
 
+import imaplib
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from conftest import free_port, server_start, server_stop, wait_until
 from qualipact.privacy.errors import ApplicationError
 from qualipact.support.addresses import reply_address
 from qualipact.support.inbound import mailbox_poll
@@ -228,3 +230,81 @@ def test_beat_polls_the_mailbox_only_when_a_host_is_set():
 
     app.loader.import_default_modules()
     assert "qualipact.support.tasks.mailbox_poll" in app.tasks
+
+
+# -- IMAP: the same poll against a real IMAP server ----------------------------------------
+#
+# pymap (a development dependency) serves an in-memory mailbox on 127.0.0.1. The test
+# delivers with IMAP APPEND, as a provider's mailbox would hold the replies, and reads the
+# flags back over IMAP. Plain IMAP on the loopback: production connects with TLS
+# (`imap_connect`, IMAP4_SSL), the one step this does not exercise.
+
+
+@pytest.fixture
+def imap_server(tmp_path, imap_settings):
+    port = free_port()
+    log = tmp_path / "imap.log"
+    process = server_start(
+        [str(Path(sys.executable).with_name("pymap")), "--host", "127.0.0.1",
+         "--port", str(port), "--no-tls", "dict",
+         "--demo-user", imap_settings.SUPPORT_IMAP_USER,
+         "--demo-password", imap_settings.SUPPORT_IMAP_PASSWORD],
+        log=log,
+    )  # fmt: skip
+    try:
+        wait_until(
+            lambda: _imap_ready(port),
+            what="the IMAP server",
+            processes=[process],
+            details=lambda: log.read_text() if log.exists() else "",
+        )
+        yield port
+    finally:
+        server_stop(process)
+
+
+def _imap_ready(port: int) -> bool:
+    try:
+        imaplib.IMAP4("127.0.0.1", port, timeout=5).logout()
+    except OSError:
+        return False
+    return True
+
+
+def imap_session(port: int, settings) -> imaplib.IMAP4:
+    client = imaplib.IMAP4("127.0.0.1", port, timeout=60)
+    client.login(settings.SUPPORT_IMAP_USER, settings.SUPPORT_IMAP_PASSWORD)
+    client.select("INBOX")
+    return client
+
+
+def test_it_polls_a_real_imap_mailbox(imap_server, imap_settings, ticket):
+    client = imap_session(imap_server, imap_settings)
+    for raw in mailbox_of(ticket):
+        assert client.append("INBOX", None, None, raw)[0] == "OK"
+    status, data = client.uid("SEARCH", "UNSEEN")
+    ours = data[0].split()
+    client.logout()
+    assert status == "OK" and len(ours) == 5
+
+    report = mailbox_poll(connect=lambda: imaplib.IMAP4("127.0.0.1", imap_server, timeout=60))
+
+    assert report.counts == {"added": 2, "unknown_address": 1, "auto_reply": 1, "malformed": 1}
+    bodies = [m.body for m in TicketMessage.objects.filter(inquiry=ticket)]
+    assert bodies == ["First reply.", "Second reply."]
+    client = imap_session(imap_server, imap_settings)
+    assert client.uid("SEARCH", "UNSEEN") == ("OK", [b""])
+    assert client.uid("SEARCH", "SEEN")[1][0].split() == ours
+    client.logout()
+
+    # Deleting instead: the next emails are gone from the mailbox once read.
+    client = imap_session(imap_server, imap_settings)
+    client.append("INBOX", None, None, reply_email(to=reply_address(ticket), text="Third."))
+    client.logout()
+    report = mailbox_poll(
+        connect=lambda: imaplib.IMAP4("127.0.0.1", imap_server, timeout=60), delete=True
+    )
+    assert str(report) == "1 message: 1 added"
+    client = imap_session(imap_server, imap_settings)
+    assert client.uid("SEARCH", "ALL")[1][0].split() == ours
+    client.logout()
