@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.errors
 import email.policy
 import hashlib
 import imaplib
@@ -34,6 +35,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from typing import Any, Protocol
@@ -107,6 +109,12 @@ class _Parts:
     refused: list[str] = field(default_factory=list)  # "name (reason)", for staff
 
 
+# What the email package raises on input it cannot make sense of.
+_PARSE_ERRORS = (
+    ValueError, TypeError, IndexError, LookupError, AttributeError, email.errors.MessageError,
+)  # fmt: skip
+
+
 def _malformed(reason: str) -> ApplicationError:
     return ApplicationError(f"Not an email message (RFC 5322): {reason}", {"raw": "malformed"})
 
@@ -118,16 +126,27 @@ def _refuse(outcome: str) -> InboundResult:
     return InboundResult(outcome)
 
 
+def _header_text(raw: str) -> str:
+    """A raw header value as text: unfolded (RFC 5322 §2.2.3), RFC 2047 encoded words
+    decoded (a long unstructured value may have been folded into some), and bytes that
+    are not UTF-8 replaced."""
+    text = " ".join(raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace").split())
+    try:
+        return " ".join(str(make_header(decode_header(text))).split())
+    except (*_PARSE_ERRORS, UnicodeError):
+        return text
+
+
 def _headers(message: Message, name: str) -> list[str]:
-    """Every value of header `name` as text. A header the parser cannot read is left out
-    (and named in no error: it may hold an address)."""
-    values = []
-    for value in message.get_all(name, []) or []:
-        try:
-            values.append(str(value))
-        except (ValueError, TypeError, IndexError, LookupError):
-            continue
-    return values
+    """Every value of header `name`, from the raw values: the structured parse of a
+    damaged header can fail, and addresses, ids and the automatic-mail headers need
+    none."""
+    wanted = name.lower()
+    return [
+        _header_text(str(value))
+        for header, value in message.raw_items()
+        if header.lower() == wanted
+    ]
 
 
 def _header(message: Message, name: str) -> str:
@@ -254,7 +273,7 @@ def _filename(part: Message, number: int) -> str:
         name = part.get_filename() or ""
     except (ValueError, TypeError, LookupError):
         name = ""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _clean_text(name).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
     return name[:FILENAME_MAX] or f"attachment-{number}"
 
@@ -332,8 +351,14 @@ def email_parts(message: EmailMessage) -> _Parts:
     return _Parts(text=text, files=files, refused=refused)
 
 
+def _clean_text(text: str) -> str:
+    """`text` as valid Unicode: undecodable bytes the parser kept (lone surrogates) are
+    replaced, so it can be stored."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _body_with_notes(parts: _Parts) -> str:
-    text = parts.text
+    text = _clean_text(parts.text)
     notes = []
     if parts.refused:
         notes.append("[Files not accepted: " + "; ".join(parts.refused) + "]")
@@ -367,15 +392,20 @@ def email_receive(*, raw: bytes, recipients: Sequence[str] = ()) -> InboundResul
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise _malformed("no header fields")
-    if is_automatic(message):
+    try:
+        automatic = is_automatic(message)
+        inquiry_id = ticket_of(message, recipients=recipients)
+        parts = email_parts(message) if inquiry_id is not None and not automatic else None
+    except _PARSE_ERRORS:
+        # The standard library's parser fails on some damaged structured headers.
+        raise _malformed("a header or part cannot be parsed") from None
+    if automatic:
         return _refuse(Outcome.AUTO_REPLY)
-    inquiry_id = ticket_of(message, recipients=recipients)
-    if inquiry_id is None:
+    if inquiry_id is None or parts is None:
         return _refuse(Outcome.UNKNOWN_ADDRESS)
     inquiry = Inquiry.objects.filter(pk=inquiry_id).first()
     if inquiry is None:
         return _refuse(Outcome.TICKET_GONE)
-    parts = email_parts(message)
     body = _body_with_notes(parts)
     if not body and not parts.files:
         return _refuse(Outcome.NO_TEXT)

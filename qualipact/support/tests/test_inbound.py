@@ -6,6 +6,8 @@ import zipfile
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import PERSONAS
 from qualipact.contact.models import Inquiry
@@ -333,3 +335,29 @@ def test_it_refuses_input_that_is_not_an_email(raw):
         email_receive(raw=raw)
 
     assert raised.value.extra == {"raw": "malformed"}
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_it_answers_any_damaged_email_with_an_outcome_or_malformed(ticket, data):
+    raw = bytearray(
+        reply_email(
+            to=reply_address(ticket),
+            text="Some words.\n\n> quoted",
+            html="<p>Some <b>words</b></p>",
+            files=[("a.png", png_bytes(), "image/png"), ("b.pdf", pdf_bytes(), "text/plain")],
+            headers={"Cc": "Group: x@example.org, y@example.org;"},
+        )
+    )
+    for _ in range(data.draw(st.integers(0, 12))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        raw[position] = data.draw(st.integers(0, 255))
+
+    try:
+        result = email_receive(raw=bytes(raw))
+    except ApplicationError as error:
+        assert error.extra == {"raw": "malformed"}
+    else:
+        assert result.outcome in {
+            "added", "duplicate", "unknown_address", "auto_reply", "no_text", "refused"
+        }  # fmt: skip
