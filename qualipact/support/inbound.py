@@ -168,9 +168,9 @@ def is_automatic(message: Message) -> bool:
         return True
     if _header(message, "Precedence").lower() in ("bulk", "junk", "list"):
         return True
-    if message.get("X-Autoreply") is not None or message.get("X-Autorespond") is not None:
+    if _headers(message, "X-Autoreply") or _headers(message, "X-Autorespond"):
         return True
-    if "Return-Path" in message and _header(message, "Return-Path").replace(" ", "") == "<>":
+    if [path for path in _headers(message, "Return-Path") if path.replace(" ", "") == "<>"]:
         return True
     return message.get_content_type() == "multipart/report"
 
