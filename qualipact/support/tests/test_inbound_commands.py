@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from conftest import free_port, server_start, server_stop, wait_until
 from qualipact.privacy.errors import ApplicationError
 from qualipact.support.addresses import reply_address
-from qualipact.support.inbound import mailbox_poll
+from qualipact.support.inbound import EMAIL_MAX_BYTES, mailbox_poll
 from qualipact.support.models import TicketMessage
 from qualipact.support.tests.conftest import reply_email
 
@@ -308,3 +308,14 @@ def test_it_polls_a_real_imap_mailbox(imap_server, imap_settings, ticket):
     client = imap_session(imap_server, imap_settings)
     assert client.uid("SEARCH", "ALL")[1][0].split() == ours
     client.logout()
+
+
+def test_it_reads_an_oversized_email_to_its_end_and_refuses_it(monkeypatch, ticket):
+    stdin = io.BytesIO(reply_email(to=reply_address(ticket)) + b"x" * (EMAIL_MAX_BYTES + 10))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stdin))
+    out = io.StringIO()
+
+    call_command("support_mail_receive", stdout=out)
+
+    assert out.getvalue().strip() == "email too_large"
+    assert stdin.read() == b""  # nothing left for the MTA to fail writing
