@@ -447,6 +447,22 @@ SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 # `manage.py support_mail_receive`, or have `support_imap_poll` read its mailbox
 # (docs/support.md). Development: run_site's mailbox takes these replies itself.
 SUPPORT_REPLY_DOMAIN = config.env_str("SUPPORT_REPLY_DOMAIN", "support.qualipact.localhost")
+# Inbound mail by recipient domain: the function (dotted path) that takes an email sent
+# to that domain, called as f(raw=<bytes>, recipients=<envelope recipients>). The
+# development mailbox (`manage.py mailbox_serve`, under run_site) hands each email it
+# receives there; the web app names the support app only here, never imports it.
+INBOUND_MAIL_ROUTES = {SUPPORT_REPLY_DOMAIN.lower(): "qualipact.support.inbound.email_receive"}
+# Production, for a provider that keeps replies in a mailbox: `manage.py
+# support_imap_poll` (and, when SUPPORT_IMAP_HOST is set, Celery beat every
+# SUPPORT_IMAP_POLL_SECONDS) reads its unseen emails over IMAP with TLS, then flags each
+# \Seen, or deletes it with SUPPORT_IMAP_DELETE.
+SUPPORT_IMAP_HOST = config.env_str("SUPPORT_IMAP_HOST", "")
+SUPPORT_IMAP_PORT = config.env_int("SUPPORT_IMAP_PORT", 993, minimum=1)
+SUPPORT_IMAP_USER = config.env_str("SUPPORT_IMAP_USER", "")
+SUPPORT_IMAP_PASSWORD = config.env_secret("SUPPORT_IMAP_PASSWORD")
+SUPPORT_IMAP_FOLDER = config.env_str("SUPPORT_IMAP_FOLDER", "INBOX")
+SUPPORT_IMAP_DELETE = config.env_bool("SUPPORT_IMAP_DELETE", False)
+SUPPORT_IMAP_POLL_SECONDS = config.env_int("SUPPORT_IMAP_POLL_SECONDS", 60, minimum=10)
 
 # Forms that create something carry out an identical submission once within this window
 # (a reload, Back and Submit, a double-click): qualipact.web.submissions.
@@ -529,3 +545,8 @@ CELERY_BEAT_SCHEDULE = {
     # (a day, an export's 7 days, an unanswered parental request) are kept to the hour.
     "retention-sweep": {"task": "qualipact.retention.tasks.retention_sweep", "schedule": 3600.0},
 }
+if SUPPORT_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["support-mailbox-poll"] = {
+        "task": "qualipact.support.tasks.mailbox_poll",
+        "schedule": float(SUPPORT_IMAP_POLL_SECONDS),
+    }

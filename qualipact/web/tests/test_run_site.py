@@ -52,7 +52,7 @@ SITE_PROCESSES = {
     "web server and its 2 workers": (r"-m gunicorn qualipact\.wsgi", 3),
     "Celery worker and its pool process": (r"-m celery -A qualipact worker", 2),
     "Celery beat": (r"-m celery -A qualipact beat", 1),
-    "development mailbox": (r"-m aiosmtpd", 1),
+    "development mailbox": (r"-m django mailbox_serve", 1),
 }
 
 

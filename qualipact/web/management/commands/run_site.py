@@ -72,6 +72,7 @@ class Command(BaseCommand):
         # through the environment the web server, the worker and beat.
         settings.SITE_URL = site_url
         env = {**os.environ, "SITE_URL": site_url}
+        env.setdefault("DJANGO_SETTINGS_MODULE", "qualipact.settings")
 
         self.stdout.write("migrating the main database and the key store ...")
         call_command("migrate", database="default", interactive=False, verbosity=0)
@@ -93,14 +94,17 @@ class Command(BaseCommand):
         }  # fmt: skip
         if settings.DEV_MAILBOX:
             mailbox = settings.VAR_DIR / "mail"
+            # Keeps every email in the Maildir, and takes emailed replies to support
+            # tickets into their tickets (INBOUND_MAIL_ROUTES).
             commands["mail"] = [
-                python, "-m", "aiosmtpd", "-n", "-l",
-                f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
-                "-c", "aiosmtpd.handlers.Mailbox", str(mailbox),
+                python, "-m", "django", "mailbox_serve",
+                "--host", settings.EMAIL_HOST, "--port", str(settings.EMAIL_PORT),
+                "--maildir", str(mailbox),
             ]  # fmt: skip
             self.stdout.write(
                 f"development mailbox on {settings.EMAIL_HOST}:{settings.EMAIL_PORT}: "
-                f"every email is kept in {mailbox}/new"
+                f"every email is kept in {mailbox}/new, and replies to "
+                f"{settings.SUPPORT_REPLY_DOMAIN} go into their tickets"
             )
         self.stdout.write(f"Qualipact is starting on {site_url}/ (Ctrl-C stops it)")
         self.stdout.flush()
