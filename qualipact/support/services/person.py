@@ -92,21 +92,18 @@ def link_fresh_send(*, inquiry: Inquiry) -> FreshLink:
     Audited (1106). Raises ProcessingRefused (nothing sent) when the person may not be
     written to.
     """
-    key = f"support:fresh-link:{inquiry.pk}"
-    if not cache.add(key, 1, timeout=FRESH_LINK_SECONDS):
+    # Counted before sending, so two clicks at once send one email; a refused send
+    # counts too (asking again within the time would be refused the same way).
+    if not cache.add(f"support:fresh-link:{inquiry.pk}", 1, timeout=FRESH_LINK_SECONDS):
         return FreshLink.RECENT
-    try:
-        ticket_email(
-            inquiry=inquiry,
-            subject_line="A new link to your message",
-            body=(
-                "You asked for a new link to your message. It opens the conversation "
-                f"once, within {LINK_DAYS} days."
-            ),
-        )
-    except BaseException:
-        cache.delete(key)  # nothing was sent: asking again may send
-        raise
+    ticket_email(
+        inquiry=inquiry,
+        subject_line="A new link to your message",
+        body=(
+            "You asked for a new link to your message. It opens the conversation "
+            f"once, within {LINK_DAYS} days."
+        ),
+    )
     link = (
         TicketLink.objects.filter(inquiry=inquiry, kind=TicketLink.Kind.EMAILED)
         .order_by("-created_at")
