@@ -140,9 +140,12 @@ def _rate(request: HttpRequest, inquiry: Any, **page: Any) -> HttpResponse | Non
 
 
 def _own_ticket(request: HttpRequest, ticket_id: uuid.UUID) -> Any:
-    return ticket_of_subject(
-        subject_id=signed_in_user(request, User).subject_id, ticket_id=ticket_id
-    )
+    """The signed-in person's ticket, or None (the attempt on another's is audited)."""
+    subject_id = signed_in_user(request, User).subject_id
+    inquiry = ticket_of_subject(subject_id=subject_id, ticket_id=ticket_id)
+    if inquiry is None:
+        person.ticket_for_other_refused(subject_id=subject_id, ticket_id=ticket_id)
+    return inquiry
 
 
 @never_cache

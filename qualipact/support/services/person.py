@@ -8,6 +8,7 @@ services act on the ticket they are given.
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 
 from django.core.cache import cache
@@ -35,6 +36,16 @@ class FreshLink(StrEnum):
 
     SENT = "sent"
     RECENT = "recent"  # one was sent less than FRESH_LINK_SECONDS ago: nothing sent
+
+
+@transaction.atomic
+def ticket_for_other_refused(*, subject_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
+    """Record that the person `subject_id`, signed in, asked for a ticket that is not
+    theirs (or does not exist) and was answered "not found" (1170)."""
+    owner = Inquiry.objects.filter(pk=ticket_id).values_list("subject_id", flat=True).first()
+    events.ticket_for_other_refused_event(
+        actor_subject_id=subject_id, owner_subject_id=owner, tried=ticket_id
+    )
 
 
 @transaction.atomic

@@ -126,6 +126,9 @@ def test_it_answers_not_found_for_another_persons_ticket_and_a_made_up_one():
             assert client.post(reverse(name, args=[ticket_id]), data).status_code == 404
     assert not TicketMessage.objects.exists()
     assert not Feedback.objects.exists()
+    refused = AuditEvent.objects.filter(code=SupportCode.TICKET_FOR_OTHER_REFUSED)
+    assert refused.count() == 6
+    assert {event.subject_id for event in refused} == {bobs.subject_id, None}
 
 
 def test_it_takes_a_reply_on_the_site_once_and_reopens_the_ticket():
@@ -338,3 +341,18 @@ def test_it_emails_a_fresh_link_at_most_once_in_ten_minutes_per_ticket(client):
     assert client.post(link).status_code == 303
     assert OutboundEmail.objects.count() == before + 2
     assert client.get(fresh).status_code == 200
+
+
+def test_it_lists_tickets_in_the_same_number_of_queries_however_many(
+    django_assert_max_num_queries,
+):
+    ticket("alice")
+    client = signed_in("alice")
+    client.get(reverse("support:tickets"))  # the session and the key, once
+    with django_assert_max_num_queries(12) as one:
+        client.get(reverse("support:tickets"))
+    for _ in range(4):
+        ticket("alice", kind="privacy")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(reverse("support:tickets"))
+    assert response.text.count("data-ticket=") == 5
