@@ -89,14 +89,11 @@ def _parents_deleted_with(label: str) -> set[str]:
         if current is None:
             continue
         for model_field in current.model._meta.concrete_fields:
-            remote = model_field.remote_field
-            parent = by_model.get(model_field.related_model) if remote else None
-            if (
-                parent is not None
-                and remote.on_delete is CASCADE
-                and parent.deletes_row
-                and parent.label not in found
-            ):
+            remote, related = model_field.remote_field, model_field.related_model
+            if remote is None or related is None or remote.on_delete is not CASCADE:
+                continue
+            parent = by_model.get(related)
+            if parent is not None and parent.deletes_row and parent.label not in found:
                 found.add(parent.label)
                 todo.append(parent.label)
     return found
