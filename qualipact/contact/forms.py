@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from qualipact.contact.models import Inquiry
+from qualipact.privacy.countries import country_choices
 
 _PHONE = re.compile(r"^\+?[0-9 ()./\-]{6,32}$")
 
@@ -23,6 +24,17 @@ class InquiryForm(forms.Form):
         required=False,
         help_text="Read only by our Data Protection Officer, for privacy requests.",
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Kept only with a complaint: it names the supervisory authority the person may turn
+    # to (GDPR Art 77), in the acknowledgement and on the ticket's page.
+    country = forms.ChoiceField(
+        label="Country you live in (optional)",
+        choices=[("", "Choose a country (optional)"), *country_choices()],
+        required=False,
+        help_text=(
+            "For a complaint: tells you which data protection authority you may also complain "
+            "to. Kept only with complaints."
+        ),
     )
     subject_line = forms.CharField(label="Subject", max_length=200)
     message = forms.CharField(

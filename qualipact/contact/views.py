@@ -9,10 +9,37 @@ from django.views.decorators.http import require_http_methods, require_safe
 from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
 from qualipact.contact.services import inquiry_submit_later
+from qualipact.privacy.authorities import AUTHORITIES, EDPB_MEMBERS_URL, Authority
+from qualipact.privacy.countries import country_choices
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
+
+
+# EEA states the sign-up's country list leaves to "Another country" have an authority too.
+_EEA_NAMES = {"IS": "Iceland", "LI": "Liechtenstein", "NO": "Norway"}
+
+
+def _authorities_by_country() -> list[tuple[str, Authority]]:
+    """(country name, authority), by country name."""
+    names = {**dict(country_choices()), **_EEA_NAMES}
+    return sorted(
+        ((names.get(authority.country, authority.country), authority) for authority in AUTHORITIES),
+        key=lambda row: row[0],
+    )
+
+
+def _form_page(request: HttpRequest, form: InquiryForm, *, status: int = 200) -> HttpResponse:
+    """The form, with the supervisory authorities a complainant may also turn to (GDPR
+    Art 77), listed in the page itself so it works without JavaScript."""
+    context = {
+        "form": form,
+        "complaint": form["kind"].value() == Inquiry.Kind.COMPLAINT,
+        "authorities": _authorities_by_country(),
+        "edpb_members_url": EDPB_MEMBERS_URL,
+    }
+    return render(request, "contact/inquiry.html", context, status=status)
 
 
 @never_cache
@@ -22,7 +49,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         kind = request.GET.get("kind")
         initial = {"kind": kind} if kind in Inquiry.Kind.values else {}
-        return render(request, "contact/inquiry.html", {"form": InquiryForm(initial=initial)})
+        return _form_page(request, InquiryForm(initial=initial))
 
     if rate_limit_exceeded(
         "contact",
@@ -35,7 +62,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
 
     form = InquiryForm(request.POST)
     if not form.is_valid():
-        return render(request, "contact/inquiry.html", {"form": form}, status=400)
+        return _form_page(request, form, status=400)
     if form.is_bot:
         # Pretend success so the bot moves on; store nothing.
         logger.info("contact form honeypot filled; submission discarded")
@@ -51,6 +78,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         postal_address=data["postal_address"],
         subject_line=data["subject_line"],
         message=data["message"],
+        country=data["country"],
     )
     return redirect("contact:thanks")
 

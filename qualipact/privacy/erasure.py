@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import CASCADE, Model, Q, QuerySet
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
@@ -49,16 +49,54 @@ def hold_source_register(name: str, source: HoldSource) -> None:
 
 
 def subject_holds(subject_id: UUID) -> dict[str, str]:
-    """Model label -> why it is kept, over every hold source."""
+    """Model label -> why it is kept, over every hold source, with the models whose
+    deletion would take held rows with it (`_parents_deleted_with`)."""
     kept: dict[str, str] = {}
     for source in _hold_sources.values():
         for label, why in source.kept(subject_id).items():
             kept.setdefault(label, why)
+    for label, why in list(kept.items()):
+        for parent in _parents_deleted_with(label):
+            kept.setdefault(parent, why)
     return kept
 
 
 def _held_subjects(label: str) -> set[UUID]:
-    return {pk for source in _hold_sources.values() for pk in source.held_subjects(label)}
+    labels = {label} | {
+        child
+        for declaration in registry.subject_declarations()
+        if label in _parents_deleted_with(child := declaration.label)
+    }
+    return {
+        pk
+        for source in _hold_sources.values()
+        for held in labels
+        for pk in source.held_subjects(held)
+    }
+
+
+def _parents_deleted_with(label: str) -> set[str]:
+    """The declared models whose rows, when deleted, delete this model's rows with them
+    (a foreign key with `on_delete=CASCADE`, followed through: a ticket's attachment goes
+    with its message, which goes with its ticket). A hold that keeps a model keeps these
+    too, or deleting them would take the held rows along."""
+    by_model = {d.model: d for d in registry.subject_declarations()}
+    by_label = {d.label: d for d in by_model.values()}
+    found: set[str] = set()
+    todo = [label]
+    while todo:
+        current = by_label.get(todo.pop())
+        if current is None:
+            continue
+        for model_field in current.model._meta.concrete_fields:
+            remote, related = model_field.remote_field, model_field.related_model
+            if remote is None or related is None or remote.on_delete is not CASCADE:
+                continue
+            parent = by_model.get(related)
+            if parent is not None and parent.deletes_row and parent.label not in found:
+                found.add(parent.label)
+                todo.append(parent.label)
+    return found
 
 
 # -- steps every erasure of a person takes first, from the apps that need them -----------

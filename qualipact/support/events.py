@@ -6,6 +6,7 @@ transaction and returns it. Events hold ids and codes only, never what was writt
 
 from __future__ import annotations
 
+import uuid
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ class SupportCode(IntEnum):
     COMPLAINT_REMINDER_SENT = 1113
     EMAIL_REFUSED = 1120
     TICKETS_CLOSED_QUIET = 1121
+    TICKET_FOR_OTHER_REFUSED = 1170
 
 
 audit_codes_register(owner="support", codes=SupportCode, span=range(1100, 1200))
@@ -173,4 +175,18 @@ def tickets_closed_quiet_event(*, count: int) -> AuditEvent:
         subject_id=None,
         purpose="customer_support",
         data={"count": count},
+    )
+
+
+def ticket_for_other_refused_event(
+    *, actor_subject_id: uuid.UUID, owner_subject_id: uuid.UUID | None, tried: uuid.UUID
+) -> AuditEvent:
+    """1170: someone signed in reached for a ticket that is not theirs (`tried`: the id
+    asked for; the event names its owner when it exists) and was answered "not found"."""
+    return audit_log(
+        code=SupportCode.TICKET_FOR_OTHER_REFUSED,
+        actor=Actor.subject(actor_subject_id),
+        subject_id=owner_subject_id,
+        purpose="customer_support",
+        data={"id": str(tried)},
     )

@@ -12,10 +12,24 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 
 from qualipact.contact.models import Inquiry
-from qualipact.support.models import Attachment, InternalNote, TicketMessage
+from qualipact.privacy.authorities import (
+    EDPB_MEMBERS_URL,
+    Authority,
+    authority_for,
+    authority_sentence,
+)
+from qualipact.privacy.tokens import token_hash
+from qualipact.support.models import (
+    Attachment,
+    Complaint,
+    Feedback,
+    InternalNote,
+    TicketLink,
+    TicketMessage,
+)
 
 
 @dataclass(frozen=True)
@@ -114,3 +128,135 @@ def tickets_of_subject(*, subject_id: uuid.UUID) -> list[Inquiry]:
         .only("id", "kind", "status", "queue", "created_at", "updated_at", "subject_id")
         .order_by("-created_at")
     )
+
+
+# -- the person's pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One line of "Your messages": the ticket's subject line decrypted (for its owner's
+    own page), and when anything last happened on it."""
+
+    id: uuid.UUID
+    reference: str
+    subject_line: str
+    kind_label: str
+    status: str
+    status_label: str
+    last_activity: datetime
+
+
+def ticket_rows_of_subject(*, subject_id: uuid.UUID) -> list[TicketRow]:
+    """The person's tickets for their own page, newest activity first: one query (the
+    last message's time is an aggregate), then the subject lines under the person's key."""
+    inquiries = (
+        Inquiry.objects.filter(subject_id=subject_id)
+        .annotate(last_message_at=Max("thread__created_at"))
+        .order_by("-created_at")
+    )
+    rows = [
+        TicketRow(
+            id=inquiry.pk,
+            reference=inquiry.reference,
+            subject_line=inquiry.subject_line,
+            kind_label=Inquiry.Kind(inquiry.kind).label,
+            status=inquiry.status,
+            status_label=Inquiry.Status(inquiry.status).label,
+            last_activity=max(
+                moment
+                for moment in (inquiry.updated_at, inquiry.last_message_at)
+                if moment is not None
+            ),
+        )
+        for inquiry in inquiries
+    ]
+    return sorted(rows, key=lambda row: row.last_activity, reverse=True)
+
+
+def ticket_of_subject(*, subject_id: uuid.UUID, ticket_id: uuid.UUID) -> Inquiry | None:
+    """The person's ticket `ticket_id`, or None when it is not theirs (or does not exist)."""
+    return Inquiry.objects.filter(pk=ticket_id, subject_id=subject_id).first()
+
+
+@dataclass(frozen=True)
+class ComplaintShown:
+    """A complaint's handling as the person reads it, with the authority they may turn to
+    (`authority` None: the general EDPB sentence applies, `authority_sentence`)."""
+
+    acknowledge_by: datetime
+    answer_by: datetime
+    acknowledged_at: datetime | None
+    extended: bool
+    extension_reason: str
+    outcome_label: str
+    outcome_note: str
+    decided_at: datetime | None
+    authority: Authority | None
+    authority_sentence: str
+    edpb_members_url: str = EDPB_MEMBERS_URL
+
+
+@dataclass(frozen=True)
+class TicketShown:
+    """Everything the person's page of one ticket shows. Never an internal note."""
+
+    id: uuid.UUID
+    reference: str
+    subject_line: str
+    kind_label: str
+    status: str
+    status_label: str
+    created_at: datetime
+    thread: list[ThreadEntry]
+    complaint: ComplaintShown | None
+    feedback_score: int | None
+    feedback_comment: str
+    may_rate: bool  # answered or closed: there is an answer to rate
+
+
+def ticket_for_person(*, inquiry: Inquiry) -> TicketShown:
+    """The ticket as its owner sees it, decrypted: the thread without internal notes
+    (`thread_of(for_staff=False)`), a complaint's deadlines, outcome and supervisory
+    authority, and their rating if they gave one."""
+    complaint = Complaint.objects.filter(inquiry=inquiry).first()
+    feedback = Feedback.objects.filter(inquiry=inquiry).first()
+    shown = None
+    if complaint is not None:
+        shown = ComplaintShown(
+            acknowledge_by=complaint.acknowledge_by,
+            answer_by=complaint.answer_by,
+            acknowledged_at=complaint.acknowledged_at,
+            extended=complaint.extended_at is not None,
+            extension_reason=complaint.extension_reason or "",
+            outcome_label=(Complaint.Outcome(complaint.outcome).label if complaint.outcome else ""),
+            outcome_note=complaint.outcome_note or "",
+            decided_at=complaint.decided_at,
+            authority=authority_for(complaint.country or None),
+            authority_sentence=authority_sentence(complaint.country or None),
+        )
+    return TicketShown(
+        id=inquiry.pk,
+        reference=inquiry.reference,
+        subject_line=inquiry.subject_line,
+        kind_label=Inquiry.Kind(inquiry.kind).label,
+        status=inquiry.status,
+        status_label=Inquiry.Status(inquiry.status).label,
+        created_at=inquiry.created_at,
+        thread=thread_of(inquiry=inquiry, for_staff=False),
+        complaint=shown,
+        feedback_score=feedback.score if feedback else None,
+        feedback_comment=(feedback.comment or "") if feedback else "",
+        may_rate=inquiry.status in (Inquiry.Status.ANSWERED, Inquiry.Status.CLOSED),
+    )
+
+
+def ticket_of_link(*, token: str) -> Inquiry | None:
+    """The ticket an emailed link was for, spent or expired alike (None: no such link):
+    the page of a used link offers to email a fresh one to that ticket's address."""
+    link = (
+        TicketLink.objects.select_related("inquiry")
+        .filter(token_hash=token_hash(token), kind=TicketLink.Kind.EMAILED)
+        .first()
+    )
+    return link.inquiry if link is not None else None

@@ -21,7 +21,7 @@ class RedactLinkTokens(logging.Filter):
     LINK = re.compile(
         r"/(preferences|unsubscribe|newsletter/confirm|offers/for|accounts/verify"
         r"|accounts/password/reset|accounts/email/confirm|accounts/parent/consent"
-        r"|rights/download|join-staff)/[^/\s'\"]+"
+        r"|rights/download|join-staff|support/link)/[^/\s'\"]+"
     )
     # Signed capabilities in a query (a request's receipt, a code form's ticket).
     QUERY = re.compile(r"([?&](?:receipt|ticket)=)[^&\s'\"]+")

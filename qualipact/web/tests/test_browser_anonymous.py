@@ -182,6 +182,29 @@ def world_build(base: str) -> World:
     )
     account_email_change_request(user=erik, new_email="erik.new@example.org")
 
+    # A complaint through the contact form's background work, answered: its acknowledgement
+    # carries the link that opens it without an account (with a reply and a rating form).
+    from qualipact.contact.models import Inquiry
+    from qualipact.support.models import TicketMessage
+    from qualipact.support.services.tickets import ticket_open
+
+    complaint = ticket_open(
+        kind="complaint",
+        country="FR",
+        name="Walter Walker",
+        email="walter.walker@example.org",
+        subject_line="My data was shared",
+        message="You shared my address with a partner without asking me first.",
+    )
+    TicketMessage.objects.create(
+        inquiry=complaint,
+        subject_id=complaint.subject_id,
+        kind=TicketMessage.Kind.ANSWER,
+        body="We are sorry: the partner has deleted it.",
+    )
+    Inquiry.objects.filter(pk=complaint.pk).update(status=Inquiry.Status.ANSWERED)
+    world.ids["support_ticket"] = str(complaint.pk)
+
     for email in OutboundEmail.objects.all():
         for link in re.findall(re.escape(base) + r"(/[^\s<>\"]*)", email.body):
             match = resolve(urlsplit(link).path)
@@ -514,6 +537,27 @@ VALUES: dict[str, Factory] = {
             ("hold", "holds"),
             ("lift_notice", "restriction/notify"),
             ("lift", "restriction/lift"),
+        )
+    },
+    # support: a message opened from its emailed link, without an account
+    "support/link/<str:token>/": emailed("support/link/<str:token>/", "support:ticket_link"),
+    "support/link-sent/": lambda world: [
+        Visit("/support/link-sent/"),
+        Visit("/support/link-sent/?recent=1"),
+    ],
+    # only POSTed to, from a message's page (a GET is refused)
+    "support/visit/reply/": page("/support/visit/reply/"),
+    "support/visit/rate/": page("/support/visit/rate/"),
+    # the signed-in person's messages
+    "support/": signed_in_only("/support/"),
+    **{
+        f"support/tickets/<uuid:ticket_id>/{suffix}": with_ids(
+            name, signs_in=True, ticket_id="support_ticket"
+        )
+        for suffix, name in (
+            ("", "support:ticket"),
+            ("reply/", "support:ticket_reply"),
+            ("rate/", "support:ticket_rate"),
         )
     },
     "staff/rights/<uuid:request_id>/holds/<uuid:hold_id>/lift/": with_ids(

@@ -60,6 +60,10 @@ NOT_CREATING = {
     "backoffice:staff_deactivate": "ending access twice: the second finds no staff member",
     "backoffice:staff_invite_cancel": "the second finds no invitation",
     "rights:dpo_evidence": "hands over a file (each download audited), creates nothing",
+    "support:ticket_link": "asking again emails a fresh link, on purpose (one per 10 minutes)",
+    "support:visit_reply": "a visit has no address to redirect to (its token is only in forms): "
+    "the page is shown again, and a reloaded reply is kept once (the form's key)",
+    "support:visit_rate": "a rating replaces the earlier one: rating twice changes nothing",
 }
 
 
