@@ -14,6 +14,7 @@ other delete in the code, so a new path that bypasses this module fails the suit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -75,11 +76,13 @@ def _held_subjects(label: str) -> set[UUID]:
     }
 
 
-def _parents_deleted_with(label: str) -> set[str]:
+@functools.cache
+def _parents_deleted_with(label: str) -> frozenset[str]:
     """The declared models whose rows, when deleted, delete this model's rows with them
     (a foreign key with `on_delete=CASCADE`, followed through: a ticket's attachment goes
     with its message, which goes with its ticket). A hold that keeps a model keeps these
-    too, or deleting them would take the held rows along."""
+    too, or deleting them would take the held rows along. Cached: the registry is fixed
+    once the apps are ready."""
     by_model = {d.model: d for d in registry.subject_declarations()}
     by_label = {d.label: d for d in by_model.values()}
     found: set[str] = set()
@@ -96,7 +99,7 @@ def _parents_deleted_with(label: str) -> set[str]:
             if parent is not None and parent.deletes_row and parent.label not in found:
                 found.add(parent.label)
                 todo.append(parent.label)
-    return found
+    return frozenset(found)
 
 
 # -- steps every erasure of a person takes first, from the apps that need them -----------
