@@ -76,6 +76,7 @@ def test_it_registers_every_apps_codes_at_start_up_in_ranges_of_their_own():
         "rights",
         "retention",
         "backoffice",
+        "support",
     ]
     for lower, upper in itertools.pairwise(ranges):
         assert lower.span.stop <= upper.span.start

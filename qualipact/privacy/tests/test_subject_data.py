@@ -56,7 +56,7 @@ def test_it_collects_every_declared_field_with_what_the_registry_says(alice_inqu
         "purposes": ["customer_support", "data_subject_rights"],
         "legal_basis": "contract",
         "source": "provided",
-        "retention": "730 days after updated at, then deleted",
+        "retention": "730 days after the ticket was closed, then deleted",
         "portable": True,
     }
     assert inquiry["email_index"]["source"] == "derived"

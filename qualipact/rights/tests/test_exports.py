@@ -251,7 +251,7 @@ def test_it_gives_the_art_15_information(alice_and_bob):
     assert all(source != "provided" for source in sources.values())
     assert ("contact.Inquiry", "message") not in sources
     rules = {r["model"]: r["rule"] for r in info["retention"]}
-    assert rules["contact.Inquiry"] == "730 days after updated at, then deleted"
+    assert rules["contact.Inquiry"] == "730 days after the ticket was closed, then deleted"
 
 
 def test_it_never_puts_another_persons_data_in_the_export(alice_and_bob):

