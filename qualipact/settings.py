@@ -537,6 +537,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qualipact.rights.tasks.appeal_reminders",
         "schedule": 86400.0,
     },
+    # Support: the DPOs hear of a complaint's deadline two days ahead (hourly, so no
+    # deadline slips between two runs); answered tickets quiet for 30 days are closed.
+    "support-complaint-reminders": {
+        "task": "qualipact.support.tasks.complaint_reminders",
+        "schedule": 3600.0,
+    },
+    "support-quiet-tickets-close": {
+        "task": "qualipact.support.tasks.quiet_tickets_close",
+        "schedule": 86400.0,
+    },
     "accounts-parental-confirmations": {
         "task": "qualipact.accounts.tasks.parental_confirmations_send",
         "schedule": 600.0,

@@ -38,6 +38,7 @@ for rule in QUEUES.values():
             roles=frozenset({rule.role}),
             section=SECTIONS[rule.queue],
             waiting=_waiting(rule),
-            reaches=(f"contact:staff_{rule.queue}_message",),
+            # A message's page is the support app's ticket page (named, not imported).
+            reaches=(f"support:staff_{rule.queue}_ticket",),
         )
     )

@@ -8,14 +8,10 @@ urlpatterns = [
     path("contact/thanks/", views.thanks, name="thanks"),
 ]
 
-# Each queue's staff pages: the support inbox and the messages to the DPO.
+# Each queue's inbox: the support inbox and the messages to the DPO. A message's page
+# under it (`<prefix><id>/` and its actions) is the support app's ticket page.
 for _prefix, _queue, _pages in (
     ("staff/support/", "support", staff_views.support),
     ("staff/dpo/messages/", "dpo", staff_views.dpo),
 ):
-    urlpatterns += [
-        path(_prefix, _pages.inbox, name=f"staff_{_queue}_inbox"),
-        path(f"{_prefix}<uuid:inquiry_id>/", _pages.message, name=f"staff_{_queue}_message"),
-        path(f"{_prefix}<uuid:inquiry_id>/assign/", _pages.assign, name=f"staff_{_queue}_assign"),
-        path(f"{_prefix}<uuid:inquiry_id>/status/", _pages.status, name=f"staff_{_queue}_status"),
-    ]
+    urlpatterns += [path(_prefix, _pages.inbox, name=f"staff_{_queue}_inbox")]

@@ -32,6 +32,8 @@ class SupportCode(IntEnum):
     COMPLAINT_EXTENDED = 1111
     COMPLAINT_DECIDED = 1112
     COMPLAINT_REMINDER_SENT = 1113
+    # Staff's work on tickets: 1150-1169.
+    COMPLAINT_ACKNOWLEDGED = 1150
     EMAIL_REFUSED = 1120
     TICKETS_CLOSED_QUIET = 1121
     TICKET_FOR_OTHER_REFUSED = 1170
@@ -190,3 +192,13 @@ def ticket_for_other_refused_event(
         purpose="customer_support",
         data={"id": str(tried)},
     )
+
+
+def complaint_acknowledged_event(
+    *, inquiry: Inquiry, actor: Actor, message_id: str, purpose: str
+) -> AuditEvent:
+    """1150: the DPO told the person their complaint is being looked into (Art 12(3))."""
+    return _event(
+        SupportCode.COMPLAINT_ACKNOWLEDGED, inquiry=inquiry, actor=actor, purpose=purpose,
+        message_id=message_id,
+    )  # fmt: skip

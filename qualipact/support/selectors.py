@@ -8,19 +8,28 @@ view through `privacy.access.StaffView` itself.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
-from django.db.models import Max, Prefetch
+from django.db import transaction
+from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, When
+from django.utils import timezone
 
 from qualipact.contact.models import Inquiry
+from qualipact.contact.queues import QUEUES
+from qualipact.privacy.access import StaffView
+from qualipact.privacy.audit import Actor
 from qualipact.privacy.authorities import (
     EDPB_MEMBERS_URL,
     Authority,
     authority_for,
     authority_sentence,
 )
+from qualipact.privacy.errors import ApplicationError
 from qualipact.privacy.tokens import token_hash
 from qualipact.support.models import (
     Attachment,
@@ -30,6 +39,7 @@ from qualipact.support.models import (
     TicketLink,
     TicketMessage,
 )
+from qualipact.web.roles import roles_of
 
 
 @dataclass(frozen=True)
@@ -260,3 +270,158 @@ def ticket_of_link(*, token: str) -> Inquiry | None:
         .first()
     )
     return link.inquiry if link is not None else None
+
+
+# -- staff: one ticket, and the DPO's complaints --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplaintForStaff:
+    """A complaint as the DPO sees it on its ticket: the row (dates, outcome), the
+    supervisory authority of the person's country (None: we know none for it) and, for
+    each deadline, the days left (negative: overdue) while it is not met."""
+
+    complaint: Complaint
+    authority: Authority | None
+    acknowledge_days_left: int | None
+    answer_days_left: int | None
+
+
+@dataclass(frozen=True)
+class TicketForStaff:
+    """What a ticket's staff page shows after the message's fields: its thread with the
+    internal notes and, for a complaint, its handling."""
+
+    thread: list[ThreadEntry]
+    complaint: ComplaintForStaff | None
+
+
+def days_left(due: datetime, now: datetime) -> int:
+    """Whole days from `now` until `due`, rounded down; negative once it has passed."""
+    return math.floor((due - now).total_seconds() / 86400)
+
+
+def _complaint_shown(complaint: Complaint | None, now: datetime) -> ComplaintForStaff | None:
+    if complaint is None:
+        return None
+    decided = complaint.decided_at is not None
+    return ComplaintForStaff(
+        complaint=complaint,
+        authority=authority_for(complaint.country or None),
+        acknowledge_days_left=(
+            None
+            if decided or complaint.acknowledged_at is not None
+            else days_left(complaint.acknowledge_by, now)
+        ),
+        answer_days_left=None if decided else days_left(complaint.answer_by, now),
+    )
+
+
+@transaction.atomic
+def ticket_for_staff(
+    *, inquiry: Inquiry, staff: Any, now: datetime | None = None
+) -> TicketForStaff:
+    """The ticket's thread with its internal notes, and its complaint, decrypted for
+    `staff`, who acts in the role of the ticket's queue and for its purpose. Records one
+    staff view (event 111) per kind of record shown (messages, notes, file names, the
+    complaint's fields that hold a value). ApplicationError when `staff` does not work the
+    queue (pages check it first)."""
+    rule = QUEUES[inquiry.queue]
+    if rule.role not in roles_of(staff):
+        raise ApplicationError("Only staff who work this queue may read it", {"queue": "not_yours"})
+    thread = thread_of(inquiry=inquiry, for_staff=True)
+    complaint = Complaint.objects.filter(inquiry=inquiry).select_related("decided_by").first()
+    viewer = StaffView(actor=Actor.staff(staff.pk), role=rule.role, purpose=rule.purpose)
+    messages = [e for e in thread if e.kind not in ("opening", "note")]
+    notes = [e for e in thread if e.internal]
+    files = [f for e in thread for f in e.files]
+    for model, fields, count in (
+        ("support.TicketMessage", ["body"], len(messages)),
+        ("support.InternalNote", ["body"], len(notes)),
+        ("support.Attachment", ["filename"], len(files)),
+    ):
+        if count:
+            viewer.record(subject=inquiry.subject_id, model=model, fields=fields, records=count)
+    if complaint is not None:
+        shown = [
+            name
+            for name in ("country", "extension_reason", "outcome", "outcome_note")
+            if getattr(complaint, name)
+        ]
+        if shown:
+            viewer.record(subject=inquiry.subject_id, model="support.Complaint", fields=shown)
+    return TicketForStaff(
+        thread=thread, complaint=_complaint_shown(complaint, now or timezone.now())
+    )
+
+
+class ComplaintFilter(StrEnum):
+    """Which complaints the DPO's list shows."""
+
+    WAITING = "waiting"  # no outcome yet
+    WEEK = "week"  # no outcome, the next deadline within 7 days (not passed)
+    OVERDUE = "overdue"  # no outcome, a deadline passed
+    ALL = "all"
+
+
+COMPLAINTS_SOON = timedelta(days=7)
+
+
+def _next_due() -> Case:
+    """The complaint's next deadline not met: the acknowledgement's until it is made (it
+    always comes first), then the answer's."""
+    return Case(
+        When(acknowledged_at__isnull=True, then=F("acknowledge_by")),
+        default=F("answer_by"),
+    )
+
+
+def complaints_for_dpo(
+    *, show: str = ComplaintFilter.WAITING, now: datetime | None = None
+) -> QuerySet[Complaint]:
+    """Complaints, next deadline first (decided ones last, newest first), with their
+    ticket's id, reference, status and receipt: nothing is decrypted (the country, the
+    reasons and the outcome are not on the list). `next_due` is annotated.
+    ApplicationError for an unknown filter. One query."""
+    if show not in ComplaintFilter.__members__.values():
+        raise ApplicationError("Unknown filter", {"show": "unknown"})
+    now = now or timezone.now()
+    rows = (
+        Complaint.objects.select_related("inquiry")
+        .only(
+            "id", "subject_id", "inquiry_id", "acknowledge_by", "answer_by", "acknowledged_at",
+            "extended_at", "decided_at", "created_at", "inquiry__id", "inquiry__status",
+            "inquiry__created_at", "inquiry__queue",
+        )
+        .annotate(next_due=_next_due())
+    )  # fmt: skip
+    if show != ComplaintFilter.ALL:
+        rows = rows.filter(decided_at__isnull=True)
+    if show == ComplaintFilter.WEEK:
+        rows = rows.filter(next_due__gte=now, next_due__lte=now + COMPLAINTS_SOON)
+    elif show == ComplaintFilter.OVERDUE:
+        rows = rows.filter(next_due__lt=now)
+    return rows.order_by(F("decided_at").desc(nulls_first=True), "next_due", "pk")
+
+
+@dataclass(frozen=True)
+class ComplaintCounts:
+    """Complaints without an outcome whose next deadline is within 7 days, and those
+    with a deadline passed."""
+
+    week: int
+    overdue: int
+
+
+def complaint_counts(*, now: datetime | None = None) -> ComplaintCounts:
+    """What waits for the DPO on the console; one query."""
+    now = now or timezone.now()
+    counts = (
+        Complaint.objects.filter(decided_at__isnull=True)
+        .annotate(next_due=_next_due())
+        .aggregate(
+            week=Count("pk", filter=Q(next_due__gte=now, next_due__lte=now + COMPLAINTS_SOON)),
+            overdue=Count("pk", filter=Q(next_due__lt=now)),
+        )
+    )
+    return ComplaintCounts(week=counts["week"], overdue=counts["overdue"])

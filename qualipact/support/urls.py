@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualipact.support import views
+from qualipact.support import staff_views, views
 
 app_name = "support"
 
@@ -16,7 +16,16 @@ person_urlpatterns = [
     path("support/visit/rate/", views.visit_rate, name="visit_rate"),
 ]
 
-# Staff pages (support agents and the DPO).
-staff_urlpatterns: list = []
+# Staff pages (support agents and the DPO): a ticket under its queue's inbox (the inboxes
+# are the contact app's), its actions, and the DPO's complaints.
+staff_urlpatterns: list = [
+    path("staff/dpo/complaints/", staff_views.complaints, name="staff_complaints"),
+]
+for _prefix, _queue in (("staff/support/", "support"), ("staff/dpo/messages/", "dpo")):
+    for _name, _view in staff_views.queue_views(_queue).items():
+        _segment = "" if _name == "ticket" else _name.replace("ticket_", "").replace("_", "/") + "/"
+        staff_urlpatterns.append(
+            path(f"{_prefix}<uuid:inquiry_id>/{_segment}", _view, name=f"staff_{_queue}_{_name}")
+        )
 
 urlpatterns = person_urlpatterns + staff_urlpatterns

@@ -141,6 +141,8 @@ POLICY = {
     "accounts:staff_underage": {Role.DPO},
     "backoffice:security": {Role.SECURITY_OFFICER},
     "contact:staff_support_inbox": {Role.SUPPORT_AGENT},
+    # Complaints' deadlines (references and dates; a ticket's page records its reading).
+    "support:staff_complaints": {Role.DPO},
     # Aggregates only, k-anonymous: every staff member.
     "analytics:dashboard": set(Role),
 }

@@ -22,7 +22,8 @@ DPO_INBOX = reverse("contact:staff_dpo_inbox")
 
 
 def message_url(queue, inquiry):
-    return reverse(f"contact:staff_{queue}_message", args=[inquiry.pk])
+    # A message's page is the support app's ticket page.
+    return reverse(f"support:staff_{queue}_ticket", args=[inquiry.pk])
 
 
 def views_of(inquiry):
@@ -66,11 +67,11 @@ def test_it_answers_404_for_a_message_of_another_queue_even_by_a_crafted_url(
     """The crafted URL puts the other queue's message under the page the person may open."""
     person, foreign = (agent, complaint) if queue == "support" else (dpo, question)
     client.force_login(person)
-    for page in ("message", "assign", "status"):
-        url = reverse(f"contact:staff_{queue}_{page}", args=[foreign.pk])
+    for page in ("ticket", "ticket_assign", "ticket_status"):
+        url = reverse(f"support:staff_{queue}_{page}", args=[foreign.pk])
         response = (
             client.get(url)
-            if page == "message"
+            if page == "ticket"
             else client.post(url, {"status": "closed", "assignee": str(person.pk), "seen": ""})
         )
         assert response.status_code == 404, page
