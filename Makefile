@@ -39,3 +39,4 @@ bench: install
 	$(BIN)/python bench/spine.py
 	$(BIN)/python bench/rights.py
 	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/support.py

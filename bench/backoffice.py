@@ -36,13 +36,11 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connections
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from harness import (
     Result,
@@ -50,6 +48,7 @@ from harness import (
     alternating,
     analyze,
     batches,
+    captured,
     configure,
     describe_database,
     describe_run,
@@ -57,6 +56,8 @@ from harness import (
     median_p95,
     parse_args,
     print_table,
+    replay,
+    staff_client,
 )
 
 DEFAULT_REQUESTS = 10_000
@@ -176,52 +177,6 @@ def create(first: int, stop: int, *, seed: int) -> str:
     return ", ".join(f"{n:,} {what}" for what, n in counts.items())
 
 
-def dpo_client() -> Any:
-    """Django's test client signed in as a DPO with an authenticator app (made once)."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.contrib.auth.models import Group
-    from django.test import Client
-
-    from qualipact.accounts.models import User
-    from qualipact.accounts.services import account_create
-    from qualipact.web.roles import DPO_GROUP
-
-    user = User.objects.filter(username=DPO_USERNAME).first()
-    if user is None:
-        user = account_create(
-            username=DPO_USERNAME,
-            email="bench-dpo@qualipact.example",
-            password=uuid.uuid4().hex,
-            email_verified=True,
-            is_staff=True,
-        )
-        TOTP.activate(user, generate_totp_secret())
-        user.groups.add(Group.objects.get(name=DPO_GROUP))
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def captured(call: Callable[[], Any]) -> list[str]:
-    """The SQL statements `call()` sends to the main database, as executed: the reads
-    only (a session or sign-in bookkeeping write now and then is not replayed)."""
-    with CaptureQueriesContext(connections["default"]) as queries:
-        call()
-    return [
-        query["sql"]
-        for query in queries.captured_queries
-        if query["sql"].lstrip().upper().startswith("SELECT")
-    ]
-
-
-def replay(statements: Sequence[str]) -> None:
-    with connections["default"].cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-            cursor.fetchall()
-
-
 def verify(figures: Any) -> str:
     """The figures agree with plain counts of the tables."""
     with connections["default"].cursor() as cursor:
@@ -260,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     from qualipact.backoffice.dashboard import dashboard_figures
 
-    client = dpo_client()
+    client = staff_client(DPO_USERNAME, role="dpo")
 
     def page() -> None:
         response = client.get(URL, secure=True)

@@ -220,11 +220,18 @@ def batches(start: int, stop: int, size: int, *, desc: str = "creating") -> Iter
             bar.update(last - first)
 
 
-def analyze() -> None:
-    """Refresh the planner's statistics on both databases after bulk loading."""
+def analyze(*, vacuum: bool = False) -> None:
+    """Refresh the planner's statistics on both databases after bulk loading.
+
+    With `vacuum`, PostgreSQL also vacuums (VACUUM ANALYZE), as its autovacuum does soon
+    after a bulk load: only then does the visibility map let an index-only scan skip the
+    table, so a bench whose reads are index-only measures what a live site sees."""
     for alias in ALIASES:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("ANALYZE")
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "VACUUM ANALYZE" if vacuum and connection.vendor == "postgresql" else "ANALYZE"
+            )
 
 
 class RowWriter:
@@ -641,6 +648,66 @@ def audit_chain_check() -> None:
     print(f"audit chain after both paths: {report}")
     if not report.ok:
         sys.exit("the raw-SQL path wrote a broken audit chain: its numbers are not comparable")
+
+
+# -- staff pages ----------------------------------------------------------------------
+
+
+def staff_member(username: str, *, role: str) -> Any:
+    """The staff account `username` holding `role` (a `web.roles.Role` value) with an
+    authenticator app set up, as every staff page requires; made once, then reused."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.models import Group
+
+    from qualipact.accounts.models import User
+    from qualipact.accounts.services import account_create
+    from qualipact.web.roles import ROLE_GROUPS, Role
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = account_create(
+            username=username,
+            email=f"{username}@qualipact.example",
+            password=uuid.uuid4().hex,
+            email_verified=True,
+            is_staff=True,
+        )
+        TOTP.activate(user, generate_totp_secret())
+        user.groups.add(Group.objects.get(name=ROLE_GROUPS[Role(role)]))
+    return user
+
+
+def staff_client(username: str, *, role: str) -> Any:
+    """Django's test client signed in as `staff_member(username, role=role)`."""
+    from django.test import Client
+
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(staff_member(username, role=role))
+    return client
+
+
+def captured(call: Callable[[], Any]) -> list[str]:
+    """The SQL statements `call()` sends to the main database, as executed: the reads
+    only (a session or sign-in bookkeeping write now and then is not replayed)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connections["default"]) as queries:
+        call()
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+def replay(statements: Sequence[str]) -> None:
+    """Send `statements` (from `captured`) again on a raw cursor, fetching every row."""
+    with connections["default"].cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
 
 
 # -- timing ---------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Show(StrEnum):
 STATUS_OPEN = "open"  # received or answered: not closed
 STATUS_ALL = "all"
 STATUS_FILTERS = (STATUS_OPEN, STATUS_ALL, *Inquiry.Status.values)
+# "Open" named status by status: the count of a page then reads only the open entries of
+# the (queue, status) index, not every entry of the queue ("not closed" would).
+OPEN_STATUSES = tuple(value for value in Inquiry.Status.values if value != Inquiry.Status.CLOSED)
 
 
 def inquiry_inbox(
@@ -75,7 +78,7 @@ def inquiry_inbox(
     elif show == Show.MINE:
         rows = rows.filter(assigned_to=user.pk)
     if status == STATUS_OPEN:
-        rows = rows.exclude(status=Inquiry.Status.CLOSED)
+        rows = rows.filter(status__in=OPEN_STATUSES)
     elif status != STATUS_ALL:
         rows = rows.filter(status=status)
     return rows.order_by("-created_at", "pk")

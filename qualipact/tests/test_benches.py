@@ -67,6 +67,20 @@ def test_the_dashboard_benchmark_runs_and_prints_its_table():
     assert "(target under 300 ms on SQLite)" in result.stdout
 
 
+def test_the_support_benchmark_runs_and_its_pages_match_hand_written_sql():
+    # The bench exits non-zero when an inbox page lists other tickets than hand-written
+    # SQL finds, or when thread_of shows other texts than the raw path decrypts.
+    result = bench_run("support.py", "--tickets", "400", "--runs", "2")
+    out = result.stdout
+    assert "verified: each inbox page lists the tickets and the count hand-written SQL" in out
+    assert "verified: raw SQL decrypts the same 221 entries as thread_of" in out
+    assert re.search(r"^inbox, open \(default\), first page vs its SQL replayed \|", out, re.M)
+    assert re.search(r"^inbox, all, last page \(\d+\) vs its SQL replayed \|", out, re.M)
+    assert re.search(r"^thread: thread_of \+ _thread.html vs raw read \+ AES-GCM \|", out, re.M)
+    assert "load average: " in out
+    assert "(target under 100 ms)" in out and "(target under 200 ms)" in out
+
+
 @pytest.fixture(scope="module")
 def harness():
     spec = importlib.util.spec_from_file_location("harness", REPO / "bench" / "harness.py")
