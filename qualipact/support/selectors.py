@@ -290,10 +290,12 @@ class ComplaintForStaff:
 @dataclass(frozen=True)
 class TicketForStaff:
     """What a ticket's staff page shows after the message's fields: its thread with the
-    internal notes and, for a complaint, its handling."""
+    internal notes, for a complaint its handling, and the person's rating of the answer
+    (None: not rated)."""
 
     thread: list[ThreadEntry]
     complaint: ComplaintForStaff | None
+    feedback: Feedback | None = None
 
 
 def days_left(due: datetime, now: datetime) -> int:
@@ -350,8 +352,14 @@ def ticket_for_staff(
         ]
         if shown:
             viewer.record(subject=inquiry.subject_id, model="support.Complaint", fields=shown)
+    feedback = Feedback.objects.filter(inquiry=inquiry).first()
+    if feedback is not None:
+        rated = ["score", "comment"] if feedback.comment else ["score"]
+        viewer.record(subject=inquiry.subject_id, model="support.Feedback", fields=rated)
     return TicketForStaff(
-        thread=thread, complaint=_complaint_shown(complaint, now or timezone.now())
+        thread=thread,
+        complaint=_complaint_shown(complaint, now or timezone.now()),
+        feedback=feedback,
     )
 
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.support.models import Complaint, InternalNote, TicketMessage
-from qualipact.support.services.staff import ticket_contact_log, ticket_note_add
+from qualipact.support.services.person import feedback_give
+from qualipact.support.services.staff import ticket_answer, ticket_contact_log, ticket_note_add
 from qualipact.support.tests.staff_helpers import (
     agent_and_dpo,
     complaint_from,
@@ -74,6 +75,24 @@ def test_it_shows_the_fields_then_the_thread_with_notes_to_staff(client, staff):
         )
     }
     assert models == {"contact.Inquiry", "support.TicketMessage", "support.InternalNote"}
+
+
+def test_it_shows_the_persons_rating_and_records_that_it_was_read(client, staff):
+    agent, _dpo = staff
+    inquiry = question_from()
+    client.force_login(agent)
+    page = client.get(url("support", "ticket", inquiry))
+    assert "data-rating>not rated<" in page.text
+    ticket_answer(inquiry=inquiry, by=agent, body="Here is your invoice.")
+    feedback_give(inquiry=inquiry, score=2, comment="Slow, but right.")
+
+    text = client.get(url("support", "ticket", inquiry)).text
+
+    assert "2 out of 5" in text and "Slow, but right." in text
+    viewed = AuditEvent.objects.filter(
+        code=EventCode.SUBJECT_DATA_VIEWED, data__model="support.Feedback"
+    )
+    assert [sorted(event.data["fields"]) for event in viewed] == [["comment", "score"]]
 
 
 def test_it_answers_from_the_page_once_and_says_so(client, staff):
