@@ -869,3 +869,19 @@ def browser_context(browser, **options):
     context.set_default_timeout(BROWSER_WAIT_MS)
     context.set_default_navigation_timeout(BROWSER_WAIT_MS)
     return context
+
+
+def contact_form_send(page, base: str, *, kind: str, fields: dict, country: str = "") -> None:
+    """As a visitor: follow "Contact" in the home page's main navigation, choose `kind`
+    (and `country`, for a complaint), fill `fields` (form field name -> value), send, and
+    wait for the thanks page."""
+    page.goto(base + "/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contact").click()
+    page.wait_for_url(base + "/contact/")
+    page.select_option("select[name=kind]", kind)
+    if country:
+        page.select_option("select[name=country]", country)
+    for name, value in fields.items():
+        page.fill(f"[name={name}]", value)
+    with page.expect_navigation(url=f"{base}/contact/thanks/"):
+        page.get_by_role("button", name="Send").click()

@@ -6,6 +6,21 @@ from conftest import PASSWORD, role_give, submit_persona
 from qualipact.web.roles import Role
 
 
+def staff_sign_in(page, base: str, username: str, secret: str) -> None:
+    """In a browser page: sign in as staff member `username` (the suite's password) with a
+    code of the authenticator app holding `secret`, and wait for the account page."""
+    from qualipact.accounts.tests.test_mfa import fresh_code
+
+    page.goto(base + "/accounts/login/")
+    page.fill("[name=login]", username)
+    page.fill("[name=password]", PASSWORD)
+    page.locator("[data-login-form]").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/accounts/2fa/authenticate/")
+    page.fill("[name=code]", fresh_code(secret))
+    page.locator("[data-mfa-code-form]").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/accounts/")
+
+
 def staff_member(username: str, *roles: Role, totp_secret: str | None = None):
     """An active staff member with an authenticator app, holding `roles`."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret

@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PASSWORD, browser_context, browser_launch, run_deferred, watch
+from conftest import browser_context, browser_launch, contact_form_send, run_deferred, watch
 from qualipact.accounts.tests.test_browser_accounts import off_loop
-from qualipact.accounts.tests.test_mfa import fresh_code
 from qualipact.contact.events import ContactCode
 from qualipact.contact.models import Inquiry
-from qualipact.contact.tests.conftest import staff_member
+from qualipact.contact.tests.conftest import staff_member, staff_sign_in
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.web.roles import Role
@@ -43,12 +42,7 @@ def test_it_lets_a_support_agent_take_a_message_written_through_the_contact_form
             visitor = browser_context(browser)
             page = visitor.new_page()
             watch(page, requests, console_errors)
-            page.goto(base + "/contact/")
-            page.select_option("select[name=kind]", "general")
-            for field, value in VISITOR.items():
-                page.fill(f"[name={field}]", value)
-            with page.expect_navigation(url=f"{base}/contact/thanks/"):
-                page.get_by_role("button", name="Send").click()
+            contact_form_send(page, base, kind="general", fields=VISITOR)
             visitor.close()
             off_loop(run_deferred)  # what the worker does with the form, seconds later
 
@@ -56,14 +50,7 @@ def test_it_lets_a_support_agent_take_a_message_written_through_the_contact_form
             staff = browser_context(browser)
             page = staff.new_page()
             watch(page, requests, console_errors)
-            page.goto(base + "/accounts/login/")
-            page.fill("[name=login]", "sam")
-            page.fill("[name=password]", PASSWORD)
-            page.locator("[data-login-form]").get_by_role("button", name="Sign in").click()
-            page.wait_for_url(base + "/accounts/2fa/authenticate/")
-            page.fill("[name=code]", fresh_code(AGENT_SECRET))
-            page.locator("[data-mfa-code-form]").get_by_role("button", name="Sign in").click()
-            page.wait_for_url(base + "/accounts/")
+            staff_sign_in(page, base, "sam", AGENT_SECRET)
 
             # -- console, inbox, message ------------------------------------------------
             page.locator("[data-nav-staff]").get_by_text("Staff console").click()

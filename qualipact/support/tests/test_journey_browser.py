@@ -17,13 +17,20 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PERSONAS, browser_context, browser_launch, deliver_queued, watch
+from conftest import (
+    PERSONAS,
+    browser_context,
+    browser_launch,
+    contact_form_send,
+    deliver_queued,
+    watch,
+)
 from qualipact.accounts.tests.test_browser_accounts import off_loop
 from qualipact.contact.models import Inquiry
+from qualipact.contact.tests.conftest import staff_sign_in
 from qualipact.support.models import Feedback, TicketMessage
 from qualipact.support.tests.conftest import reply_email
 from qualipact.support.tests.staff_helpers import staff_member
-from qualipact.support.tests.test_staff_browser import sign_in
 from qualipact.web.roles import Role
 
 ALICE = PERSONAS["alice"]
@@ -61,14 +68,12 @@ def test_it_carries_a_question_from_the_contact_form_to_an_answer_and_an_emailed
             visitor = browser_context(browser)
             page = visitor.new_page()
             watch(page, requests, console_errors)
-            page.goto(base + "/")
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="Contact").click()
-            page.wait_for_url(base + "/contact/")
-            page.select_option("select[name=kind]", "general")
-            for field in ("name", "email", "subject_line", "message"):
-                page.fill(f"[name={field}]", ALICE[field])
-            with page.expect_navigation(url=f"{base}/contact/thanks/"):
-                page.get_by_role("button", name="Send").click()
+            contact_form_send(
+                page,
+                base,
+                kind="general",
+                fields={f: ALICE[f] for f in ("name", "email", "subject_line", "message")},
+            )
             expect(page.locator("[data-next-steps]")).to_be_visible()
             assert visitor.cookies() == []
             visitor.close()
@@ -86,7 +91,7 @@ def test_it_carries_a_question_from_the_contact_form_to_an_answer_and_an_emailed
             staff = browser_context(browser)
             page = staff.new_page()
             watch(page, requests, console_errors)
-            sign_in(page, base, "sam", AGENT_SECRET)
+            staff_sign_in(page, base, "sam", AGENT_SECRET)
             page.locator("[data-nav-staff]").get_by_text("Staff console").click()
             page.wait_for_url(base + "/staff/")
             page.locator('[data-console-page="contact:staff_support_inbox"]').get_by_role(
@@ -122,9 +127,7 @@ def test_it_carries_a_question_from_the_contact_form_to_an_answer_and_an_emailed
             page.goto(f"{base}/staff/support/{ticket.pk}/")
             expect(page.locator("[data-thread]")).to_contain_text(EMAILED_REPLY)
             expect(page.locator("[data-thread]")).not_to_contain_text("Qualipact Support wrote")
-            expect(page.locator("[data-message-facts] [data-status]")).not_to_have_text(
-                "Answered"
-            )
+            expect(page.locator("[data-message-facts] [data-status]")).not_to_have_text("Answered")
             page.get_by_label("Your answer").fill(SECOND_ANSWER)
             page.get_by_role("button", name="Send the answer").click()
             page.wait_for_url(f"{base}/staff/support/{ticket.pk}/?done=answer_sent")
@@ -155,9 +158,7 @@ def test_it_carries_a_question_from_the_contact_form_to_an_answer_and_an_emailed
             # -- the agent sees the rating on the ticket ----------------------------------
             page = staff.pages[0]
             page.reload()
-            expect(page.locator("[data-message-facts] [data-rating]")).to_contain_text(
-                "5 out of 5"
-            )
+            expect(page.locator("[data-message-facts] [data-rating]")).to_contain_text("5 out of 5")
             staff.close()
         finally:
             browser.close()

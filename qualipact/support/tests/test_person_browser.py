@@ -10,7 +10,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PASSWORD, PERSONAS, account_for, browser_context, browser_launch, watch
+from conftest import (
+    PASSWORD,
+    PERSONAS,
+    account_for,
+    browser_context,
+    browser_launch,
+    contact_form_send,
+    watch,
+)
 from conftest import deliver_queued as deliver
 from qualipact.accounts.tests.test_browser_accounts import off_loop
 from qualipact.contact.models import Inquiry
@@ -48,15 +56,7 @@ def test_it_takes_a_complaint_from_the_contact_form_to_its_page_by_email_and_sig
             visitor = browser_context(browser)
             page = visitor.new_page()
             watch(page, requests, console_errors)
-            page.goto(base + "/")
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="Contact").click()
-            page.wait_for_url(base + "/contact/")
-            page.select_option("select[name=kind]", "complaint")
-            page.select_option("select[name=country]", "FR")
-            for field, value in COMPLAINT.items():
-                page.fill(f"[name={field}]", value)
-            with page.expect_navigation(url=f"{base}/contact/thanks/"):
-                page.get_by_role("button", name="Send").click()
+            contact_form_send(page, base, kind="complaint", fields=COMPLAINT, country="FR")
             expect(page.locator("[data-next-steps]")).to_contain_text("A complaint")
             assert visitor.cookies() == []
 

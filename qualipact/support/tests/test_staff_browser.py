@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PASSWORD, PERSONAS, browser_context, browser_launch, deliver_queued, watch
+from conftest import PERSONAS, browser_context, browser_launch, deliver_queued, watch
 from qualipact.accounts.tests.test_browser_accounts import off_loop
-from qualipact.accounts.tests.test_mfa import fresh_code
+from qualipact.contact.tests.conftest import staff_sign_in
 from qualipact.support.addresses import reply_address
 from qualipact.support.models import Complaint, TicketMessage
 from qualipact.support.tests.staff_helpers import complaint_from, question_from, staff_member
@@ -20,17 +20,6 @@ from qualipact.web.roles import Role
 AGENT_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 DPO_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
 ANSWER = "We have resent your March invoice; it should reach you within the hour."
-
-
-def sign_in(page, base: str, username: str, secret: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.fill("[name=login]", username)
-    page.fill("[name=password]", PASSWORD)
-    page.locator("[data-login-form]").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/accounts/2fa/authenticate/")
-    page.fill("[name=code]", fresh_code(secret))
-    page.locator("[data-mfa-code-form]").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/accounts/")
 
 
 # transaction=True: the live server answers from another thread, so data must be committed.
@@ -57,7 +46,7 @@ def test_it_lets_an_agent_answer_a_ticket_and_the_dpo_see_a_complaints_deadline(
             staff = browser_context(browser)
             page = staff.new_page()
             watch(page, requests, console_errors)
-            sign_in(page, base, "sam", AGENT_SECRET)
+            staff_sign_in(page, base, "sam", AGENT_SECRET)
             page.locator("[data-nav-staff]").get_by_text("Staff console").click()
             page.wait_for_url(base + "/staff/")
             expect(page.locator('[data-console-page="support:staff_complaints"]')).to_have_count(0)
@@ -83,7 +72,7 @@ def test_it_lets_an_agent_answer_a_ticket_and_the_dpo_see_a_complaints_deadline(
             dpo = browser_context(browser)
             page = dpo.new_page()
             watch(page, requests, console_errors)
-            sign_in(page, base, "dora", DPO_SECRET)
+            staff_sign_in(page, base, "dora", DPO_SECRET)
             page.goto(base + "/staff/")
             entry = page.locator('[data-console-page="support:staff_complaints"]')
             expect(entry.locator('[data-waiting="due within 7 days"]')).to_contain_text("1")
