@@ -49,15 +49,13 @@ from harness import (
     analyze,
     batches,
     captured,
-    configure,
-    describe_database,
     describe_run,
-    ensure_subjects,
     median_p95,
     parse_args,
     print_table,
     replay,
     staff_client,
+    start,
 )
 
 DEFAULT_REQUESTS = 10_000
@@ -194,24 +192,13 @@ def verify(figures: Any) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(
-        argv,
-        description=__doc__ or "",
-        default=DEFAULT_REQUESTS,
-        size="requests",
-        more=lambda parser: parser.add_argument(
-            "--runs", type=int, default=RUNS, help="timed runs per path"
-        ),
+        argv, description=__doc__ or "", default=DEFAULT_REQUESTS, size="requests", runs=RUNS
     )
-    var_dir = configure(f"bench-backoffice-{args.requests}", keep=args.keep)
-    print(f"data directory: {var_dir.name}")
-    print("databases: " + ", ".join(describe_database(alias) for alias in ("default", "keys")))
-    print(
-        "data: "
-        + ensure_subjects(
-            args.requests,
-            keep=args.keep,
-            create=lambda first, stop: create(first, stop, seed=args.seed),
-        )
+    start(
+        f"bench-backoffice-{args.requests}",
+        args,
+        subjects=args.requests,
+        create=lambda first, stop: create(first, stop, seed=args.seed),
     )
     from qualipact.backoffice.dashboard import dashboard_figures
 

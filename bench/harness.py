@@ -68,12 +68,14 @@ def parse_args(
     large: int | None = None,
     samples: int | None = None,
     min_samples: int = 1,
+    runs: int | None = None,
     more: Callable[[argparse.ArgumentParser], Any] | None = None,
 ) -> argparse.Namespace:
     """The command line every bench takes: `--<size> N` (how much data; `--large` for
-    the large size when given), `--samples N` when the bench samples, `--keep` (reuse the
-    data set of a former run), `--seed N`; `more` adds the bench's own options.
-    Exits with a usage error on a size below 1 or samples below `min_samples`."""
+    the large size when given), `--samples N` when the bench samples, `--runs N` (timed
+    runs per path, default `runs`) when it repeats whole runs, `--keep` (reuse the data
+    set of a former run), `--seed N`; `more` adds the bench's own options.
+    Exits with a usage error on a size or runs below 1 or samples below `min_samples`."""
     parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     sizes = parser.add_mutually_exclusive_group()
     sizes.add_argument(f"--{size}", type=int, default=default, help=f"{size} to create")
@@ -83,6 +85,8 @@ def parse_args(
         )
     if samples is not None:
         parser.add_argument("--samples", type=int, default=samples, help="timed per path")
+    if runs is not None:
+        parser.add_argument("--runs", type=int, default=runs, help="timed runs per path")
     parser.add_argument("--keep", action="store_true", help="reuse an existing data set")
     parser.add_argument("--seed", type=int, default=2024, help="data and sampling seed")
     if more is not None:
@@ -92,6 +96,8 @@ def parse_args(
         parser.error(f"--{size} must be positive")
     if samples is not None and args.samples < min_samples:
         parser.error(f"--samples must be at least {min_samples}")
+    if runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
     return args
 
 
@@ -120,13 +126,20 @@ def configure(name: str, *, keep: bool) -> Path:
     return var_dir
 
 
-def start(name: str, args: argparse.Namespace, *, create: Callable[[int, int], str]) -> Path:
-    """`configure`, then `ensure_subjects(args.subjects, ...)`; print the data folder, the
-    databases and what was created. Returns the data folder."""
+def start(
+    name: str,
+    args: argparse.Namespace,
+    *,
+    create: Callable[[int, int], str],
+    subjects: int | None = None,
+) -> Path:
+    """`configure`, then `ensure_subjects(subjects, ...)` (default `args.subjects`);
+    print the data folder, the databases and what was created. Returns the data folder."""
     var_dir = configure(name, keep=args.keep)
+    count = args.subjects if subjects is None else subjects
     print(f"data directory: {var_dir.relative_to(REPO)}")
     print("databases: " + ", ".join(describe_database(alias) for alias in ALIASES))
-    print(f"data: {ensure_subjects(args.subjects, keep=args.keep, create=create)}")
+    print(f"data: {ensure_subjects(count, keep=args.keep, create=create)}")
     return var_dir
 
 

@@ -57,11 +57,8 @@ from harness import (
     analyze,
     batches,
     captured,
-    configure,
     db_uuid,
-    describe_database,
     describe_run,
-    ensure_subjects,
     median_p95,
     parse_args,
     print_table,
@@ -70,6 +67,7 @@ from harness import (
     replay,
     staff_client,
     staff_member,
+    start,
 )
 
 DEFAULT_TICKETS = 100_000
@@ -380,25 +378,14 @@ def thread_check(inquiry_id: uuid.UUID) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(
-        argv,
-        description=__doc__ or "",
-        default=DEFAULT_TICKETS,
-        size="tickets",
-        more=lambda parser: parser.add_argument(
-            "--runs", type=int, default=RUNS, help="timed runs per path"
-        ),
+        argv, description=__doc__ or "", default=DEFAULT_TICKETS, size="tickets", runs=RUNS
     )
-    var_dir = configure(f"bench-support-{args.tickets}", keep=args.keep)
-    print(f"data directory: {var_dir.name}")
-    print("databases: " + ", ".join(describe_database(alias) for alias in ("default", "keys")))
     people = -(-args.tickets // TICKETS_PER_PERSON) + 1  # and the one with the thread
-    print(
-        "data: "
-        + ensure_subjects(
-            people,
-            keep=args.keep,
-            create=lambda first, stop: create(first, stop, tickets=args.tickets, seed=args.seed),
-        )
+    start(
+        f"bench-support-{args.tickets}",
+        args,
+        subjects=people,
+        create=lambda first, stop: create(first, stop, tickets=args.tickets, seed=args.seed),
     )
     from qualipact.privacy import vault
 
