@@ -63,8 +63,16 @@ class ThreadEntry:
     at: datetime
     from_person: bool
     internal: bool = False
-    sender_matches: bool | None = None
+    # An email reply sent from another address than the ticket's: the sentence that
+    # marks it, for staff or for the person ("" for everything else).
+    sender_warning: str = ""
     files: list[FileShown] = field(default_factory=list)
+
+
+SENDER_WARNING_STAFF = "sent from another address than the ticket's"
+SENDER_WARNING_PERSON = (
+    "sent from an address other than yours: if you did not write this, reply to tell us"
+)
 
 
 def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
@@ -107,7 +115,13 @@ def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
                 body=message.body,
                 at=message.created_at,
                 from_person=message.from_person,
-                sender_matches=message.sender_matches if for_staff else None,
+                sender_warning=(
+                    ""
+                    if message.sender_matches is not False
+                    else SENDER_WARNING_STAFF
+                    if for_staff
+                    else SENDER_WARNING_PERSON
+                ),
                 files=[
                     FileShown(a.pk, a.filename, a.content_type, a.size)
                     for a in message.attachments.all()

@@ -35,6 +35,7 @@ from qualipact.support import selectors
 from qualipact.support.models import Complaint, TicketMessage
 from qualipact.support.services import staff as services
 from qualipact.support.services.thread import MESSAGE_MAX
+from qualipact.web.forms import PageForm
 from qualipact.web.roles import Role, role_required, staff_with_role
 from qualipact.web.submissions import submitted_once
 
@@ -72,7 +73,7 @@ def _text_field(label: str, *, help_text: str = "", rows: int = 6) -> forms.Char
     )
 
 
-class AssignForm(forms.Form):
+class AssignForm(PageForm):
     assignee = forms.ChoiceField(label="Handled by", required=False)
     # Who handled the ticket on the page the form was sent from (empty: nobody).
     seen = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -87,11 +88,11 @@ class AssignForm(forms.Form):
         ]
 
 
-class StatusForm(forms.Form):
+class StatusForm(PageForm):
     status = forms.ChoiceField(choices=services.TICKET_STATUSES)
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(PageForm):
     body = _text_field(
         "Your answer",
         help_text="Emailed to the person with the ticket's reference; they can reply to it.",
@@ -99,7 +100,7 @@ class AnswerForm(forms.Form):
     )
 
 
-class LogForm(forms.Form):
+class LogForm(PageForm):
     kind = forms.ChoiceField(
         label="What it was",
         choices=[(kind.value, kind.label) for kind in services.LOGGED_KINDS],
@@ -110,11 +111,11 @@ class LogForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(PageForm):
     body = _text_field("Note", help_text="Only staff read it; never the person.", rows=3)
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(PageForm):
     answer_on = forms.DateField(
         label="New answer deadline",
         help_text="At most two months after the current deadline.",
@@ -125,7 +126,7 @@ class ExtendForm(forms.Form):
     )
 
 
-class DecideForm(forms.Form):
+class DecideForm(PageForm):
     outcome = forms.ChoiceField(
         label="Outcome",
         choices=[("", "Choose…"), *Complaint.Outcome.choices],
@@ -237,12 +238,12 @@ def _refused(form: forms.Form, error: ApplicationError) -> None:
 
 
 def _problem(form: forms.Form) -> str:
-    """The form's errors in one sentence, each after its field's label."""
-    parts = []
-    for name, errors in form.errors.items():
-        text = " ".join(str(error) for error in errors)
-        parts.append(text if name == "__all__" else f"{form.fields[name].label or name}: {text}")
-    return "; ".join(parts)
+    """The sentence atop the page: a refusal of the whole form in full, and for fields
+    with an error only their labels (each field's error is beside it, said once)."""
+    whole = " ".join(str(error) for error in form.non_field_errors())
+    fields = [str(form.fields[name].label or name) for name in form.errors if name != "__all__"]
+    named = f"Check: {', '.join(fields)}." if fields else ""
+    return " ".join(part for part in (whole, named) if part)
 
 
 def _act(

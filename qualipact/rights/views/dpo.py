@@ -33,6 +33,7 @@ from qualipact.rights.selectors import (
 )
 from qualipact.rights.services.dpo import DUE_WITHIN_DAYS, QUEUE_LIMIT, STATUS_ALL, STATUS_OPEN
 from qualipact.rights.services.requests import TEXT_MAX
+from qualipact.web.forms import PageForm
 from qualipact.web.roles import Role, dpo_required
 from qualipact.web.submissions import submitted_once
 
@@ -56,7 +57,7 @@ class QueueFilterForm(forms.Form):
     )
 
 
-class RefuseForm(forms.Form):
+class RefuseForm(PageForm):
     basis = forms.ChoiceField(choices=DataRequest.RefusalBasis.choices)
     reason = forms.CharField(
         max_length=TEXT_MAX,
@@ -65,7 +66,7 @@ class RefuseForm(forms.Form):
     )
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(PageForm):
     due_on = forms.DateField(label="New due date", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
         max_length=TEXT_MAX,
@@ -74,7 +75,7 @@ class ExtendForm(forms.Form):
     )
 
 
-class WaitForm(forms.Form):
+class WaitForm(PageForm):
     note = forms.CharField(
         max_length=TEXT_MAX,
         label="What we need from the person",
@@ -83,15 +84,15 @@ class WaitForm(forms.Form):
     )
 
 
-class ResumeForm(forms.Form):
+class ResumeForm(PageForm):
     pass
 
 
-class RetryForm(forms.Form):
+class RetryForm(PageForm):
     pass
 
 
-class NoteForm(forms.Form):
+class NoteForm(PageForm):
     text = forms.CharField(
         max_length=TEXT_MAX,
         label="Internal note",
@@ -100,7 +101,7 @@ class NoteForm(forms.Form):
     )
 
 
-class PickForm(forms.Form):
+class PickForm(PageForm):
     """Step one of a correction: the record and field, from what the person has."""
 
     correct = forms.ChoiceField(label="Record and field to correct")
@@ -117,7 +118,7 @@ def _grouped(targets: list[RectificationTarget]) -> list[Any]:
     return [("", "Choose…"), *groups.items()]
 
 
-class RectifyForm(forms.Form):
+class RectifyForm(PageForm):
     """Step two: the new value, in the picked field's own form field. A target that is not
     one of this person's (a crafted POST) is refused like any invalid choice."""
 
@@ -146,7 +147,7 @@ class RectifyForm(forms.Form):
                 self.initial["target"] = target.key
 
 
-class HoldForm(forms.Form):
+class HoldForm(PageForm):
     basis = forms.ChoiceField(choices=legal_hold_bases)
     models = forms.MultipleChoiceField(
         choices=_model_choices,
@@ -162,7 +163,7 @@ class HoldForm(forms.Form):
     )
 
 
-class LiftNoticeForm(forms.Form):
+class LiftNoticeForm(PageForm):
     lift_on = forms.DateField(
         label="Lift on", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
     )

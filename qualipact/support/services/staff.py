@@ -116,17 +116,15 @@ def ticket_answer(*, inquiry: Inquiry, by: Any, body: str) -> TicketMessage:
     subject, its reply address in Reply-To), keep it in the thread and mark the ticket
     answered; on a complaint, the first answer is its acknowledgement. Audited (1102).
 
-    ApplicationError when `by` does not work the queue, for an empty or over-long answer,
-    or a complaint whose outcome is recorded (the outcome was the last word); ProcessingRefused
-    (nothing kept) when the person may not be written to.
+    A complaint whose outcome is recorded can still be answered (the person may write
+    after the decision, and is owed an answer): the outcome stays as recorded.
+
+    ApplicationError when `by` does not work the queue, or for an empty or over-long
+    answer; ProcessingRefused (nothing kept) when the person may not be written to.
     """
     locked, _rule = _locked(inquiry=inquiry, by=by)
     text = _text(body, field="body", what="answer")
     complaint = Complaint.objects.select_for_update().filter(inquiry=locked).first()
-    if complaint is not None and complaint.decided_at is not None:
-        raise ApplicationError(
-            "The outcome of this complaint is recorded already", {"complaint": "decided"}
-        )
     message = _sent(inquiry=locked, by=by, subject_line="Our answer to your message", body=text)
     _told(complaint, timezone.now())
     locked.status = Inquiry.Status.ANSWERED

@@ -24,6 +24,7 @@ from qualipact.support.inbound import (
     reply_text,
 )
 from qualipact.support.models import Attachment, TicketMessage
+from qualipact.support.selectors import SENDER_WARNING_PERSON, SENDER_WARNING_STAFF, thread_of
 from qualipact.support.tests.conftest import pdf_bytes, png_bytes, reply_email
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
@@ -110,6 +111,18 @@ def test_it_marks_a_reply_from_another_address(ticket):
 
     assert result.outcome == "added"
     assert result.message.sender_matches is False
+    # Both sides see the mark: staff, and the person, who may not have written it.
+    [for_person] = [e for e in thread_of(inquiry=ticket, for_staff=False) if e.kind != "opening"]
+    [for_staff] = [e for e in thread_of(inquiry=ticket, for_staff=True) if e.kind != "opening"]
+    assert for_person.sender_warning == SENDER_WARNING_PERSON
+    assert for_staff.sender_warning == SENDER_WARNING_STAFF
+    ours = email_receive(raw=reply_email(to=reply_address(ticket), message_id="<own@example>"))
+    assert ours.message.sender_matches is True
+    assert [e.sender_warning for e in thread_of(inquiry=ticket, for_staff=False)] == [
+        "",
+        SENDER_WARNING_PERSON,
+        "",
+    ]
 
 
 def test_it_keeps_an_email_delivered_twice_once(ticket):

@@ -21,6 +21,7 @@ from qualipact.support.addresses import reply_address
 from qualipact.support.events import SupportCode
 from qualipact.support.models import Complaint, InternalNote, TicketMessage
 from qualipact.support.selectors import thread_of
+from qualipact.support.services.person import ticket_reply
 from qualipact.support.services.staff import (
     complaint_acknowledge,
     complaint_decide,
@@ -247,10 +248,9 @@ def test_it_records_the_outcome_names_the_cnil_and_closes_the_ticket(smtp):
     assert "CNIL" in body and "https://www.cnil.fr" in body
     [event] = events_of(SupportCode.COMPLAINT_DECIDED)
     assert event.data["outcome"] == "partly_upheld" and event.purpose == "data_subject_rights"
-    # Decided: the last word was said.
+    # Decided: the outcome and its deadline cannot change any more.
     for act in (
         lambda: complaint_decide(inquiry=inquiry, by=dpo, outcome="upheld", note="Again"),
-        lambda: ticket_answer(inquiry=inquiry, by=dpo, body="One more thing"),
         lambda: complaint_extend(
             inquiry=inquiry, by=dpo, answer_on=date.today() + timedelta(days=40), reason="Late"
         ),
@@ -258,6 +258,23 @@ def test_it_records_the_outcome_names_the_cnil_and_closes_the_ticket(smtp):
         with pytest.raises(ApplicationError) as refused:
             act()
         assert refused.value.extra == {"complaint": "decided"}
+
+
+def test_it_answers_what_the_person_writes_after_the_outcome_and_keeps_the_outcome(smtp):
+    _agent, dpo = agent_and_dpo()
+    inquiry = complaint_from(country="fr")
+    complaint_decide(inquiry=inquiry, by=dpo, outcome="not_upheld", note="No fault found.")
+    ticket_reply(inquiry=inquiry, body="Why not? I have the letter.")
+    inquiry.refresh_from_db()
+    assert inquiry.status == Inquiry.Status.RECEIVED  # back in the DPO's queue
+    ticket_answer(inquiry=inquiry, by=dpo, body="The letter was sent by another company.")
+    inquiry.refresh_from_db()
+    complaint = Complaint.objects.get(inquiry=inquiry)
+    assert inquiry.status == Inquiry.Status.ANSWERED
+    assert complaint.outcome == "not_upheld" and complaint.outcome_note == "No fault found."
+    deliver_queued()
+    mail = mail_titled(smtp, PERSONAS["bob"]["email"], "Our answer to your message")
+    assert "another company" in mail.get_payload(decode=True).decode()
 
 
 def test_it_points_to_the_edpb_list_for_a_country_without_a_known_authority(smtp):
