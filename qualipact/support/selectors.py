@@ -236,7 +236,18 @@ class TicketShown:
     complaint: ComplaintShown | None
     feedback_score: int | None
     feedback_comment: str
-    may_rate: bool  # answered or closed: there is an answer to rate
+    may_rate: bool  # there is an answer to rate (`answer_given`)
+
+
+def answer_given(*, inquiry: Inquiry) -> bool:
+    """Whether we have answered the ticket at least once (an emailed answer, or a phone
+    call or chat we logged): from then on the person may rate our answer, even while a
+    later message of theirs waits for the next one."""
+    return (
+        TicketMessage.objects.filter(inquiry=inquiry)
+        .exclude(kind__in=TicketMessage.FROM_PERSON)
+        .exists()
+    )
 
 
 def ticket_for_person(*, inquiry: Inquiry) -> TicketShown:
@@ -271,7 +282,7 @@ def ticket_for_person(*, inquiry: Inquiry) -> TicketShown:
         complaint=shown,
         feedback_score=feedback.score if feedback else None,
         feedback_comment=(feedback.comment or "") if feedback else "",
-        may_rate=inquiry.status in (Inquiry.Status.ANSWERED, Inquiry.Status.CLOSED),
+        may_rate=answer_given(inquiry=inquiry),
     )
 
 
@@ -313,8 +324,12 @@ class TicketForStaff:
 
 
 def days_left(due: datetime, now: datetime) -> int:
-    """Whole days from `now` until `due`, rounded down; negative once it has passed."""
-    return math.floor((due - now).total_seconds() / 86400)
+    """Days from `now` until `due`, a part day counted whole: 7 while under 7 days
+    remain, down to 1 in the last day; once `due` has passed, minus the days late, a part
+    day counted whole (-1 in the first day late); 0 exactly at `due`."""
+    seconds = (due - now).total_seconds()
+    whole = seconds / 86400
+    return math.ceil(whole) if seconds > 0 else math.floor(whole)
 
 
 def _complaint_shown(complaint: Complaint | None, now: datetime) -> ComplaintForStaff | None:
@@ -337,7 +352,8 @@ def _complaint_shown(complaint: Complaint | None, now: datetime) -> ComplaintFor
 def ticket_for_staff(
     *, inquiry: Inquiry, staff: Any, now: datetime | None = None
 ) -> TicketForStaff:
-    """The ticket's thread with its internal notes, and its complaint, decrypted for
+    """The ticket's thread after its first message (which the page shows among the
+    message's fields) with its internal notes, and its complaint, decrypted for
     `staff`, who acts in the role of the ticket's queue and for its purpose. Records one
     staff view (event 111) per kind of record shown (messages, notes, file names, the
     complaint's fields that hold a value). ApplicationError when `staff` does not work the
@@ -345,10 +361,11 @@ def ticket_for_staff(
     rule = QUEUES[inquiry.queue]
     if rule.role not in roles_of(staff):
         raise ApplicationError("Only staff who work this queue may read it", {"queue": "not_yours"})
-    thread = thread_of(inquiry=inquiry, for_staff=True)
+    # The first message is on the page already, among the fields `inquiry_read` shows.
+    thread = [e for e in thread_of(inquiry=inquiry, for_staff=True) if e.kind != "opening"]
     complaint = Complaint.objects.filter(inquiry=inquiry).select_related("decided_by").first()
     viewer = StaffView(actor=Actor.staff(staff.pk), role=rule.role, purpose=rule.purpose)
-    messages = [e for e in thread if e.kind not in ("opening", "note")]
+    messages = [e for e in thread if not e.internal]
     notes = [e for e in thread if e.internal]
     files = [f for e in thread for f in e.files]
     for model, fields, count in (

@@ -71,7 +71,9 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     """A ticket's page, for its owner signed in, or for a visit (`visit_token`): the
-    forms send to the signed-in addresses or to the visit's."""
+    forms send to the signed-in addresses or to the visit's. The ticket is read again:
+    a reply just kept has changed its status."""
+    inquiry.refresh_from_db()
     ticket = ticket_for_person(inquiry=inquiry)
     if visit_token:
         reply_action = reverse("support:visit_reply")
@@ -240,9 +242,13 @@ def _visit(request: HttpRequest) -> tuple[Any, str]:
     return visit_inquiry(token=token), token
 
 
-def _visit_ended(request: HttpRequest) -> HttpResponse:
-    """The visit is over: what was typed is shown back, to copy, and nothing is kept."""
-    context = {"typed": request.POST.get("body", "") or request.POST.get("comment", "")}
+def _visit_ended(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """The visit is over, or the form carried no visit of ours: what was typed is shown
+    back, to copy, and nothing is kept."""
+    context = {
+        "typed": request.POST.get("body", "") or request.POST.get("comment", ""),
+        "unknown": error.extra.get("visit") == "unknown",
+    }
     return render(request, "support/visit_ended.html", context, status=403)
 
 
@@ -254,8 +260,8 @@ def visit_reply(request: HttpRequest) -> HttpResponse:
     form is kept once (the form's key)."""
     try:
         inquiry, token = _visit(request)
-    except ApplicationError:
-        return _visit_ended(request)
+    except ApplicationError as error:
+        return _visit_ended(request, error)
     return _reply(request, inquiry, visit_token=token) or _page(
         request, inquiry, visit_token=token, done="replied"
     )
@@ -267,8 +273,8 @@ def visit_rate(request: HttpRequest) -> HttpResponse:
     """A rating from a visit's page; rating again replaces the rating."""
     try:
         inquiry, token = _visit(request)
-    except ApplicationError:
-        return _visit_ended(request)
+    except ApplicationError as error:
+        return _visit_ended(request, error)
     return _rate(request, inquiry, visit_token=token) or _page(
         request, inquiry, visit_token=token, done="rated"
     )

@@ -37,6 +37,7 @@ from qualipact.privacy.registry import registry
 from qualipact.privacy.selectors import SubjectData, subject_collect
 from qualipact.privacy.services import subject_erase
 from qualipact.privacy.tokens import token_hash
+from qualipact.web.dates import long_date
 from qualipact.web.links import site_url
 from qualipact.web.roles import Role
 
@@ -221,7 +222,8 @@ def _confirmation_send(*, consent_id: uuid.UUID) -> bool:
     if consent is None:
         return False  # sent, withdrawn or deleted meanwhile
     child = User.objects.get(subject_id=consent.subject_id)
-    granted_on = consent.granted_at.strftime("%d %B %Y at %H:%M UTC") if consent.granted_at else ""
+    granted = consent.granted_at
+    granted_on = f"{long_date(granted)} at {granted:%H:%M} UTC" if granted else ""
     dashboard = site_url("accounts:child_detail", child_id=child.pk)
     email_queue(
         subject=child.subject,

@@ -93,17 +93,16 @@ def link_open(*, token: str) -> Visit:
 
 def visit_inquiry(*, token: str) -> Inquiry:
     """The ticket a visit token (from a page's form) opens. ApplicationError with
-    `{"visit": "ended"}` when the token is unknown or its visit is over."""
+    `{"visit": "ended"}` when the visit is over, `{"visit": "unknown"}` when the token
+    was never one of ours (a page that was altered, or a form sent from elsewhere)."""
     link = (
         TicketLink.objects.select_related("inquiry")
-        .filter(
-            token_hash=token_hash(token),
-            kind=TicketLink.Kind.VISIT,
-            expires_at__gt=timezone.now(),
-        )
+        .filter(token_hash=token_hash(token), kind=TicketLink.Kind.VISIT)
         .first()
     )
     if link is None:
+        raise ApplicationError("This page's form is not one of ours", {"visit": "unknown"})
+    if link.expires_at <= timezone.now():
         raise ApplicationError(
             "This page was open too long; follow the link in your latest email again",
             {"visit": "ended"},

@@ -19,6 +19,7 @@ from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import ApplicationError
 from qualipact.support import events
 from qualipact.support.models import Feedback, TicketLink, TicketMessage
+from qualipact.support.selectors import answer_given
 from qualipact.support.services.links import LINK_DAYS
 from qualipact.support.services.thread import message_receive
 from qualipact.support.services.tickets import ticket_email
@@ -75,7 +76,8 @@ def feedback_give(*, inquiry: Inquiry, score: int, comment: str = "") -> Feedbac
     rating. Audited (1105, with the score only).
 
     ApplicationError `{"score": "invalid"}`, `{"comment": "too_long"}`, or
-    `{"ticket": "not_answered"}` while there is no answer to rate yet.
+    `{"ticket": "not_answered"}` while there is no answer to rate yet (`answer_given`: a
+    later message of the person's, waiting for our next answer, does not take it away).
     """
     if score not in SCORES:
         raise ApplicationError("A rating is a whole number from 1 to 5", {"score": "invalid"})
@@ -85,7 +87,7 @@ def feedback_give(*, inquiry: Inquiry, score: int, comment: str = "") -> Feedbac
             f"A comment may be at most {COMMENT_MAX:,} characters", {"comment": "too_long"}
         )
     locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-    if locked.status not in (Inquiry.Status.ANSWERED, Inquiry.Status.CLOSED):
+    if not answer_given(inquiry=locked):
         raise ApplicationError("There is no answer to rate yet", {"ticket": "not_answered"})
     feedback, _ = Feedback.objects.update_or_create(
         inquiry=locked,

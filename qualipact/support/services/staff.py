@@ -35,6 +35,7 @@ from qualipact.support import events
 from qualipact.support.models import Complaint, InternalNote, TicketMessage
 from qualipact.support.services.thread import MESSAGE_MAX
 from qualipact.support.services.tickets import purpose_of, ticket_email
+from qualipact.web.dates import long_date
 from qualipact.web.links import site_url
 from qualipact.web.roles import Role, roles_of, staff_with_role
 
@@ -181,7 +182,7 @@ def ticket_note_add(*, inquiry: Inquiry, by: Any, body: str) -> InternalNote:
 ACKNOWLEDGEMENT = (
     "Hello {name},\n\n"
     "Our Data Protection Officer has your complaint and is looking into it. We will "
-    "answer you by {answer_by:%d %B %Y}; if we need longer, we will tell you why before "
+    "answer you by {answer_by}; if we need longer, we will tell you why before "
     "then."
 )
 
@@ -201,7 +202,7 @@ def complaint_acknowledge(*, inquiry: Inquiry, by: Any, now: datetime | None = N
         raise ApplicationError(
             "This complaint is acknowledged already", {"complaint": "acknowledged"}
         )
-    body = ACKNOWLEDGEMENT.format(name=locked.name, answer_by=complaint.answer_by)
+    body = ACKNOWLEDGEMENT.format(name=locked.name, answer_by=long_date(complaint.answer_by))
     message = _sent(
         inquiry=locked, by=by, subject_line="We are looking into your complaint", body=body
     )
@@ -253,7 +254,7 @@ def complaint_extend(
     body = (
         f"Hello {locked.name},\n\n"
         f"We need more time to answer your complaint properly. We will answer you by "
-        f"{answer_by:%d %B %Y}, instead of {complaint.answer_by:%d %B %Y}, because:\n\n"
+        f"{long_date(answer_by)}, instead of {long_date(complaint.answer_by)}, because:\n\n"
         f"{text}"
     )
     _sent(inquiry=locked, by=by, subject_line="We need more time for your complaint", body=body)
@@ -359,9 +360,9 @@ def _reminder_body(due: DueDeadline, now: datetime) -> str:
     complaint = due.complaint
     what = "acknowledged" if due.deadline == "acknowledge" else "answered"
     when = (
-        f"was due on {due.due:%d %B %Y %H:%M} UTC and is OVERDUE"
+        f"was due on {long_date(due.due)} at {due.due:%H:%M} UTC and is OVERDUE"
         if due.due < now
-        else f"is due by {due.due:%d %B %Y %H:%M} UTC"
+        else f"is due by {long_date(due.due)} at {due.due:%H:%M} UTC"
     )
     return (
         f"Complaint {complaint.inquiry.reference} must be {what}: it {when}.\n\n"
@@ -405,7 +406,7 @@ def complaint_reminders_send(*, now: datetime | None = None) -> int:
             inquiry = due.complaint.inquiry
             what = "acknowledge" if due.deadline == "acknowledge" else "answer"
             sent = _dpos_email(
-                subject_line=f"Complaint {inquiry.reference}: {what} by {due.due:%d %B %Y}",
+                subject_line=f"Complaint {inquiry.reference}: {what} by {long_date(due.due)}",
                 body=_reminder_body(due, now),
             )
             if not sent:

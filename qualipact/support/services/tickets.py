@@ -25,6 +25,7 @@ from qualipact.support import events
 from qualipact.support.addresses import reply_address
 from qualipact.support.models import Complaint
 from qualipact.support.services.links import LINK_DAYS, link_issue
+from qualipact.web.dates import long_date
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,8 @@ def _acknowledgement(inquiry: Inquiry, complaint: Complaint | None) -> str:
     if complaint is not None:
         lines += [
             "Your complaint goes to our Data Protection Officer. We will confirm that we "
-            f"are looking into it by {complaint.acknowledge_by:%d %B %Y} and answer by "
-            f"{complaint.answer_by:%d %B %Y}. If we need longer, we will tell you why "
+            f"are looking into it by {long_date(complaint.acknowledge_by)} and answer by "
+            f"{long_date(complaint.answer_by)}. If we need longer, we will tell you why "
             "before then.",
             "",
             authority_sentence(complaint.country or None),

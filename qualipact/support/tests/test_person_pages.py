@@ -168,8 +168,17 @@ def test_it_offers_the_rating_only_once_the_ticket_is_answered():
     refused = client.post(reverse("support:ticket_rate", args=[inquiry.pk]), {"score": "5"})
     assert refused.status_code == 400
     assert "once we have answered" in refused.text
+    # Marked answered or closed without an answer of ours, there is still nothing to rate.
+    Inquiry.objects.filter(pk=inquiry.pk).update(status=Inquiry.Status.CLOSED)
+    assert "Rate our answer" not in client.get(url).text
     answer(inquiry)
     assert "Rate our answer" in client.get(url).text
+    # A reply of the person's after our answer leaves the answer there to rate.
+    client.post(reverse("support:ticket_reply", args=[inquiry.pk]), {"body": "One more thing"})
+    page = client.get(url).text
+    assert 'data-status="received"' in page and "Rate our answer" in page
+    rated = client.post(reverse("support:ticket_rate", args=[inquiry.pk]), {"score": "4"})
+    assert rated.status_code == 303 and Feedback.objects.get().score == 4
 
 
 @pytest.mark.parametrize("score", ["0", "6", "five", ""])
@@ -277,11 +286,13 @@ def test_it_takes_a_reply_and_a_rating_during_a_visit(client):
     replied = client.post(reverse("support:visit_reply"), data)
     assert replied.status_code == 200
     assert "Your reply was added" in replied.text
+    # The page shows the ticket as the reply left it: open again for us...
+    assert 'data-status="received"' in replied.text
     assert client.post(reverse("support:visit_reply"), data).status_code == 200  # a reload
     assert TicketMessage.objects.filter(kind=TicketMessage.Kind.SITE_IN).count() == 1
     assert replied.cookies == {}
-    # The reply reopened the ticket; once answered again it can be rated.
-    answer(inquiry, "Glad to hear it.")
+    # ...and the answer already given can still be rated while the reply waits.
+    assert "Rate our answer" in replied.text
     rated = client.post(reverse("support:visit_rate"), {"visit": token, "score": "5"})
     assert rated.status_code == 200
     assert "Thank you for rating" in rated.text
@@ -314,8 +325,12 @@ def test_it_ends_a_visit_after_its_time_and_shows_back_what_was_typed(client):
     assert "open too long" in response.text
     assert "Are you there?" in response.text
     assert not TicketMessage.objects.exists()
-    forged = client.post(reverse("support:visit_reply"), {"visit": "made-up", "body": "Hi"})
-    assert forged.status_code == 403
+    # A made-up visit (an altered page) is told apart from an ended one, for both forms.
+    for form, data in (("visit_reply", {"body": "Hi"}), ("visit_rate", {"score": "5"})):
+        forged = client.post(reverse(f"support:{form}"), {"visit": "made-up", **data})
+        assert forged.status_code == 403
+        assert "not one we gave you" in forged.text and "open too long" not in forged.text
+    assert not TicketMessage.objects.exists() and not Feedback.objects.exists()
 
 
 def test_it_emails_a_fresh_link_at_most_once_in_ten_minutes_per_ticket(client):

@@ -87,7 +87,7 @@ def test_it_lets_an_agent_answer_a_ticket_and_the_dpo_see_a_complaints_deadline(
             expect(page.locator("[data-authority] a")).to_have_attribute(
                 "href", "https://www.cnil.fr"
             )
-            expect(page.locator('[data-deadline="acknowledge"]')).to_contain_text("6 days left")
+            expect(page.locator('[data-deadline="acknowledge"]')).to_contain_text("7 days left")
             expect(page.locator('[data-deadline="answer"]')).to_contain_text(
                 f"{deadlines.answer_by:%Y-%m-%d}"
             )

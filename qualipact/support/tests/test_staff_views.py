@@ -5,15 +5,18 @@ DPO's complaints page and console entry."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import PERSONAS
 from qualipact.privacy.audit import EventCode
 from qualipact.privacy.models import AuditEvent
 from qualipact.support.models import Complaint, InternalNote, TicketMessage
+from qualipact.support.selectors import days_left
 from qualipact.support.services.person import feedback_give
 from qualipact.support.services.staff import ticket_answer, ticket_contact_log, ticket_note_add
 from qualipact.support.tests.staff_helpers import (
@@ -64,6 +67,9 @@ def test_it_shows_the_fields_then_the_thread_with_notes_to_staff(client, staff):
         < text.index("data-answer-form")
     )
     assert "Chatted about the invoice." in text and "Check with billing." in text
+    # The person's first message is shown once, among the message's fields.
+    assert text.count(html.escape(PERSONAS["alice"]["message"])) == 1
+    assert "Message through the contact form" not in text
     assert "Internal note (never shown to the person)" in text
     assert "data-complaint" not in text  # not a complaint
     assert "no-store" in response["Cache-Control"]
@@ -161,8 +167,8 @@ def test_it_shows_a_french_complaint_with_the_cnil_and_its_deadlines(client, sta
     assert "Commission nationale de l&#x27;informatique et des libertés (CNIL)" in text
     assert 'href="https://www.cnil.fr"' in text
     complaint = Complaint.objects.get(inquiry=inquiry)
-    assert f"{complaint.acknowledge_by:%Y-%m-%d}" in text and "6 days left" in text
-    assert f"{complaint.answer_by:%Y-%m-%d}" in text and "29 days left" in text
+    assert f"{complaint.acknowledge_by:%Y-%m-%d}" in text and "7 days left" in text
+    assert f"{complaint.answer_by:%Y-%m-%d}" in text and "30 days left" in text
     assert "data-overdue" not in text
     for form in ("data-acknowledge-form", "data-extend-form", "data-decide-form"):
         assert form in text
@@ -277,3 +283,21 @@ def test_it_lists_complaints_with_their_deadlines_and_counts_them_on_the_console
 
     client.force_login(staff_member("both", Role.SUPPORT_AGENT))
     assert 'data-console-page="support:staff_complaints"' not in client.get("/staff/").text
+
+
+@pytest.mark.parametrize(
+    ("remaining", "shown"),
+    [
+        (timedelta(days=7), 7),
+        (timedelta(days=7) - timedelta(seconds=1), 7),  # a part day counts whole
+        (timedelta(days=6, hours=1), 7),
+        (timedelta(days=6), 6),
+        (timedelta(hours=1), 1),
+        (timedelta(0), 0),
+        (-timedelta(minutes=1), -1),  # late as soon as it has passed
+        (-timedelta(days=2, hours=3), -3),
+    ],
+)
+def test_it_counts_the_days_left_to_a_deadline_as_a_person_would(remaining, shown):
+    now = timezone.now()
+    assert days_left(now + remaining, now) == shown
