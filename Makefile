@@ -20,8 +20,9 @@ install: $(VENV)/.installed
 secrets: install
 	$(BIN)/python manage.py secrets_init
 
-# `exec`: make itself is run_site's parent, so run_site ends (and ends its children) when
-# make does, however make is stopped.
+# `exec`: make itself is run_site's parent. run_site asks the kernel for a SIGTERM when
+# its parent dies and watches it too, so however make is stopped, run_site stops its
+# children, each in a process group of its own (qualipact/web/processes.py), and ends.
 run: install
 	exec $(BIN)/python manage.py run_site --port $(PORT)
 

@@ -102,10 +102,27 @@ def retry_delay(attempts: int) -> timedelta:
 # -- queueing -------------------------------------------------------------------------
 
 
-def _message_id() -> str:
+def _message_id_domain() -> str:
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    domain = getattr(settings, "COMMS_MESSAGE_ID_DOMAIN", "") or domain
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    return getattr(settings, "COMMS_MESSAGE_ID_DOMAIN", "") or domain
+
+
+def _message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{_message_id_domain()}>"
+
+
+_THREAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
+
+
+def thread_message_id(key: str) -> str:
+    """The Message-ID (RFC 5322 §3.6.4) of the email that starts the conversation named
+    `key` (letters, digits, dots and hyphens, at most 64): `<key@domain>`, the domain
+    being the outbox's own. Give it to `email_queue(message_id=...)` for that first
+    email, and put it in the In-Reply-To and References of every later one, so a mail
+    program shows them as one thread. ValueError for a key outside that alphabet."""
+    if not _THREAD_KEY.fullmatch(key):
+        raise ValueError("A thread key is letters, digits, dots and hyphens")
+    return f"<{key}@{_message_id_domain()}>"
 
 
 def _checked_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -163,12 +180,18 @@ def email_queue(
     body: str,
     purpose: str,
     headers: dict[str, str] | None = None,
+    message_id: str | None = None,
 ) -> OutboundEmail:
     """Store an email for the subject, encrypted, and schedule its sending on commit.
 
+    `message_id` (from `thread_message_id`) is the Message-ID of an email that starts a
+    conversation; by default each email gets a random one. Either way it stays the same
+    on every resend.
+
     `purpose` says what kind of message it is (a code of privacy.purposes): it decides,
     here and again just before sending, whether the person gets it (`_refusal`). Raises
-    `ProcessingRefused` (nothing stored) when they may not, `ApplicationError` on bad input.
+    `ProcessingRefused` (nothing stored) when they may not, `ApplicationError` on bad input
+    (and `{"message_id": "used"}` for a `message_id` given before).
     """
     try:
         kind = email_kind(purpose)
@@ -185,6 +208,8 @@ def email_queue(
     if "\r" in subject_line or "\n" in subject_line:
         raise ApplicationError("The subject line is one line", {"subject_line": "multi_line"})
     extra = _checked_headers(headers or {})
+    if message_id is not None and OutboundEmail.objects.filter(message_id=message_id).exists():
+        raise ApplicationError("That Message-ID is used already", {"message_id": "used"})
     if kind == OutboundEmail.Kind.MARKETING and "list-unsubscribe" not in map(str.lower, extra):
         raise ApplicationError(
             "Marketing email needs a List-Unsubscribe header", {"headers": "list_unsubscribe"}
@@ -212,7 +237,7 @@ def email_queue(
         subject_line=subject_line,
         body=body,
         headers=json.dumps(extra, sort_keys=True) if extra else None,
-        message_id=_message_id(),
+        message_id=message_id or _message_id(),
     )
     email.save()
     events.email_queued_event(email=email)

@@ -23,6 +23,7 @@ from qualipact.comms.services import (
     is_permanent,
     outbox_reconcile,
     retry_delay,
+    thread_message_id,
 )
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.errors import (
@@ -151,6 +152,19 @@ def test_it_refuses_bad_input_and_stores_nothing(alice, enqueued, overrides, ext
     assert excinfo.value.extra == extra
     assert not OutboundEmail.objects.exists()
     assert enqueued == []
+
+
+def test_it_gives_a_conversations_first_email_its_thread_id_once(alice, enqueued):
+    first = thread_message_id("ticket-0123abcd")
+    assert re.fullmatch(r"<ticket-0123abcd@[^<>@\s]+>", first)
+    assert queue(alice, message_id=first).message_id == first
+    with pytest.raises(ApplicationError) as twice:
+        queue(alice, message_id=first)
+    assert twice.value.extra == {"message_id": "used"}
+    assert OutboundEmail.objects.count() == 1
+    for key in ("", "a b", "<x>", "x@y", "x" * 65):
+        with pytest.raises(ValueError):
+            thread_message_id(key)
 
 
 # -- consent ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qualipact.comms.models import OutboundEmail
-from qualipact.comms.services import email_queue
+from qualipact.comms.services import email_queue, thread_message_id
 from qualipact.contact.models import Inquiry
 from qualipact.contact.services import PURPOSE_BY_KIND, inquiry_refusal_notice, inquiry_submit
 from qualipact.privacy.authorities import authority_sentence
@@ -38,13 +38,24 @@ def purpose_of(inquiry: Inquiry) -> str:
     return PURPOSE_BY_KIND[Inquiry.Kind(inquiry.kind)]
 
 
-def ticket_email(*, inquiry: Inquiry, subject_line: str, body: str) -> OutboundEmail:
+def thread_id(inquiry: Inquiry) -> str:
+    """The Message-ID of the ticket's first email, its acknowledgement, which every later
+    email about the ticket names as the one it follows (RFC 5322 §3.6.4)."""
+    return thread_message_id(f"ticket-{inquiry.pk.hex}")
+
+
+def ticket_email(
+    *, inquiry: Inquiry, subject_line: str, body: str, first: bool = False
+) -> OutboundEmail:
     """Queue an email about `inquiry` to the address it came from, through the outbox.
 
     The email says the ticket's reference in its subject, ends with a fresh link that
     opens the ticket (`link_issue`) and carries the ticket's own Reply-To address
-    (`support.addresses`), so an emailed reply lands in the same ticket. Raises
-    ProcessingRefused (nothing queued) when the person may not be written to.
+    (`support.addresses`), so an emailed reply lands in the same ticket. The `first`
+    email (the acknowledgement) has the ticket's `thread_id` as its Message-ID; every
+    other one names it in In-Reply-To and References, so a mail program shows the
+    ticket's emails as one conversation. Raises ProcessingRefused (nothing queued) when
+    the person may not be written to.
     """
     link = link_issue(inquiry=inquiry)
     text = (
@@ -62,7 +73,9 @@ def ticket_email(*, inquiry: Inquiry, subject_line: str, body: str) -> OutboundE
         purpose=(
             "data_subject_rights" if inquiry.queue == Inquiry.Queue.DPO else "customer_support"
         ),
-        headers={"Reply-To": reply_address(inquiry)},
+        headers={"Reply-To": reply_address(inquiry)}
+        | ({} if first else {"In-Reply-To": thread_id(inquiry), "References": thread_id(inquiry)}),
+        message_id=thread_id(inquiry) if first else None,
     )
 
 
@@ -114,6 +127,7 @@ def ticket_open(*, country: str = "", **fields: str) -> Inquiry:
         inquiry=inquiry,
         subject_line="We received your message",
         body=_acknowledgement(inquiry, complaint),
+        first=True,
     )
     events.ticket_acknowledged_event(inquiry=inquiry, purpose=purpose_of(inquiry))
     return inquiry

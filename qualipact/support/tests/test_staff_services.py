@@ -80,6 +80,12 @@ def test_it_sends_the_answer_through_the_outbox_with_the_reply_address_and_refer
     assert answer["Subject"] == f"[{inquiry.reference}] Our answer to your message"
     assert header(answer, "Reply-To") == reply_address(inquiry)
     assert ANSWER in answer.get_payload(decode=True).decode()
+    # One thread in a mail program: the answer follows the acknowledgement (RFC 5322 3.6.4).
+    acknowledgement = mail_titled(smtp, PERSONAS["alice"]["email"], "We received your message")
+    assert acknowledgement["Message-ID"] != answer["Message-ID"]
+    assert answer["In-Reply-To"] == acknowledgement["Message-ID"]
+    assert answer["References"] == acknowledgement["Message-ID"]
+    assert acknowledgement["In-Reply-To"] is None
 
     message.refresh_from_db()
     assert message.kind == TicketMessage.Kind.ANSWER and message.author == agent
