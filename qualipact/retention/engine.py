@@ -188,13 +188,18 @@ def _physical_ranges(model: type[Model], size: int) -> Iterator[Q] | None:
         )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            # A quoted table name; the values are parameters.
-            sql = (
-                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int, "  # noqa: S608
-                f"(SELECT count(*) FROM {table})"
+            # The table's size in blocks, and its rows as the statistics estimate them
+            # (counting them would read the whole table once more); never analysed
+            # (reltuples -1, PostgreSQL 14+) or analysed while empty (0): counted.
+            cursor.execute(
+                "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int, "
+                "c.reltuples FROM pg_class c WHERE c.oid = %s::regclass",
+                [table],
             )
-            cursor.execute(sql, [model._meta.db_table])
             blocks, rows = cursor.fetchone()
+            if rows <= 0:
+                cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - quoted name
+                rows = cursor.fetchone()[0]
         step = max(1, int(size * blocks / max(rows, 1)))
         return (
             Q(
@@ -294,14 +299,18 @@ def retention_sweep(
                     _tally(result, *_people_erase(sweep, keys), progress)
         else:
             pending = due.filter(_pending_q(sweep)) if sweep.fields else due
-            result.due = pending.count()
-            if dry_run and result.due and held_subject_ids(sweep.declaration.model):
-                result.held_back = result.due - rows_without_holds(pending).count()
-            if not dry_run and result.due:
+            if dry_run:
+                result.due = pending.count()
+                if result.due and held_subject_ids(sweep.declaration.model):
+                    result.held_back = result.due - rows_without_holds(pending).count()
+            else:
+                # No count first: it would read the table once more than the sweep does.
+                # What was due is what the batches did, or a hold kept.
                 table = sweep.declaration.model
                 ranges = _physical_ranges(table, batch_size) or _key_ranges(pending, batch_size)
                 for where in ranges:
                     _tally(result, *_rows_apply(sweep, where, now), progress)
+                result.due = result.done + result.held_back
         results.append(result)
     return results
 
