@@ -113,6 +113,18 @@ def test_it_prints_rows_per_second_and_the_share_of_raw(harness, capsys):
     assert lines[3].startswith("load average: ")
 
 
+def test_it_prints_both_servers_requests_per_second_and_the_ratio(harness, capsys):
+    # Each figure is the median over the runs: rates 100 and 150 req/s against 400 and 600.
+    product = [harness.LoadRun(200, 2.0, 10.0, 20.0), harness.LoadRun(300, 2.0, 30.0, 60.0)]
+    bare = [harness.LoadRun(800, 2.0, 1.0, 2.0, errors=1), harness.LoadRun(1200, 2.0, 3.0, 6.0)]
+    harness.print_served_table([harness.Served("home", product, bare)], names=("product", "bare"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("page | product req/s | product p50 ms | product p95 ms | bare")
+    cells = [cell.strip() for cell in lines[2].split(" | ")]
+    assert cells == ["home", "125.0", "20.0", "40.0", "500.0", "2.0", "4.0", "0.25", "1"]
+    assert lines[3].startswith("load average: ")
+
+
 def test_it_alternates_which_path_goes_first_with_a_setup_before_each(harness):
     calls = []
     library_s, raw_s = harness.alternating(
