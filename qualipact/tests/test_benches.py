@@ -81,6 +81,25 @@ def test_the_support_benchmark_runs_and_its_pages_match_hand_written_sql():
     assert "(target under 100 ms)" in out and "(target under 200 ms)" in out
 
 
+def test_the_web_benchmark_serves_each_page_on_both_servers_and_prints_its_table():
+    # The bench exits non-zero when a server never answers, when the bare site's answer
+    # differs from the product's in status or size, or when a page is answered with
+    # another status under load (a refused form, a session sent to sign in). Its servers
+    # wait for their port to answer, on a busy machine too; the sign-in and the form sent
+    # are the pages most easily broken by a change elsewhere.
+    result = bench_run(
+        "web.py",
+        *("--accounts", "2", "--seconds", "1", "--connections", "2", "--runs", "1"),
+        *("--pages", "contact-post", "account"),
+    )
+    out = result.stdout
+    assert "verified: the bare site answers each page with the product's status and size" in out
+    assert re.search(r"^contact-post: POST /contact/ \(0 B\) \| +[\d,.]+ \|", out, re.M)
+    assert re.search(r"^account: GET /accounts/ \([\d,]+ B\) \| +[\d,.]+ \|", out, re.M)
+    assert "load average: " in out
+    assert "target: the product at least 0.70 of the bare site's req/s on each page" in out
+
+
 @pytest.fixture(scope="module")
 def harness():
     spec = importlib.util.spec_from_file_location("harness", REPO / "bench" / "harness.py")
