@@ -902,3 +902,72 @@ def print_throughput_table(results: Sequence[Throughput]) -> None:
             ]
         )
     print_rows(columns, rows)
+
+
+@dataclass
+class LoadRun:
+    """One timed run of a load generator against one server: the requests answered as
+    expected within `seconds`, their latency percentiles, and the requests that were not
+    (failed in transit, timed out, or answered with another status)."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass
+class Served:
+    """One page under load on both servers, `runs` each, alternating."""
+
+    operation: str
+    library: list[LoadRun]
+    raw: list[LoadRun]
+
+    @staticmethod
+    def medians(runs: Sequence[LoadRun]) -> tuple[float, float, float]:
+        """The median run's requests per second, p50 and p95 (each the median over runs)."""
+        return (
+            statistics.median(run.rate for run in runs),
+            statistics.median(run.p50_ms for run in runs),
+            statistics.median(run.p95_ms for run in runs),
+        )
+
+    def ratio(self) -> float:
+        """The library's requests per second as a share of raw's (medians over runs)."""
+        raw_rate = self.medians(self.raw)[0]
+        return self.medians(self.library)[0] / raw_rate if raw_rate else 0.0
+
+    def errors(self) -> int:
+        return sum(run.errors for run in (*self.library, *self.raw))
+
+
+def print_served_table(results: Sequence[Served], *, names: tuple[str, str]) -> None:
+    """Requests per second, p50 and p95 latency of both servers side by side (`names`:
+    what the library and raw paths are called), the library's rate over raw's and the
+    requests that failed; then the load."""
+    library, raw = names
+    columns = (
+        "page",
+        f"{library} req/s",
+        f"{library} p50 ms",
+        f"{library} p95 ms",
+        f"{raw} req/s",
+        f"{raw} p50 ms",
+        f"{raw} p95 ms",
+        f"{library} / {raw} req/s",
+        "errors",
+    )
+    rows = []
+    for result in results:
+        cells = []
+        for runs in (result.library, result.raw):
+            rate, p50, p95 = result.medians(runs)
+            cells += [f"{rate:,.1f}", f"{p50:.1f}", f"{p95:.1f}"]
+        rows.append([result.operation, *cells, f"{result.ratio():.2f}", f"{result.errors():,}"])
+    print_rows(columns, rows)

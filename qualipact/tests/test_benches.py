@@ -81,6 +81,25 @@ def test_the_support_benchmark_runs_and_its_pages_match_hand_written_sql():
     assert "(target under 100 ms)" in out and "(target under 200 ms)" in out
 
 
+def test_the_web_benchmark_serves_each_page_on_both_servers_and_prints_its_table():
+    # The bench exits non-zero when a server never answers, when the bare site's answer
+    # differs from the product's in status or size, or when a page is answered with
+    # another status under load (a refused form, a session sent to sign in). Its servers
+    # wait for their port to answer, on a busy machine too; the sign-in and the form sent
+    # are the pages most easily broken by a change elsewhere.
+    result = bench_run(
+        "web.py",
+        *("--accounts", "2", "--seconds", "1", "--connections", "2", "--runs", "1"),
+        *("--pages", "contact-post", "account"),
+    )
+    out = result.stdout
+    assert "verified: the bare site answers each page with the product's status and size" in out
+    assert re.search(r"^contact-post: POST /contact/ \(0 B\) \| +[\d,.]+ \|", out, re.M)
+    assert re.search(r"^account: GET /accounts/ \([\d,]+ B\) \| +[\d,.]+ \|", out, re.M)
+    assert "load average: " in out
+    assert "target: the product at least 0.70 of the bare site's req/s on each page" in out
+
+
 @pytest.fixture(scope="module")
 def harness():
     spec = importlib.util.spec_from_file_location("harness", REPO / "bench" / "harness.py")
@@ -110,6 +129,18 @@ def test_it_prints_rows_per_second_and_the_share_of_raw(harness, capsys):
     lines = capsys.readouterr().out.splitlines()
     cells = [cell.strip() for cell in lines[2].split(" | ")]
     assert cells == ["sweep", "1,000", "0.500", "2,000", "0.250", "4,000", "50%"]
+    assert lines[3].startswith("load average: ")
+
+
+def test_it_prints_both_servers_requests_per_second_and_the_ratio(harness, capsys):
+    # Each figure is the median over the runs: rates 100 and 150 req/s against 400 and 600.
+    product = [harness.LoadRun(200, 2.0, 10.0, 20.0), harness.LoadRun(300, 2.0, 30.0, 60.0)]
+    bare = [harness.LoadRun(800, 2.0, 1.0, 2.0, errors=1), harness.LoadRun(1200, 2.0, 3.0, 6.0)]
+    harness.print_served_table([harness.Served("home", product, bare)], names=("product", "bare"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("page | product req/s | product p50 ms | product p95 ms | bare")
+    cells = [cell.strip() for cell in lines[2].split(" | ")]
+    assert cells == ["home", "125.0", "20.0", "40.0", "500.0", "2.0", "4.0", "0.25", "1"]
     assert lines[3].startswith("load average: ")
 
 
