@@ -9,25 +9,23 @@ from django.views.decorators.http import require_http_methods, require_safe
 from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
 from qualipact.contact.services import inquiry_submit_later
-from qualipact.privacy.authorities import AUTHORITIES, EDPB_MEMBERS_URL, Authority
-from qualipact.privacy.countries import country_choices
+from qualipact.privacy.authorities import EDPB_MEMBERS_URL, Authority, authority_for
+from qualipact.privacy.countries import COUNTRIES
 from qualipact.web.ratelimit import rate_limit_exceeded
 from qualipact.web.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
 
 
-# EEA states the sign-up's country list leaves to "Another country" have an authority too.
-_EEA_NAMES = {"IS": "Iceland", "LI": "Liechtenstein", "NO": "Norway"}
-
-
 def _authorities_by_country() -> list[tuple[str, Authority]]:
-    """(country name, authority), by country name."""
-    names = {**dict(country_choices()), **_EEA_NAMES}
-    return sorted(
-        ((names.get(authority.country, authority.country), authority) for authority in AUTHORITIES),
-        key=lambda row: row[0],
-    )
+    """(country name, authority) for every country the form offers that has one, in the
+    form's order (privacy.countries: one table for both; "Another country" has none, and
+    the page names the EDPB's list for it)."""
+    return [
+        (country.name, authority)
+        for country in COUNTRIES
+        if (authority := authority_for(country.code)) is not None
+    ]
 
 
 def _form_page(request: HttpRequest, form: InquiryForm, *, status: int = 200) -> HttpResponse:
