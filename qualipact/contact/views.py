@@ -2,9 +2,9 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
 from qualipact.contact.forms import InquiryForm
 from qualipact.contact.models import Inquiry
@@ -12,7 +12,7 @@ from qualipact.contact.services import inquiry_submit_later
 from qualipact.privacy.authorities import EDPB_MEMBERS_URL, Authority, authority_for
 from qualipact.privacy.countries import COUNTRIES
 from qualipact.web.ratelimit import rate_limit_exceeded
-from qualipact.web.submissions import submitted_once
+from qualipact.web.submissions import confirmation_page, redirect_to, submitted_once
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def inquiry(request: HttpRequest) -> HttpResponse:
     if form.is_bot:
         # Pretend success so the bot moves on; store nothing.
         logger.info("contact form honeypot filled; submission discarded")
-        return redirect("contact:thanks")
+        return _thanks_for(form.cleaned_data["kind"])
     data = form.cleaned_data
     # Stored in the background: the answer is the same, in the same time, for every
     # address (a child's address gets an explanation by email instead).
@@ -78,9 +78,14 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         message=data["message"],
         country=data["country"],
     )
-    return redirect("contact:thanks")
+    return _thanks_for(data["kind"])
 
 
-@require_safe
-def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "contact/thanks.html")
+def _thanks_for(kind: str) -> HttpResponse:
+    """The thanks page, told the kind that was sent (`?complaint=1`): a kind is no
+    personal data, and a visitor gets no cookie to carry it in."""
+    return redirect_to("contact:thanks", **{kind: True})
+
+
+# What happens next, for the kind of message sent; without a kind, a general sentence.
+thanks = confirmation_page("contact/thanks.html", flags=tuple(Inquiry.Kind.values))

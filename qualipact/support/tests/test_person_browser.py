@@ -57,7 +57,9 @@ def test_it_takes_a_complaint_from_the_contact_form_to_its_page_by_email_and_sig
             page = visitor.new_page()
             watch(page, requests, console_errors)
             contact_form_send(page, base, kind="complaint", fields=COMPLAINT, country="FR")
-            expect(page.locator("[data-next-steps]")).to_contain_text("A complaint")
+            next_steps = page.locator("[data-next-steps]")
+            expect(next_steps).to_contain_text("Your complaint goes to our Data Protection Officer")
+            expect(next_steps).not_to_contain_text("support team")
             assert visitor.cookies() == []
 
             # -- the acknowledgement arrives -----------------------------------------------
