@@ -872,9 +872,10 @@ def browser_context(browser, **options):
 
 
 def contact_form_send(page, base: str, *, kind: str, fields: dict, country: str = "") -> None:
-    """As a visitor: follow "Contact" in the home page's main navigation, choose `kind`
-    (and `country`, for a complaint), fill `fields` (form field name -> value), send, and
-    wait for the thanks page."""
+    """As a visitor, or as the person the page is signed in as: follow "Contact" in the
+    home page's main navigation, choose `kind` (and `country`, for a complaint), fill
+    `fields` (form field name -> value; signed in, the address is the account's and not
+    to be filled), send, and wait for the thanks page of that kind (`?<kind>=1`)."""
     page.goto(base + "/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contact").click()
     page.wait_for_url(base + "/contact/")
@@ -883,5 +884,6 @@ def contact_form_send(page, base: str, *, kind: str, fields: dict, country: str 
         page.select_option("select[name=country]", country)
     for name, value in fields.items():
         page.fill(f"[name={name}]", value)
-    with page.expect_navigation(url=f"{base}/contact/thanks/"):
+    thanks = f"{base}/contact/thanks/?{kind}=1"
+    with page.expect_navigation(url=lambda url: url == thanks):
         page.get_by_role("button", name="Send").click()

@@ -75,6 +75,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.username
 
+    def get_full_name(self) -> str:
+        """The person's name as their sign-in provider (Google, LinkedIn) told it, the
+        latest told; "" when none did. The account itself keeps no name, only a username
+        and an address."""
+        profile = (
+            ExternalProfile.objects.filter(subject_id=self.subject_id, name__isnull=False)
+            .order_by("-received_at")
+            .first()
+        )
+        return (profile.name or "") if profile is not None else ""
+
     @property
     def is_child(self) -> bool:
         return self.child_until is not None and timezone.localdate() < self.child_until

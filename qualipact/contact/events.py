@@ -30,13 +30,18 @@ audit_codes_register(owner="contact", codes=ContactCode, span=range(300, 400))
 
 
 def inquiry_submitted_event(*, inquiry: Inquiry, purpose: str) -> AuditEvent:
-    """300: the person wrote to us; `purpose` is the one their kind of inquiry is handled for."""
+    """300: the person wrote to us, signed in or not (`signed_in`); `purpose` is the one
+    their kind of inquiry is handled for."""
     return audit_log(
         code=ContactCode.INQUIRY_SUBMITTED,
         actor=Actor.subject(inquiry.subject_id),
         subject_id=inquiry.subject_id,
         purpose=purpose,
-        data={"inquiry_id": str(inquiry.pk), "kind": inquiry.kind},
+        data={
+            "inquiry_id": str(inquiry.pk),
+            "kind": inquiry.kind,
+            "signed_in": inquiry.sent_signed_in,
+        },
     )
 
 

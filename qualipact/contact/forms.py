@@ -1,4 +1,5 @@
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -46,6 +47,21 @@ class InquiryForm(forms.Form):
         label="Leave this field empty",
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
+
+    def __init__(self, *args: Any, account_email: str | None = None, **kwargs: Any) -> None:
+        """`account_email`: the signed-in account's address. The form then shows it and
+        takes no other (a disabled field keeps its initial value, whatever is sent)."""
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+        if account_email is not None:
+            email = self.fields["email"]
+            email.disabled = True
+            email.initial = account_email
+            self.initial = {**self.initial, "email": account_email}
+            email.label = "Email address of your account"
+            email.help_text = (
+                "We reply to this address only. To write from another address, sign out first."
+            )
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

@@ -50,6 +50,10 @@ class Inquiry(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     # When the ticket was closed (its retention counts from then); empty while open.
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Sent from a signed-in account (for the account's subject and address), not typed in
+    # by a visitor: only such tickets are on the person's own pages ("Your messages"),
+    # since an address typed into the form proves nothing about who typed it.
+    sent_signed_in = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -46,7 +46,8 @@ personal_data(
         "message": PersonalField(Category.COMMUNICATION, encrypted=True),
     },
     # queue and assignment say who handles the message (a staff member's account), not
-    # anything about the person who wrote it.
+    # anything about the person who wrote it; sent_signed_in says how it came (from an
+    # account, or typed in by a visitor), as a support message's kind does.
     non_personal=[
         "id",
         "subject",
@@ -56,6 +57,7 @@ personal_data(
         "assigned_to",
         "assigned_at",
         "closed_at",
+        "sent_signed_in",
         "created_at",
         "updated_at",
     ],

@@ -17,7 +17,8 @@ from qualipact.contact.models import Inquiry
 from qualipact.contact.queues import QUEUES, QueueRule, queue_of_kind
 from qualipact.privacy.audit import Actor
 from qualipact.privacy.deferred import deferred_submit
-from qualipact.privacy.errors import ApplicationError
+from qualipact.privacy.errors import ApplicationError, SubjectShredded
+from qualipact.privacy.models import DataSubject
 from qualipact.privacy.selectors import subject_find_by_email
 from qualipact.privacy.services import subject_for_email
 from qualipact.web.roles import ROLE_GROUPS, roles_of
@@ -37,6 +38,19 @@ def _inquiry_check(fields: dict[str, str]) -> None:
         raise ApplicationError("Required fields are empty", {"fields": missing})
 
 
+def _account_subject(subject_id: uuid.UUID) -> DataSubject:
+    """The signed-in sender's subject, locked as `subject_for_email` locks one, so an
+    erasure running at the same moment finishes first. SubjectShredded when the person
+    was erased meanwhile: nothing new is ever attached to them."""
+    subject = DataSubject.objects.select_for_update().filter(pk=subject_id).first()
+    if subject is None or subject.erased_at is not None:
+        raise SubjectShredded(
+            f"subject {subject_id} was erased before their message was stored",
+            {"subject": "erased"},
+        )
+    return subject
+
+
 @transaction.atomic
 def inquiry_submit(
     *,
@@ -47,9 +61,17 @@ def inquiry_submit(
     message: str,
     phone: str = "",
     postal_address: str = "",
+    account_subject_id: uuid.UUID | None = None,
 ) -> Inquiry:
-    """Store an inquiry, encrypted, for the subject known by this email (or a new one), in
-    the queue its kind goes to (privacy requests and complaints: the DPO's)."""
+    """Store an inquiry, encrypted, in the queue its kind goes to (privacy requests and
+    complaints: the DPO's).
+
+    Sent signed in (`account_subject_id`: the account's subject, `email` its address),
+    it is stored for that subject and marked `sent_signed_in`: the person's own pages
+    show it. Typed in by a visitor, it is stored for the subject known by this email (or
+    a new one) and reachable only by its emailed links and by email: an address typed
+    into a form proves nothing about who typed it.
+    """
     _inquiry_check(
         {
             "kind": kind,
@@ -59,7 +81,10 @@ def inquiry_submit(
             "message": message,
         }
     )
-    subject = subject_for_email(email=email, actor=Actor.system("contact_form"))
+    if account_subject_id is not None:
+        subject = _account_subject(account_subject_id)
+    else:
+        subject = subject_for_email(email=email, actor=Actor.system("contact_form"))
     inquiry = Inquiry(
         subject=subject,
         kind=kind,
@@ -70,6 +95,7 @@ def inquiry_submit(
         postal_address=postal_address or None,
         subject_line=subject_line,
         message=message,
+        sent_signed_in=account_subject_id is not None,
     )
     inquiry.save()
     inquiry_submitted_event(inquiry=inquiry, purpose=PURPOSE_BY_KIND[Inquiry.Kind(kind)])
@@ -86,11 +112,13 @@ def inquiry_submit_later(
     phone: str = "",
     postal_address: str = "",
     country: str = "",
+    account_subject_id: uuid.UUID | None = None,
 ) -> None:
     """The contact form's service: the inquiry is stored in the background.
 
     Registering a new subject takes time that a known one does not, so the form answers
-    the same, in the same time, for every address (privacy.deferred). Raises
+    the same, in the same time, for every address (privacy.deferred). Signed in, the form
+    passes the account's subject and address (`inquiry_submit`). Raises
     ApplicationError for a bad kind or empty required fields, before anything is kept.
     """
     fields = {
@@ -104,17 +132,22 @@ def inquiry_submit_later(
         "country": country,
     }
     _inquiry_check(fields)
-    deferred_submit(kind=DEFERRED_INQUIRY, payload=fields)
+    payload = {**fields, "account_subject_id": str(account_subject_id or "")}
+    deferred_submit(kind=DEFERRED_INQUIRY, payload=payload)
 
 
 @transaction.atomic
-def inquiry_refusal_notice(*, email: str) -> None:
+def inquiry_refusal_notice(*, email: str, account_subject_id: uuid.UUID | None = None) -> None:
     """Tell the owner of a child's account why their message was not kept.
 
     The contact page answers as it always does, so it never reveals that an address
-    belongs to a child's account; the explanation goes to that address only.
+    belongs to a child's account; the explanation goes to that address only (signed in:
+    the account's, for its subject `account_subject_id`).
     """
-    subject = subject_find_by_email(email)
+    if account_subject_id is not None:
+        subject = DataSubject.objects.filter(pk=account_subject_id).first()
+    else:
+        subject = subject_find_by_email(email)
     if subject is None:
         return
     email_queue(

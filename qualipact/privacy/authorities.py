@@ -6,7 +6,10 @@ This table names the authority of each EU and EEA state (the members of the Euro
 Data Protection Board), the UK's Information Commissioner's Office (UK GDPR) and the
 California Privacy Protection Agency (CCPA, Cal. Civ. Code §1798.199.10). Germany has
 an authority per Land besides the federal one: the federal commissioner's site lists
-them. Plain data, like `privacy.countries`: it imports nothing of Django.
+them. Keyed by the codes of `privacy.countries`, the one list of countries a person
+chooses from: each of its countries but "Another country" has its authority here, and
+each authority here is for one of its countries (`contact/tests/test_countries.py`).
+Plain data, like `privacy.countries`: it imports nothing of Django.
 """
 
 from __future__ import annotations

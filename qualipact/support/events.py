@@ -183,8 +183,9 @@ def tickets_closed_quiet_event(*, count: int) -> AuditEvent:
 def ticket_for_other_refused_event(
     *, actor_subject_id: uuid.UUID, owner_subject_id: uuid.UUID | None, tried: uuid.UUID
 ) -> AuditEvent:
-    """1170: someone signed in reached for a ticket that is not theirs (`tried`: the id
-    asked for; the event names its owner when it exists) and was answered "not found"."""
+    """1170: someone signed in reached for a ticket that is not theirs on the site
+    (another's, or one not sent signed in; `tried`: the id asked for; the event names its
+    owner when it exists) and was answered "not found"."""
     return audit_log(
         code=SupportCode.TICKET_FOR_OTHER_REFUSED,
         actor=Actor.subject(actor_subject_id),

@@ -145,10 +145,18 @@ def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
     return entries
 
 
+def _sent_signed_in_by(subject_id: uuid.UUID) -> QuerySet[Inquiry]:
+    """The tickets a person sent signed in to their account: the only ones their own
+    pages show. One sent by a visitor who typed the person's address stays the address's
+    subject's (exports, erasure, retention) but is reached only by its emailed links and
+    by email: a typed address proves nothing about who typed it."""
+    return Inquiry.objects.filter(subject_id=subject_id, sent_signed_in=True)
+
+
 def tickets_of_subject(*, subject_id: uuid.UUID) -> list[Inquiry]:
-    """A person's tickets, newest first, without decrypting anything."""
+    """The tickets a person sent signed in, newest first, without decrypting anything."""
     return list(
-        Inquiry.objects.filter(subject_id=subject_id)
+        _sent_signed_in_by(subject_id)
         .only("id", "kind", "status", "queue", "created_at", "updated_at", "subject_id")
         .order_by("-created_at")
     )
@@ -172,10 +180,11 @@ class TicketRow:
 
 
 def ticket_rows_of_subject(*, subject_id: uuid.UUID) -> list[TicketRow]:
-    """The person's tickets for their own page, newest activity first: one query (the
-    last message's time is an aggregate), then the subject lines under the person's key."""
+    """The tickets the person sent signed in, for their own page, newest activity first:
+    one query (the last message's time is an aggregate), then the subject lines under the
+    person's key."""
     inquiries = (
-        Inquiry.objects.filter(subject_id=subject_id)
+        _sent_signed_in_by(subject_id)
         .annotate(last_message_at=Max("thread__created_at"))
         .order_by("-created_at")
     )
@@ -199,8 +208,9 @@ def ticket_rows_of_subject(*, subject_id: uuid.UUID) -> list[TicketRow]:
 
 
 def ticket_of_subject(*, subject_id: uuid.UUID, ticket_id: uuid.UUID) -> Inquiry | None:
-    """The person's ticket `ticket_id`, or None when it is not theirs (or does not exist)."""
-    return Inquiry.objects.filter(pk=ticket_id, subject_id=subject_id).first()
+    """The person's ticket `ticket_id`, sent signed in, or None when it is not theirs, was
+    not sent signed in, or does not exist."""
+    return _sent_signed_in_by(subject_id).filter(pk=ticket_id).first()
 
 
 @dataclass(frozen=True)

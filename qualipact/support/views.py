@@ -1,8 +1,10 @@
 """The person's support pages: their messages, one message's conversation, and the same
 conversation opened from an emailed link without an account.
 
-A signed-in person sees only tickets of their own: any other id answers "not found". A
-person without an account follows the link in an email: it opens the ticket once, and
+A signed-in person sees only the tickets they sent signed in: any other id answers "not
+found", a ticket sent without signing in from their address too (a typed address proves
+nothing about who typed it). A person without an account, or with a ticket sent
+without signing in, follows the link in an email: it opens the ticket once, and
 the visit it starts travels in the page's forms (a hidden field), never in a cookie or
 an address, so an anonymous visitor still gets no cookie. A used or expired link offers
 to email a fresh one to the ticket's own address, which the page never shows.
@@ -142,7 +144,8 @@ def _rate(request: HttpRequest, inquiry: Any, **page: Any) -> HttpResponse | Non
 
 
 def _own_ticket(request: HttpRequest, ticket_id: uuid.UUID) -> Any:
-    """The signed-in person's ticket, or None (the attempt on another's is audited)."""
+    """The signed-in person's ticket sent signed in, or None (the attempt on another is
+    audited)."""
     subject_id = signed_in_user(request, User).subject_id
     inquiry = ticket_of_subject(subject_id=subject_id, ticket_id=ticket_id)
     if inquiry is None:
@@ -154,7 +157,8 @@ def _own_ticket(request: HttpRequest, ticket_id: uuid.UUID) -> Any:
 @login_required
 @require_safe
 def tickets(request: HttpRequest) -> HttpResponse:
-    """Your messages: every ticket of the signed-in person, latest activity first."""
+    """Your messages: every ticket the signed-in person sent signed in, latest activity
+    first."""
     rows = ticket_rows_of_subject(subject_id=signed_in_user(request, User).subject_id)
     return render(request, "support/tickets.html", {"rows": rows})
 

@@ -25,6 +25,7 @@ ABOVE_FOURTEEN = {
     "HR": 16,
     "HU": 16,
     "IE": 16,
+    "LI": 16,
     "LU": 16,
     "NL": 16,
     "PL": 16,

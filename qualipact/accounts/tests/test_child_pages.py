@@ -47,8 +47,8 @@ def test_a_message_from_a_childs_address_is_not_kept_and_the_page_answers_as_usu
 ):
     form = dict(PERSONAS["alice"], email="kid@example.com", kind="general")
     response = client.post("/contact/", form)
-    assert response.status_code == 302
-    assert response["Location"] == "/contact/thanks/"
+    assert response.status_code == 303
+    assert response["Location"] == "/contact/thanks/?general=1"
     deliver_queued()  # the worker's part, then the outbox
     assert not Inquiry.objects.exists()
     assert smtp.messages[-1]["Subject"] == "We could not keep your message"

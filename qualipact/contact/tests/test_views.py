@@ -31,8 +31,8 @@ def test_it_preselects_the_dpo_kind_from_the_link(client):
 
 def test_it_stores_a_valid_inquiry_encrypted_and_confirms(client):
     response = client.post(URL, form_data(kind="complaint"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("contact:thanks")
+    assert response.status_code == 303
+    assert response["Location"] == reverse("contact:thanks") + "?complaint=1"
     assert response.cookies == {}
     run_deferred()  # the worker stores it, seconds later
     inquiry = Inquiry.objects.get()
@@ -82,7 +82,7 @@ def test_it_rerenders_bad_input_with_field_errors_and_stores_nothing(
 
 def test_it_discards_a_submission_that_fills_the_honeypot(client):
     response = client.post(URL, form_data(website="http://spam.example"))
-    assert response.status_code == 302  # the bot is told it worked
+    assert response.status_code == 303  # the bot is told it worked
     run_deferred()
     assert Inquiry.objects.count() == 0
     assert DataSubject.objects.count() == 0
@@ -93,12 +93,12 @@ def test_it_rate_limits_a_flood_from_one_client(client, settings):
     statuses = [
         client.post(URL, form_data(email=f"flood{i}@example.com")).status_code for i in range(5)
     ]
-    assert statuses == [302, 302, 302, 429, 429]
+    assert statuses == [303, 303, 303, 429, 429]
     run_deferred()
     assert Inquiry.objects.count() == 3
     # Another client is not affected.
     other = client.post(URL, form_data(), REMOTE_ADDR="198.51.100.7")
-    assert other.status_code == 302
+    assert other.status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -124,14 +124,14 @@ def test_it_accepts_a_same_origin_browser_post(client):
         HTTP_SEC_FETCH_SITE="same-origin",
         HTTP_ORIGIN="http://testserver",
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     run_deferred()
     assert Inquiry.objects.count() == 1
 
 
 def test_it_accepts_an_origin_that_matches_the_host_when_fetch_metadata_is_missing(client):
     response = client.post(URL, form_data(), HTTP_ORIGIN="http://testserver")
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_it_logs_no_personal_data_on_any_path(client, caplog, settings):
@@ -157,7 +157,7 @@ def test_it_counts_the_client_behind_trusted_proxies_not_the_proxy(client, setti
     forged = client.post(
         URL, form_data(message="Another question."), HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.1"
     )
-    assert [first.status_code, second.status_code, forged.status_code] == [302, 302, 429]
+    assert [first.status_code, second.status_code, forged.status_code] == [303, 303, 429]
 
 
 def test_a_failed_audit_write_undoes_the_whole_submission(client, monkeypatch):
@@ -179,7 +179,7 @@ def test_a_failed_submission_in_the_background_is_kept_to_try_again(client, monk
     from qualipact.privacy.deferred import deferred_run
     from qualipact.privacy.models import DeferredWork
 
-    assert client.post(URL, form_data()).status_code == 302
+    assert client.post(URL, form_data()).status_code == 303
     monkeypatch.setattr(events, "audit_log", lambda **kwargs: 1 / 0)
     [work] = DeferredWork.objects.all()
     assert deferred_run(work_id=work.pk) == "retry"

@@ -34,7 +34,11 @@ def test_it_reports_ok_with_the_number_of_events(alice_inquiry, bob_inquiry):
 def test_it_writes_the_event_in_the_same_transaction_as_the_change(alice_inquiry):
     event = AuditEvent.objects.get(code=ContactCode.INQUIRY_SUBMITTED)
     assert event.subject_id == alice_inquiry.subject_id
-    assert event.data == {"inquiry_id": str(alice_inquiry.pk), "kind": "general"}
+    assert event.data == {
+        "inquiry_id": str(alice_inquiry.pk),
+        "kind": "general",
+        "signed_in": False,
+    }
     assert event.purpose == "customer_support"
 
 

@@ -21,7 +21,7 @@ from qualipact.privacy.registry import (
 RETENTION = Retention(after="created_at", period=timedelta(days=30))
 INQUIRY_NON_PERSONAL = [
     *("id", "subject", "kind", "status", "created_at", "updated_at"),
-    *("queue", "assigned_to", "assigned_at", "closed_at"),
+    *("queue", "assigned_to", "assigned_at", "closed_at", "sent_signed_in"),
 ]
 
 
@@ -150,7 +150,7 @@ def test_conformance_catches_an_undeclared_field(monkeypatch):
         fresh,
         non_personal=[
             *("id", "subject", "kind", "created_at", "updated_at"),
-            *("queue", "assigned_to", "assigned_at", "closed_at"),
+            *("queue", "assigned_to", "assigned_at", "closed_at", "sent_signed_in"),
         ],
     )
     fresh.declare(

@@ -1,9 +1,9 @@
 """What the person does with their ticket on the site: reply, rate the answer, and ask for
 a fresh link when the one they followed was used or has expired.
 
-The person is either signed in (their account's subject owns the ticket) or holds a
-visit, started by an emailed link (`services.links`); the views decide which, these
-services act on the ticket they are given.
+The person is either signed in (their account's subject owns the ticket, which they
+sent signed in) or holds a visit, started by an emailed link (`services.links`); the
+views decide which, these services act on the ticket they are given.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class FreshLink(StrEnum):
 @transaction.atomic
 def ticket_for_other_refused(*, subject_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
     """Record that the person `subject_id`, signed in, asked for a ticket that is not
-    theirs (or does not exist) and was answered "not found" (1170)."""
+    theirs, was not sent signed in, or does not exist, and was answered "not found"
+    (1170)."""
     owner = Inquiry.objects.filter(pk=ticket_id).values_list("subject_id", flat=True).first()
     events.ticket_for_other_refused_event(
         actor_subject_id=subject_id, owner_subject_id=owner, tried=ticket_id

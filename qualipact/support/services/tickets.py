@@ -9,6 +9,7 @@ of the supervisory authority of the person's country (Art 77, `privacy.authoriti
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from qualipact.comms.services import email_queue, thread_message_id
 from qualipact.contact.models import Inquiry
 from qualipact.contact.services import PURPOSE_BY_KIND, inquiry_refusal_notice, inquiry_submit
 from qualipact.privacy.authorities import authority_sentence
-from qualipact.privacy.errors import ProcessingRefused
+from qualipact.privacy.errors import ProcessingRefused, SubjectShredded
 from qualipact.support import events
 from qualipact.support.addresses import reply_address
 from qualipact.support.models import Complaint
@@ -106,12 +107,15 @@ def _acknowledgement(inquiry: Inquiry, complaint: Complaint | None) -> str:
 
 
 @transaction.atomic
-def ticket_open(*, country: str = "", **fields: str) -> Inquiry:
+def ticket_open(
+    *, country: str = "", account_subject_id: uuid.UUID | None = None, **fields: str
+) -> Inquiry:
     """Store a contact-form message as a ticket (`contact.services.inquiry_submit`
-    takes `fields`), start a complaint's deadlines, and acknowledge it to the sender
-    with its reference. `country` (ISO alpha-2, may be empty) names the supervisory
-    authority a complainant may turn to. Raises what `inquiry_submit` raises."""
-    inquiry = inquiry_submit(**fields)
+    takes `fields`, and `account_subject_id` when it was sent signed in), start a
+    complaint's deadlines, and acknowledge it to the sender with its reference.
+    `country` (ISO alpha-2, may be empty) names the supervisory authority a complainant
+    may turn to. Raises what `inquiry_submit` raises."""
+    inquiry = inquiry_submit(**fields, account_subject_id=account_subject_id)
     complaint = None
     if inquiry.kind == Inquiry.Kind.COMPLAINT:
         received = inquiry.created_at or timezone.now()
@@ -136,10 +140,18 @@ def ticket_open(*, country: str = "", **fields: str) -> Inquiry:
 def ticket_open_finish(payload: dict[str, Any]) -> None:
     """The background half of the contact form (`contact.services.inquiry_submit_later`,
     registered for its deferred kind): open the ticket, or tell the owner of a child's
-    account why nothing was kept."""
+    account why nothing was kept. A payload without `account_subject_id` (stored before
+    it existed) was sent by a visitor."""
+    fields = dict(payload)
+    account = fields.pop("account_subject_id", "")
+    account_subject_id = uuid.UUID(account) if account else None
     try:
-        ticket_open(**payload)
+        ticket_open(**fields, account_subject_id=account_subject_id)
     except ProcessingRefused:
         # A child's account: nothing beyond email and username may be stored for them.
         logger.info("contact form: message from a child's account not stored")
-        inquiry_refusal_notice(email=payload["email"])
+        inquiry_refusal_notice(email=payload["email"], account_subject_id=account_subject_id)
+    except SubjectShredded:
+        # Sent signed in by a person erased before the worker stored it: nobody to keep
+        # it for, nor to write to.
+        logger.info("contact form: message of an erased account not stored")

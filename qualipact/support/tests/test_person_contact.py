@@ -3,6 +3,8 @@ authority, and a thanks page that says what truly happens next."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -55,13 +57,52 @@ def test_it_refuses_a_country_not_on_the_list(client):
     assert "Select a valid choice" in response.text
 
 
-def test_it_says_what_happens_next_without_claiming_everything_goes_to_the_dpo(client):
-    page = client.get(reverse("contact:thanks"))
+# What the thanks page says happens next, by the kind sent: (kind, its paragraph's start).
+NEXT = {
+    "general": "Your question is answered by our support team",
+    "privacy": "Your privacy request is read only by our Data Protection Officer",
+    "complaint": "Your complaint goes to our Data Protection Officer",
+}
+
+
+def next_steps(page) -> str:
+    """The text of the thanks page's "What happens next", on one line."""
+    section = page.text.split("data-next-steps", 1)[1].split("</div>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", "", section.split(">", 1)[1]).split())
+
+
+@pytest.mark.parametrize("kind", sorted(NEXT))
+def test_it_says_what_happens_next_for_the_kind_sent_only(client, kind):
+    data = {**PERSONAS["alice"], "kind": kind}
+    response = client.post(reverse("contact:inquiry"), data)
+    assert response.status_code == 303
+    assert response["Location"] == f"{reverse('contact:thanks')}?{kind}=1"
+    assert response.cookies == {}
+    page = client.get(response["Location"])
+    said = next_steps(page)
+    assert said.startswith(NEXT[kind])
+    for other in set(NEXT) - {kind}:
+        assert NEXT[other] not in said
     assert "straight to our Data Protection Officer" not in page.text
     assert "reference" in page.text and "link" in page.text
-    for kind in ("A general question", "A privacy request", "A complaint"):
-        assert kind in page.text
     assert page.cookies == {}
+
+
+@pytest.mark.parametrize("query", ["", "?kind=sales", "?complaint=yes", "?website=1"])
+def test_it_says_what_happens_next_in_general_without_a_known_kind(client, query):
+    page = client.get(reverse("contact:thanks") + query)
+    assert page.status_code == 200
+    said = next_steps(page)
+    assert said.startswith("We answer you by email")
+    assert not any(paragraph in said for paragraph in NEXT.values())
+
+
+def test_it_tells_a_bot_filling_the_honeypot_the_same_as_a_person(client):
+    data = {**PERSONAS["alice"], "kind": "privacy", "website": "http://spam.example"}
+    response = client.post(reverse("contact:inquiry"), data)
+    assert response["Location"] == f"{reverse('contact:thanks')}?privacy=1"
+    run_deferred()
+    assert not Inquiry.objects.exists()
 
 
 def test_it_sends_a_tickets_emails_for_its_queues_purpose():

@@ -26,7 +26,7 @@ from qualipact.support.models import (
 )
 from qualipact.support.services.person import feedback_give, ticket_reply
 from qualipact.support.services.thread import IncomingFile, message_receive
-from qualipact.support.tests.test_person_pages import answer, ticket
+from qualipact.support.tests.test_person_pages import account_of, answer, ticket
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 
@@ -97,6 +97,19 @@ def test_it_puts_every_part_of_a_ticket_but_internal_notes_in_the_access_export(
     # The registry still knows the note is the person's data (it is erased with them).
     collected = subject_collect(inquiry.subject)
     assert "support.InternalNote" in {record.model for record in collected.records}
+
+
+def test_it_exports_and_erases_the_tickets_of_an_accounts_address_sent_signed_in_or_not():
+    """Off the account's pages, a ticket a visitor sent with the account's address is
+    still the address's person's: in their access export and erased with them."""
+    account = account_of("alice")
+    typed = ticket("alice")
+    mine = ticket("alice", kind="privacy", sent_signed_in=True)
+    archive = export_build(subject=account.subject, kind="access", actor=ACTOR)
+    ids = {record["id"] for record in data_of(archive)["records"]}
+    assert {str(typed.pk), str(mine.pk)} <= ids
+    assert subject_erase(subject=account.subject, actor=ACTOR).complete
+    assert not Inquiry.objects.exists()
 
 
 def test_it_never_puts_another_persons_ticket_in_an_export():

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PERSONAS, account_for
+from qualipact.accounts.models import User
 from qualipact.comms.models import OutboundEmail
 from qualipact.contact.models import Inquiry
 from qualipact.privacy.models import AuditEvent
@@ -25,9 +26,26 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"])
 LINK = re.compile(r"https?://[^/\s]+(/support/link/[^/\s]+/)")
 
 
-def ticket(persona: str = "alice", *, kind: str = "general", country: str = "") -> Inquiry:
-    """A ticket opened as the contact form's background work opens one (acknowledged)."""
-    return ticket_open(kind=kind, country=country, **PERSONAS[persona])
+def account_of(name: str) -> User:
+    """The persona's account (username: the persona's name), created the first time."""
+    return User.objects.filter(username=name).first() or account_for(name)
+
+
+def ticket(
+    persona: str = "alice", *, kind: str = "general", country: str = "", sent_signed_in=False
+) -> Inquiry:
+    """A ticket opened as the contact form's background work opens one (acknowledged):
+    typed in by a visitor with the persona's address, or `sent_signed_in` to the
+    persona's account (for its subject and address)."""
+    if not sent_signed_in:
+        return ticket_open(kind=kind, country=country, **PERSONAS[persona])
+    account = account_of(persona)
+    return ticket_open(
+        kind=kind,
+        country=country,
+        **{**PERSONAS[persona], "email": account.email},
+        account_subject_id=account.subject_id,
+    )
 
 
 def emailed_link(inquiry: Inquiry) -> str:
@@ -60,7 +78,7 @@ def form_key(response) -> str:
 
 def signed_in(name: str = "alice") -> Client:
     client = Client()
-    client.force_login(account_for(name))
+    client.force_login(account_of(name))
     return client
 
 
@@ -68,8 +86,8 @@ def signed_in(name: str = "alice") -> Client:
 
 
 def test_it_lists_the_signed_in_persons_own_tickets_only():
-    mine = ticket("alice")
-    theirs = ticket("bob", kind="privacy")
+    mine = ticket("alice", sent_signed_in=True)
+    theirs = ticket("bob", kind="privacy", sent_signed_in=True)
     client = signed_in("alice")
     response = client.get(reverse("support:tickets"))
     assert response.status_code == 200
@@ -98,7 +116,7 @@ def test_it_links_your_messages_from_the_header_and_the_account_page():
 
 
 def test_it_shows_the_owner_the_thread_without_internal_notes():
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     answer(inquiry)
     InternalNote.objects.create(
         inquiry=inquiry, subject_id=inquiry.subject_id, body="Customer seems upset, be kind"
@@ -112,7 +130,7 @@ def test_it_shows_the_owner_the_thread_without_internal_notes():
 
 
 def test_it_answers_not_found_for_another_persons_ticket_and_a_made_up_one():
-    bobs = ticket("bob", kind="privacy")
+    bobs = ticket("bob", kind="privacy", sent_signed_in=True)
     client = signed_in("alice")
     for ticket_id in (bobs.pk, "00000000-0000-4000-8000-000000000000"):
         for name in ("support:ticket",):
@@ -131,8 +149,46 @@ def test_it_answers_not_found_for_another_persons_ticket_and_a_made_up_one():
     assert {event.subject_id for event in refused} == {bobs.subject_id, None}
 
 
+def test_it_keeps_a_ticket_typed_in_with_the_persons_address_off_their_pages():
+    """Anyone may type Alice's address into the contact form: that proves nothing about who
+    wrote, so the ticket is not on Alice's pages (nor can she reply or rate there), though
+    it is her address's, and its emailed link still opens it."""
+    alice = account_of("alice")
+    mine = ticket("alice", sent_signed_in=True)
+    typed = ticket("alice", kind="privacy")  # by a visitor, not signed in
+    assert typed.subject_id == alice.subject_id
+    assert (mine.sent_signed_in, typed.sent_signed_in) == (True, False)
+    answer(typed)
+    client = signed_in("alice")
+    listing = client.get(reverse("support:tickets"))
+    assert mine.reference in listing.text
+    assert typed.reference not in listing.text
+    assert listing.text.count("data-ticket=") == 1
+    assert client.get(reverse("support:ticket", args=[typed.pk])).status_code == 404
+    for name, data in (
+        ("support:ticket_reply", {"body": "Sneaking in"}),
+        ("support:ticket_rate", {"score": "1"}),
+    ):
+        assert client.post(reverse(name, args=[typed.pk]), data).status_code == 404
+    assert not TicketMessage.objects.filter(kind=TicketMessage.Kind.SITE_IN).exists()
+    assert not Feedback.objects.exists()
+    refused = AuditEvent.objects.filter(code=SupportCode.TICKET_FOR_OTHER_REFUSED)
+    assert refused.count() == 3
+    # Reached as before by whoever holds the address's mail: its link, without an account.
+    opened = Client().get(emailed_link(typed))
+    assert opened.status_code == 200
+    assert PERSONAS["alice"]["message"] in opened.text
+
+
+def test_it_says_on_your_messages_that_a_message_sent_without_signing_in_is_not_there():
+    ticket("alice")
+    page = signed_in("alice").get(reverse("support:tickets"))
+    assert "data-no-tickets" in page.text
+    assert "not listed here, even from your account" in page.text
+
+
 def test_it_takes_a_reply_on_the_site_once_and_reopens_the_ticket():
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     answer(inquiry)
     client = signed_in("alice")
     page = client.get(reverse("support:ticket", args=[inquiry.pk]))
@@ -152,7 +208,7 @@ def test_it_takes_a_reply_on_the_site_once_and_reopens_the_ticket():
 
 
 def test_it_refuses_an_empty_reply_with_a_sentence():
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     client = signed_in("alice")
     response = client.post(reverse("support:ticket_reply", args=[inquiry.pk]), {"body": "  "})
     assert response.status_code == 400
@@ -161,7 +217,7 @@ def test_it_refuses_an_empty_reply_with_a_sentence():
 
 
 def test_it_offers_the_rating_only_once_the_ticket_is_answered():
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     client = signed_in("alice")
     url = reverse("support:ticket", args=[inquiry.pk])
     assert "Rate our answer" not in client.get(url).text
@@ -183,7 +239,7 @@ def test_it_offers_the_rating_only_once_the_ticket_is_answered():
 
 @pytest.mark.parametrize("score", ["0", "6", "five", ""])
 def test_it_refuses_a_rating_outside_1_to_5_and_keeps_what_was_typed(score):
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     answer(inquiry)
     client = signed_in("alice")
     response = client.post(
@@ -197,7 +253,7 @@ def test_it_refuses_a_rating_outside_1_to_5_and_keeps_what_was_typed(score):
 
 
 def test_it_keeps_a_rating_and_replaces_it_when_rated_again():
-    inquiry = ticket("alice")
+    inquiry = ticket("alice", sent_signed_in=True)
     answer(inquiry)
     client = signed_in("alice")
     url = reverse("support:ticket_rate", args=[inquiry.pk])
@@ -215,7 +271,7 @@ def test_it_keeps_a_rating_and_replaces_it_when_rated_again():
 
 
 def test_it_shows_a_complaints_deadlines_and_the_authority_of_its_country():
-    inquiry = ticket("alice", kind="complaint", country="FR")
+    inquiry = ticket("alice", kind="complaint", country="FR", sent_signed_in=True)
     response = signed_in("alice").get(reverse("support:ticket", args=[inquiry.pk]))
     assert "Your complaint" in response.text
     assert "confirms they are looking into it by" in response.text
@@ -224,7 +280,7 @@ def test_it_shows_a_complaints_deadlines_and_the_authority_of_its_country():
 
 
 def test_it_names_the_edpb_list_for_a_complaint_without_a_country():
-    inquiry = ticket("alice", kind="complaint")
+    inquiry = ticket("alice", kind="complaint", sent_signed_in=True)
     response = signed_in("alice").get(reverse("support:ticket", args=[inquiry.pk]))
     assert "European Data Protection Board" in response.text
     assert "https://www.edpb.europa.eu/about-edpb/about-edpb/members_en" in response.text
@@ -361,13 +417,13 @@ def test_it_emails_a_fresh_link_at_most_once_in_ten_minutes_per_ticket(client):
 def test_it_lists_tickets_in_the_same_number_of_queries_however_many(
     django_assert_max_num_queries,
 ):
-    ticket("alice")
+    ticket("alice", sent_signed_in=True)
     client = signed_in("alice")
     client.get(reverse("support:tickets"))  # the session and the key, once
     with django_assert_max_num_queries(12) as one:
         client.get(reverse("support:tickets"))
     for _ in range(4):
-        ticket("alice", kind="privacy")
+        ticket("alice", kind="privacy", sent_signed_in=True)
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(reverse("support:tickets"))
     assert response.text.count("data-ticket=") == 5
