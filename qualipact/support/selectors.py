@@ -69,10 +69,20 @@ class ThreadEntry:
     files: list[FileShown] = field(default_factory=list)
 
 
+# How the person's page names what they wrote (staff pages use the kinds' own labels).
+PERSON_KIND_LABELS: dict[str, str] = {
+    TicketMessage.Kind.EMAIL_IN.value: "By email",
+    TicketMessage.Kind.SITE_IN.value: "On this site",
+}
 SENDER_WARNING_STAFF = "sent from another address than the ticket's"
 SENDER_WARNING_PERSON = (
     "sent from an address other than yours: if you did not write this, reply to tell us"
 )
+
+
+def _kind_label(kind: str, *, for_staff: bool) -> str:
+    label = str(TicketMessage.Kind(kind).label)
+    return label if for_staff else PERSON_KIND_LABELS.get(kind, label)
 
 
 def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
@@ -101,7 +111,9 @@ def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
         )
     )
     for message in messages:
-        if message.from_person:
+        if message.from_person and message.sender_matches is False:
+            who = "Another address"  # to the ticket's reply address, not from its sender
+        elif message.from_person:
             who = person
         elif for_staff and message.author is not None:
             who = message.author.get_username()
@@ -110,7 +122,7 @@ def thread_of(*, inquiry: Inquiry, for_staff: bool) -> list[ThreadEntry]:
         entries.append(
             ThreadEntry(
                 kind=message.kind,
-                kind_label=TicketMessage.Kind(message.kind).label,
+                kind_label=_kind_label(message.kind, for_staff=for_staff),
                 who=who,
                 body=message.body,
                 at=message.created_at,

@@ -20,7 +20,6 @@ from qualipact.privacy.errors import ApplicationError
 from qualipact.support import events
 from qualipact.support.models import Feedback, TicketLink, TicketMessage
 from qualipact.support.selectors import answer_given
-from qualipact.support.services.links import LINK_DAYS
 from qualipact.support.services.thread import message_receive
 from qualipact.support.services.tickets import ticket_email
 
@@ -113,10 +112,7 @@ def link_fresh_send(*, inquiry: Inquiry) -> FreshLink:
     ticket_email(
         inquiry=inquiry,
         subject_line="A new link to your message",
-        body=(
-            "You asked for a new link to your message. It opens the conversation "
-            f"once, within {LINK_DAYS} days."
-        ),
+        body="You asked for a new link to your message: here it is.",
     )
     link = (
         TicketLink.objects.filter(inquiry=inquiry, kind=TicketLink.Kind.EMAILED)

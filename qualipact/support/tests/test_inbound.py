@@ -116,6 +116,9 @@ def test_it_marks_a_reply_from_another_address(ticket):
     [for_staff] = [e for e in thread_of(inquiry=ticket, for_staff=True) if e.kind != "opening"]
     assert for_person.sender_warning == SENDER_WARNING_PERSON
     assert for_staff.sender_warning == SENDER_WARNING_STAFF
+    # Nor is it said to be the person's own: it came from another address.
+    assert for_person.who == for_staff.who == "Another address"
+    assert for_person.kind_label == "By email"
     ours = email_receive(raw=reply_email(to=reply_address(ticket), message_id="<own@example>"))
     assert ours.message.sender_matches is True
     assert [e.sender_warning for e in thread_of(inquiry=ticket, for_staff=False)] == [
